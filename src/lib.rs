@@ -1,2 +1,6 @@
-pub mod mapping { pub mod jq; }
+//! hookgate: a receiving-side webhook gateway. Verify, map to CloudEvents,
+//! deduplicate, deliver.
+
+pub mod event;
+pub mod mapping;
 pub mod verify;

@@ -29,6 +29,12 @@ pub enum JqError {
 
 impl Jq {
     pub fn compile(expr: &str) -> Result<Self, JqError> {
+        Self::compile_with_prelude("", expr)
+    }
+
+    /// Compiles `expr` with `prelude` (jq `def`s) in scope; errors name `expr` alone.
+    pub fn compile_with_prelude(prelude: &str, expr: &str) -> Result<Self, JqError> {
+        let code = format!("{prelude}\n{expr}");
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -38,7 +44,7 @@ impl Jq {
         let loader = Loader::new(defs);
         let arena = Arena::default();
         let modules = loader
-            .load(&arena, File { code: expr, path: () })
+            .load(&arena, File { code: &code, path: () })
             .map_err(|errs| JqError::Parse {
                 expr: expr.to_owned(),
                 detail: format!("{errs:?}"),

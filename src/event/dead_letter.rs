@@ -1,0 +1,60 @@
+//! Dead-letter records: authentic deliveries that could not become a valid
+//! canonical event, kept whole with the reason so nothing authentic is lost.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// Why an authentic delivery was dead-lettered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    MalformedJson,
+    UnknownEventType,
+    MappingError,
+    SchemaViolation,
+}
+
+impl DeadLetterReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::UnknownEventType => "unknown_event_type",
+            Self::MappingError => "mapping_error",
+            Self::SchemaViolation => "schema_violation",
+        }
+    }
+}
+
+/// The dead-letter record written to the dead-letter output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// Deterministic id (source + body hash), so a redelivery of the same bad payload
+    /// is recognised as a duplicate.
+    pub id: super::EventId,
+    pub source: String,
+    pub provider: String,
+    pub reason: DeadLetterReason,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providereventtype: Option<String>,
+    pub received_at: String,
+    pub headers: BTreeMap<String, String>,
+    /// The raw body when it is UTF-8 text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The raw body, base64, when it is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl DeadLetter {
+    /// Splits the raw body into `body` or `body_base64`, byte-exact either way.
+    pub fn body_fields(raw: &[u8]) -> (Option<String>, Option<String>) {
+        match std::str::from_utf8(raw) {
+            Ok(s) => (Some(s.to_owned()), None),
+            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(raw))),
+        }
+    }
+}

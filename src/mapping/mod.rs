@@ -1,0 +1,468 @@
+//! Provider mapping files: loading, validation against `schemas/mapping.schema.json`,
+//! compilation (jq filters compiled once), and evaluation of a verified delivery
+//! into a canonical event. No axum, no rdkafka.
+
+pub mod jq;
+mod model;
+mod value;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use jaq_json::Val;
+
+use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
+use crate::verify::{HmacScheme, Verified};
+use jq::Jq;
+pub use model::{AuthSpec, EventRule, EventSpec, MappingFile};
+pub use value::{prune, to_json};
+
+/// The mapping files shipped with hookgate, embedded so the binary works anywhere.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("sahut.toml", include_str!("../../mappings/sahut.toml")),
+    ("oneroute.toml", include_str!("../../mappings/oneroute.toml")),
+    ("magalu-sac.toml", include_str!("../../mappings/magalu-sac.toml")),
+    ("aisoule.toml", include_str!("../../mappings/aisoule.toml")),
+    ("savanto.toml", include_str!("../../mappings/savanto.toml")),
+];
+
+pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
+
+/// A mapping file that cannot be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("{file}: cannot read: {detail}")]
+    Read { file: String, detail: String },
+    #[error("{file}: not valid TOML: {detail}")]
+    Toml { file: String, detail: String },
+    #[error("{file}: does not match mapping.schema.json: {detail}")]
+    Schema { file: String, detail: String },
+    #[error("{file}: {detail}")]
+    Invalid { file: String, detail: String },
+    #[error("{file}: {source}")]
+    Jq {
+        file: String,
+        #[source]
+        source: jq::JqError,
+    },
+}
+
+/// The result of mapping one verified delivery.
+#[derive(Debug)]
+pub enum MapOutcome {
+    Event {
+        event: Box<CanonicalEvent>,
+        dedup: DedupId,
+    },
+    /// A provider event the mapping declares ignorable (test pings).
+    Ignored { provider_type: String },
+    /// Authentic but not mappable: goes to the dead-letter output.
+    Rejected {
+        reason: DeadLetterReason,
+        detail: String,
+        provider_type: Option<String>,
+    },
+}
+
+struct CompiledRule {
+    ty: String,
+    data: Jq,
+    subject: Option<Jq>,
+    partition_key: Option<Jq>,
+    time: Option<Jq>,
+}
+
+/// One provider's compiled mapping.
+pub struct Mapping {
+    provider: String,
+    file: String,
+    scheme: Option<HmacScheme>,
+    ty: Jq,
+    id: Option<Jq>,
+    dedup: Option<Jq>,
+    time: Option<Jq>,
+    tenant: Option<Jq>,
+    subject: Option<Jq>,
+    partition_key: Option<Jq>,
+    ignore: HashSet<String>,
+    aliases: HashMap<String, String>,
+    events: HashMap<String, CompiledRule>,
+    dead_letter_headers: Vec<http::HeaderName>,
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapping")
+            .field("provider", &self.provider)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Provider event type -> canonical type, for documentation and `check`.
+pub type TypeTable = BTreeMap<String, String>;
+
+impl Mapping {
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The provider's signature scheme, or `None` when it does not sign.
+    pub fn scheme(&self) -> Option<&HmacScheme> {
+        self.scheme.as_ref()
+    }
+
+    pub fn dead_letter_headers(&self) -> &[http::HeaderName] {
+        &self.dead_letter_headers
+    }
+
+    pub fn type_table(&self) -> TypeTable {
+        let mut t: TypeTable = self
+            .events
+            .iter()
+            .map(|(k, r)| (k.clone(), r.ty.clone()))
+            .collect();
+        for (alias, target) in &self.aliases {
+            if let Some(r) = self.events.get(target) {
+                t.insert(alias.clone(), r.ty.clone());
+            }
+        }
+        t
+    }
+
+    pub fn ignored_types(&self) -> impl Iterator<Item = &str> {
+        self.ignore.iter().map(String::as_str)
+    }
+
+    /// Parses, validates and compiles one mapping file's text.
+    pub fn compile(file: &str, text: &str, schema: &jsonschema::Validator) -> Result<Self, MappingError> {
+        let file_s = file.to_owned();
+        let raw: toml::Value = toml::from_str(text).map_err(|e| MappingError::Toml {
+            file: file_s.clone(),
+            detail: e.to_string(),
+        })?;
+        let as_json = serde_json::to_value(&raw).map_err(|e| MappingError::Invalid {
+            file: file_s.clone(),
+            detail: e.to_string(),
+        })?;
+        let errors: Vec<String> = schema
+            .iter_errors(&as_json)
+            .take(5)
+            .map(|e| format!("at `{}`: {e}", e.instance_path()))
+            .collect();
+        if !errors.is_empty() {
+            return Err(MappingError::Schema {
+                file: file_s,
+                detail: errors.join("; "),
+            });
+        }
+        let m: MappingFile = toml::from_str(text).map_err(|e| MappingError::Toml {
+            file: file_s.clone(),
+            detail: e.to_string(),
+        })?;
+        Self::from_model(file, m)
+    }
+
+    fn from_model(file: &str, m: MappingFile) -> Result<Self, MappingError> {
+        let invalid = |detail: String| MappingError::Invalid {
+            file: file.to_owned(),
+            detail,
+        };
+        let prelude = m.prelude.as_deref().unwrap_or("");
+        let jq = |e: &str| {
+            Jq::compile_with_prelude(prelude, e).map_err(|source| MappingError::Jq {
+                file: file.to_owned(),
+                source,
+            })
+        };
+        let opt = |e: &Option<String>| e.as_deref().map(jq).transpose();
+        let scheme = match &m.auth {
+            AuthSpec::Hmac(spec) => {
+                Some(HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?)
+            }
+            AuthSpec::None(_) => None,
+        };
+        let mut events = HashMap::with_capacity(m.events.len());
+        for (name, rule) in &m.events {
+            let compiled = CompiledRule {
+                ty: rule.ty.clone(),
+                data: jq(&rule.data)?,
+                subject: opt(&rule.subject)?,
+                partition_key: opt(&rule.partition_key)?,
+                time: opt(&rule.time)?,
+            };
+            events.insert(name.clone(), compiled);
+        }
+        for (alias, target) in &m.aliases {
+            if !events.contains_key(target) && !m.ignore.contains(target) {
+                return Err(invalid(format!(
+                    "alias `{alias}` points to `{target}`, which is neither an event nor ignored"
+                )));
+            }
+        }
+        let mut dl_headers: Vec<http::HeaderName> = vec![
+            http::header::CONTENT_TYPE,
+            http::header::USER_AGENT,
+            http::HeaderName::from_static("x-request-id"),
+        ];
+        if let AuthSpec::Hmac(spec) = &m.auth {
+            for h in &spec.headers {
+                dl_headers.push(
+                    http::HeaderName::try_from(h.as_str())
+                        .map_err(|_| invalid(format!("invalid header name `{h}`")))?,
+                );
+            }
+        }
+        for h in &m.dead_letter_headers {
+            dl_headers.push(
+                http::HeaderName::try_from(h.as_str())
+                    .map_err(|_| invalid(format!("invalid header name `{h}`")))?,
+            );
+        }
+        dl_headers.dedup();
+        Ok(Self {
+            provider: m.provider.clone(),
+            file: file.to_owned(),
+            scheme,
+            ty: jq(&m.event.ty)?,
+            id: opt(&m.event.id)?,
+            dedup: opt(&m.event.dedup)?,
+            time: opt(&m.event.time)?,
+            tenant: opt(&m.event.tenant)?,
+            subject: opt(&m.event.subject)?,
+            partition_key: opt(&m.event.partition_key)?,
+            ignore: m.ignore.iter().cloned().collect(),
+            aliases: m.aliases.clone().into_iter().collect(),
+            events,
+            dead_letter_headers: dl_headers,
+        })
+    }
+
+    /// Maps a verified delivery. Pure: the same input always gives the same output.
+    pub fn map(&self, source: &SourceId, req: &Verified, received_at: DateTime<Utc>) -> MapOutcome {
+        let reject = |reason, detail: String, provider_type: Option<String>| MapOutcome::Rejected {
+            reason,
+            detail,
+            provider_type,
+        };
+        let input: Val = match serde_json::from_slice(req.body()) {
+            Ok(v) => v,
+            Err(e) => return reject(DeadLetterReason::MalformedJson, e.to_string(), None),
+        };
+        let provider_type = match self.ty.first(&input).map(|v| value::to_opt_string(&v)) {
+            Ok(Ok(Some(t))) => t,
+            Ok(Ok(None)) => {
+                return reject(
+                    DeadLetterReason::UnknownEventType,
+                    "the payload has no event type".to_owned(),
+                    None,
+                )
+            }
+            Ok(Err(e)) => return reject(DeadLetterReason::UnknownEventType, e, None),
+            Err(e) => return reject(DeadLetterReason::UnknownEventType, e.to_string(), None),
+        };
+        let resolved = self
+            .aliases
+            .get(&provider_type)
+            .map(String::as_str)
+            .unwrap_or(&provider_type);
+        if self.ignore.contains(resolved) {
+            return MapOutcome::Ignored { provider_type };
+        }
+        let Some(rule) = self.events.get(resolved) else {
+            return reject(
+                DeadLetterReason::UnknownEventType,
+                format!("no mapping for provider event type `{provider_type}`"),
+                Some(provider_type),
+            );
+        };
+        match self.build(source, req, &input, &provider_type, rule, received_at) {
+            Ok((event, dedup)) => MapOutcome::Event {
+                event: Box::new(event),
+                dedup,
+            },
+            Err(detail) => reject(DeadLetterReason::MappingError, detail, Some(provider_type)),
+        }
+    }
+
+    fn build(
+        &self,
+        source: &SourceId,
+        req: &Verified,
+        input: &Val,
+        provider_type: &str,
+        rule: &CompiledRule,
+        received_at: DateTime<Utc>,
+    ) -> Result<(CanonicalEvent, DedupId), String> {
+        let eval = |jq: Option<&Jq>| -> Result<Val, String> {
+            match jq {
+                Some(j) => j.first(input).map_err(|e| e.to_string()),
+                None => Ok(Val::Null),
+            }
+        };
+        let string = |jq: Option<&Jq>, what: &str| -> Result<Option<String>, String> {
+            value::to_opt_string(&eval(jq)?).map_err(|e| format!("{what}: {e}"))
+        };
+        let providereventid = string(self.id.as_ref(), "id")?;
+        let dedup = match string(self.dedup.as_ref(), "dedup")? {
+            Some(d) => DedupId::new(d),
+            None => DedupId::from_body(req.body()),
+        };
+        let received = received_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let time = value::to_time(&eval(rule.time.as_ref().or(self.time.as_ref()))?)
+            .map_err(|e| format!("time: {e}"))?
+            .unwrap_or_else(|| received.clone());
+        let subject = string(rule.subject.as_ref().or(self.subject.as_ref()), "subject")?;
+        let partitionkey = string(
+            rule.partition_key.as_ref().or(self.partition_key.as_ref()),
+            "partition_key",
+        )?;
+        let data = rule.data.first(input).map_err(|e| e.to_string())?;
+        let data = prune(to_json(&data));
+        if !data.is_object() {
+            return Err(format!("data must be an object, got `{data}`"));
+        }
+        let event = CanonicalEvent {
+            specversion: crate::event::SPEC_VERSION.to_owned(),
+            id: EventId::derive(source, &dedup),
+            source: format!("/sources/{source}"),
+            ty: rule.ty.clone(),
+            time,
+            subject,
+            datacontenttype: crate::event::DATA_CONTENT_TYPE.to_owned(),
+            provider: self.provider.clone(),
+            providereventtype: provider_type.to_owned(),
+            providereventid,
+            tenant: string(self.tenant.as_ref(), "tenant")?,
+            receivedat: received,
+            partitionkey,
+            data,
+        };
+        Ok((event, dedup))
+    }
+}
+
+/// Every provider mapping known to this gateway, by provider name.
+#[derive(Debug, Default)]
+pub struct MappingSet {
+    by_provider: HashMap<String, Arc<Mapping>>,
+}
+
+impl MappingSet {
+    /// The shipped mappings, then every `*.toml` in `dirs` (a file for a provider
+    /// that is already known replaces it, so integrators can adjust a shipped one).
+    pub fn load(dirs: &[PathBuf]) -> Result<Self, Vec<MappingError>> {
+        let schema = mapping_schema().map_err(|e| vec![e])?;
+        let mut set = Self::default();
+        let mut errors = Vec::new();
+        for (name, text) in SHIPPED {
+            match Mapping::compile(&format!("(shipped) mappings/{name}"), text, &schema) {
+                Ok(m) => set.insert(m),
+                Err(e) => errors.push(e),
+            }
+        }
+        for dir in dirs {
+            match read_dir_sorted(dir) {
+                Ok(files) => {
+                    for path in files {
+                        let file = path.display().to_string();
+                        match std::fs::read_to_string(&path) {
+                            Ok(text) => match Mapping::compile(&file, &text, &schema) {
+                                Ok(m) => set.insert(m),
+                                Err(e) => errors.push(e),
+                            },
+                            Err(e) => errors.push(MappingError::Read {
+                                file,
+                                detail: e.to_string(),
+                            }),
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn insert(&mut self, m: Mapping) {
+        self.by_provider.insert(m.provider.clone(), Arc::new(m));
+    }
+
+    pub fn get(&self, provider: &str) -> Option<&Arc<Mapping>> {
+        self.by_provider.get(provider)
+    }
+
+    pub fn providers(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.by_provider.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, MappingError> {
+    let err = |e: std::io::Error| MappingError::Read {
+        file: dir.display().to_string(),
+        detail: e.to_string(),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The compiled mapping-file schema.
+pub fn mapping_schema() -> Result<jsonschema::Validator, MappingError> {
+    let err = |detail: String| MappingError::Invalid {
+        file: "schemas/mapping.schema.json".to_owned(),
+        detail,
+    };
+    let v: serde_json::Value = serde_json::from_str(MAPPING_SCHEMA).map_err(|e| err(e.to_string()))?;
+    jsonschema::validator_for(&v).map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_mappings_load() {
+        let set = match MappingSet::load(&[]) {
+            Ok(s) => s,
+            Err(errs) => panic!("{}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")),
+        };
+        assert_eq!(set.providers(), ["aisoule", "magalu-sac", "oneroute", "sahut", "savanto"]);
+    }
+
+    #[test]
+    fn schema_rejects_unknown_keys_and_bad_types() -> Result<(), MappingError> {
+        let schema = mapping_schema()?;
+        let bad = r#"
+provider = "x"
+colour = "blue"
+[auth]
+scheme = "none"
+[event]
+type = ".t"
+[events.a]
+type = "message.exploded"
+data = "{}"
+"#;
+        let err = Mapping::compile("x.toml", bad, &schema).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("x.toml") && err.contains("colour"), "{err}");
+        assert!(err.contains("message.exploded"), "{err}");
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! The mapping-file model as integrators write it (TOML), before compilation.
+//! `schemas/mapping.schema.json` describes the same shape for editors and start-up checks.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::verify::HmacSpec;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    /// The name sources refer to with `provider = "..."`.
+    pub provider: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// jq definitions (`def name: ...;`) prepended to every expression of the file.
+    #[serde(default)]
+    pub prelude: Option<String>,
+    pub auth: AuthSpec,
+    pub event: EventSpec,
+    /// Provider event types answered `200 ignored` and not forwarded (e.g. test pings).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Provider event type -> the type it is handled as (another name for the same event).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Headers kept in dead-letter records, beside content-type, user-agent and the
+    /// signature headers.
+    #[serde(default)]
+    pub dead_letter_headers: Vec<String>,
+    /// Provider event type -> how to build the canonical event.
+    pub events: BTreeMap<String, EventRule>,
+}
+
+/// How the provider authenticates its deliveries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "scheme", rename_all = "lowercase")]
+pub enum AuthSpec {
+    /// HMAC over the raw body (or a template including it).
+    Hmac(HmacSpec),
+    /// The provider does not sign: each source must name another way in.
+    None(NoAuthSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoAuthSpec {}
+
+/// jq expressions evaluated on every delivery of the provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// The provider's event type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The provider's own event id (CloudEvents `providereventid`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// What identifies a delivery for deduplication. When absent, or when it yields
+    /// null, the SHA-256 of the raw body is used (a redelivery is byte-identical).
+    #[serde(default)]
+    pub dedup: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub partition_key: Option<String>,
+}
+
+/// One provider event type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRule {
+    /// The canonical type, e.g. `message.created`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// jq building the `data` object (entities by name). Null values are dropped.
+    pub data: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub partition_key: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
+}
