@@ -1,0 +1,332 @@
+//! Configuration: TOML with `${VAR}` interpolation and unknown keys rejected,
+//! validated and compiled into a ready-to-serve [`Gateway`].
+
+mod interpolate;
+mod model;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use interpolate::expand;
+pub use model::*;
+
+use crate::dedup::MemoryStore;
+use crate::engine::Engine;
+use crate::event::{EventValidator, SourceId};
+use crate::gateway::{Gateway, Source};
+use crate::mapping::MappingSet;
+use crate::output::{FileOutput, Output};
+use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth};
+
+/// A configuration that cannot be used. Messages name the file, the key and the
+/// reason, and never a secret's value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {detail}")]
+    Read { file: String, detail: String },
+    #[error("{file}: {detail}")]
+    Invalid { file: String, detail: String },
+    #[error("{file}: mapping files:\n  {}", .errors.join("\n  "))]
+    Mappings { file: String, errors: Vec<String> },
+    #[error("{file}: output: {detail}")]
+    Output { file: String, detail: String },
+}
+
+/// A parsed configuration and where it came from (relative paths resolve there).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: String,
+    pub base_dir: PathBuf,
+}
+
+/// Reads and parses a configuration file, interpolating `${VAR}` from the process
+/// environment.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        file: file.clone(),
+        detail: e.to_string(),
+    })?;
+    let config = parse(&text, &file, &|k| std::env::var(k).ok())?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Loaded { config, file, base_dir })
+}
+
+/// Parses configuration text with an explicit environment (for tests).
+pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let invalid = |detail: String| ConfigError::Invalid {
+        file: file.to_owned(),
+        detail,
+    };
+    let mut tree: toml::Value = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let mut errors = Vec::new();
+    interpolate::expand_tree(&mut tree, &mut Vec::new(), env, &mut errors);
+    if !errors.is_empty() {
+        return Err(invalid(errors.join("; ")));
+    }
+    serde_path_to_error::deserialize::<_, Config>(tree).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." || path.is_empty() {
+            invalid(inner)
+        } else {
+            invalid(format!("{path}: {inner}"))
+        }
+    })
+}
+
+impl Loaded {
+    /// The configuration used when none is given: no sources, shipped mappings.
+    pub fn empty() -> Self {
+        Self {
+            config: Config::default(),
+            file: "(default configuration)".to_owned(),
+            base_dir: PathBuf::new(),
+        }
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    pub fn mapping_dirs(&self) -> Vec<PathBuf> {
+        self.config.mappings.dirs.iter().map(|d| self.resolve(d)).collect()
+    }
+
+    /// Loads and compiles every mapping file.
+    pub fn mappings(&self) -> Result<MappingSet, ConfigError> {
+        MappingSet::load(&self.mapping_dirs()).map_err(|errs| ConfigError::Mappings {
+            file: self.file.clone(),
+            errors: errs.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Checks every source against its mapping and compiles the checks it requires.
+    pub fn sources(&self, mappings: &MappingSet) -> Result<Vec<Source>, ConfigError> {
+        let invalid = |detail: String| ConfigError::Invalid {
+            file: self.file.clone(),
+            detail,
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(self.config.sources.len());
+        for (i, s) in self.config.sources.iter().enumerate() {
+            let at = format!("source[{i}] (id `{}`)", s.id);
+            let id = SourceId::parse(&s.id).map_err(|e| invalid(format!("{at}: {e}")))?;
+            if !seen.insert(s.id.clone()) {
+                return Err(invalid(format!("{at}: duplicate source id")));
+            }
+            let mapping = mappings.get(&s.provider).ok_or_else(|| {
+                invalid(format!(
+                    "{at}: unknown provider `{}` (known: {})",
+                    s.provider,
+                    mappings.providers().join(", ")
+                ))
+            })?;
+            let secrets: Vec<Secret> = s
+                .secrets
+                .iter()
+                .filter(|x| !x.is_empty())
+                .map(|x| Secret::new(x.as_bytes()))
+                .collect();
+            if !s.secrets.is_empty() && secrets.is_empty() {
+                return Err(invalid(format!(
+                    "{at}: every entry of `secrets` is empty (is the environment variable set?)"
+                )));
+            }
+            let signature = match (mapping.scheme(), secrets.is_empty()) {
+                (Some(scheme), false) => Some((scheme.clone(), secrets)),
+                (None, false) => {
+                    return Err(invalid(format!(
+                        "{at}: provider `{}` does not sign its deliveries, so `secrets` cannot be checked; \
+                         use token, basic_auth or allow_ips",
+                        s.provider
+                    )))
+                }
+                (_, true) => None,
+            };
+            let token = match &s.token {
+                Some(t) if t.len() < 16 => {
+                    return Err(invalid(format!(
+                        "{at}: token must be at least 16 characters (URL tokens are guessable otherwise)"
+                    )))
+                }
+                Some(t) if !t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) => {
+                    return Err(invalid(format!(
+                        "{at}: token must be URL-safe (A-Z, a-z, 0-9, `-_.~`)"
+                    )))
+                }
+                Some(t) => Some(Secret::new(t.as_bytes())),
+                None => None,
+            };
+            let basic = match &s.basic_auth {
+                Some(b) if b.password.is_empty() => {
+                    return Err(invalid(format!("{at}: basic_auth.password is empty")))
+                }
+                Some(b) => Some(BasicAuth {
+                    username: b.username.clone(),
+                    password: Secret::new(b.password.as_bytes()),
+                }),
+                None => None,
+            };
+            let allow = (!s.allow_ips.is_empty()).then(|| IpAllowList::new(s.allow_ips.clone()));
+            let auth = SourceAuth {
+                signature,
+                token,
+                basic,
+                allow,
+            };
+            if auth.is_open() && !s.allow_unauthenticated {
+                let why = if mapping.scheme().is_some() {
+                    format!("provider `{}` signs its deliveries: set `secrets`", s.provider)
+                } else {
+                    format!("provider `{}` does not sign its deliveries", s.provider)
+                };
+                return Err(invalid(format!(
+                    "{at}: no authentication configured ({why}; or token, basic_auth, allow_ips; \
+                     or allow_unauthenticated = true to accept anyone's requests)"
+                )));
+            }
+            if !auth.is_open() && s.allow_unauthenticated {
+                return Err(invalid(format!(
+                    "{at}: allow_unauthenticated = true contradicts the checks configured for this source"
+                )));
+            }
+            out.push(Source {
+                id,
+                mapping: mapping.clone(),
+                auth,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Opens the configured output.
+    pub fn output(&self) -> Result<Arc<dyn Output>, ConfigError> {
+        let err = |detail: String| ConfigError::Output {
+            file: self.file.clone(),
+            detail,
+        };
+        Ok(match &self.config.output {
+            OutputConfig::File {
+                path,
+                dead_letter_path,
+                fsync,
+            } => {
+                let (p, d) = (self.resolve(path), self.resolve(dead_letter_path));
+                if p == d {
+                    return Err(err("path and dead_letter_path must differ".to_owned()));
+                }
+                Arc::new(FileOutput::files(&p, &d, *fsync).map_err(|e| err(e.to_string()))?)
+            }
+            OutputConfig::Stdout {} => Arc::new(FileOutput::stdout()),
+        })
+    }
+
+    /// Builds the whole gateway.
+    pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
+        let mappings = self.mappings()?;
+        let sources = self.sources(&mappings)?;
+        let validator = EventValidator::new().map_err(|e| ConfigError::Invalid {
+            file: self.file.clone(),
+            detail: e.to_string(),
+        })?;
+        let d = &self.config.dedup;
+        let dedup = match d.store {
+            DedupStoreKind::Memory => Arc::new(MemoryStore::new(d.ttl, d.max_entries)),
+        };
+        Ok(Arc::new(Gateway::new(
+            sources,
+            Engine::new(validator),
+            dedup,
+            d.in_flight_wait,
+            self.output()?,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(k: &str) -> Option<String> {
+        (k == "S").then(|| "secret-value".to_owned())
+    }
+
+    fn loaded(text: &str) -> Result<Loaded, ConfigError> {
+        Ok(Loaded {
+            config: parse(text, "test.toml", &env)?,
+            file: "test.toml".into(),
+            base_dir: PathBuf::new(),
+        })
+    }
+
+    fn sources_err(text: &str) -> String {
+        let l = match loaded(text) {
+            Ok(l) => l,
+            Err(e) => return e.to_string(),
+        };
+        let m = l.mappings().unwrap_or_else(|e| panic!("{e}"));
+        match l.sources(&m) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_path() {
+        let e = sources_err("[server]\nlisten = \"127.0.0.1:1\"\ncolour = 1\n");
+        assert!(e.contains("test.toml") && e.contains("colour"), "{e}");
+        let e = sources_err("[[source]]\nid = \"a\"\nprovider = \"sahut\"\nsecret = \"x\"\n");
+        assert!(e.contains("source[0]") && e.contains("secret"), "{e}");
+        let e = sources_err("[output]\nkind = \"file\"\npaht = \"x\"\n");
+        assert!(e.contains("paht"), "{e}");
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let e = sources_err("[[source]]\nid = \"a\"\nprovider = \"sahut\"\nsecrets = [\"${MISSING_VAR}\"]\n");
+        assert!(e.contains("source[0].secrets[0]") && e.contains("MISSING_VAR"), "{e}");
+    }
+
+    #[test]
+    fn unsigned_provider_needs_a_way_in() {
+        let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\n");
+        assert!(e.contains("does not sign") && e.contains("allow_unauthenticated"), "{e}");
+        let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nsecrets = [\"${S}\"]\n");
+        assert!(e.contains("does not sign"), "{e}");
+        assert!(!e.contains("secret-value"), "secrets never appear in errors: {e}");
+        let ok = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"0123456789abcdef0123\"\n");
+        assert_eq!(ok, "");
+        let ok = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n");
+        assert_eq!(ok, "");
+        let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"short\"\n");
+        assert!(e.contains("at least 16"), "{e}");
+    }
+
+    #[test]
+    fn signing_provider_without_secrets_is_refused() {
+        let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"sahut\"\n");
+        assert!(e.contains("set `secrets`"), "{e}");
+        let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"nope\"\nsecrets = [\"x\"]\n");
+        assert!(e.contains("unknown provider `nope`"), "{e}");
+        let e = sources_err(
+            "[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n",
+        );
+        assert!(e.contains("duplicate source id"), "{e}");
+    }
+
+    #[test]
+    fn durations_and_output_kinds() -> Result<(), ConfigError> {
+        let l = loaded("[dedup]\nttl = \"2h\"\n[output]\nkind = \"stdout\"\n")?;
+        assert_eq!(l.config.dedup.ttl, std::time::Duration::from_secs(7200));
+        assert!(matches!(l.config.output, OutputConfig::Stdout {}));
+        assert!(loaded("[dedup]\nttl = \"soon\"\n").is_err());
+        assert!(loaded("[output]\nkind = \"carrier-pigeon\"\n").is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! The configuration file's shape. Unknown keys are rejected everywhere.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub mappings: MappingsConfig,
+    #[serde(default)]
+    pub output: OutputConfig,
+    #[serde(default)]
+    pub dedup: DedupConfig,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Deadline for receiving the whole request body.
+    #[serde(default = "default_read_timeout", deserialize_with = "duration")]
+    pub read_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    #[serde(default = "default_shutdown_timeout", deserialize_with = "duration")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            max_body_bytes: default_max_body(),
+            read_timeout: default_read_timeout(),
+            shutdown_timeout: default_shutdown_timeout(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+fn default_read_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_shutdown_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MappingsConfig {
+    /// Extra folders of `*.toml` mapping files (relative to the config file).
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OutputConfig {
+    File {
+        #[serde(default = "default_events_path")]
+        path: PathBuf,
+        #[serde(default = "default_dead_letter_path")]
+        dead_letter_path: PathBuf,
+        /// fsync each batch before acknowledging (default true).
+        #[serde(default = "yes")]
+        fsync: bool,
+    },
+    Stdout {},
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        Self::File {
+            path: default_events_path(),
+            dead_letter_path: default_dead_letter_path(),
+            fsync: true,
+        }
+    }
+}
+
+fn default_events_path() -> PathBuf {
+    PathBuf::from("events.ndjson")
+}
+fn default_dead_letter_path() -> PathBuf {
+    PathBuf::from("dead-letters.ndjson")
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupStoreKind {
+    #[default]
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupConfig {
+    #[serde(default)]
+    pub store: DedupStoreKind,
+    /// How long a delivered event id is remembered.
+    #[serde(default = "default_ttl", deserialize_with = "duration")]
+    pub ttl: Duration,
+    /// Memory store: how many ids are remembered at most.
+    #[serde(default = "default_max_entries")]
+    pub max_entries: u64,
+    /// How long a duplicate waits for its in-flight original before a 503.
+    #[serde(default = "default_in_flight_wait", deserialize_with = "duration")]
+    pub in_flight_wait: Duration,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            store: DedupStoreKind::Memory,
+            ttl: default_ttl(),
+            max_entries: default_max_entries(),
+            in_flight_wait: default_in_flight_wait(),
+        }
+    }
+}
+
+fn default_ttl() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_max_entries() -> u64 {
+    1_000_000
+}
+fn default_in_flight_wait() -> Duration {
+    Duration::from_secs(3)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub id: String,
+    pub provider: String,
+    /// Signature secrets; any may match (rotation). Empty entries are skipped, so
+    /// `"${PREVIOUS_SECRET:-}"` can stand for a rotation slot not in use.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// A secret URL segment: POST /webhooks/{id}/{token}.
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub basic_auth: Option<BasicAuthConfig>,
+    /// Networks deliveries may come from (CIDR), checked against the TCP peer.
+    #[serde(default)]
+    pub allow_ips: Vec<IpNet>,
+    /// Accept deliveries with no check at all. Must be said explicitly.
+    #[serde(default)]
+    pub allow_unauthenticated: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthConfig {
+    pub username: String,
+    pub password: String,
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s)
+        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a duration like \"10s\" or \"24h\": {e}")))
+}

@@ -1,0 +1,166 @@
+//! The running pipeline: sources, verification, the engine, dedup and the output,
+//! put together. Knows nothing of HTTP: the `http` module only translates.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::dedup::{Claim, ClaimGuard, DedupStore};
+use crate::engine::{Engine, Processed};
+use crate::event::{DeadLetterReason, EventId, SourceId};
+use crate::mapping::Mapping;
+use crate::output::Output;
+use crate::verify::{SourceAuth, Unverified, VerifyError};
+
+/// One configured source: a URL path segment bound to a provider mapping and the
+/// checks its deliveries must pass.
+#[derive(Debug)]
+pub struct Source {
+    pub id: SourceId,
+    pub mapping: Arc<Mapping>,
+    pub auth: SourceAuth,
+}
+
+/// What happened to a delivery that was answered 2xx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted { id: EventId, ty: String },
+    Duplicate { id: EventId },
+    Ignored { provider_type: String },
+    DeadLettered { id: EventId, reason: DeadLetterReason },
+}
+
+/// Why a delivery was not answered 2xx.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("unknown source")]
+    UnknownSource,
+    #[error("authentication failed: {0}")]
+    Unauthorized(VerifyError),
+    /// The output or the dedup store cannot take the event now: retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A copy of this event is being delivered by another request right now.
+    #[error("a copy of this event is in flight")]
+    InFlight,
+}
+
+pub struct Gateway {
+    sources: HashMap<String, Arc<Source>>,
+    engine: Engine,
+    dedup: Arc<dyn DedupStore>,
+    dedup_wait: Duration,
+    output: Arc<dyn Output>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("sources", &self.sources.keys().collect::<Vec<_>>())
+            .field("output", &self.output.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    pub fn new(
+        sources: Vec<Source>,
+        engine: Engine,
+        dedup: Arc<dyn DedupStore>,
+        dedup_wait: Duration,
+        output: Arc<dyn Output>,
+    ) -> Self {
+        Self {
+            sources: sources
+                .into_iter()
+                .map(|s| (s.id.as_str().to_owned(), Arc::new(s)))
+                .collect(),
+            engine,
+            dedup,
+            dedup_wait,
+            output,
+        }
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Arc<Source>> {
+        self.sources.get(id)
+    }
+
+    pub fn output(&self) -> &Arc<dyn Output> {
+        &self.output
+    }
+
+    pub fn dedup(&self) -> &Arc<dyn DedupStore> {
+        &self.dedup
+    }
+
+    /// Runs the whole pipeline for one delivery. Everything after verification runs
+    /// in its own task: if the caller goes away mid-delivery, the delivery and its
+    /// dedup commit still complete, so the provider's retry is a clean duplicate.
+    pub async fn handle(self: &Arc<Self>, source_id: &str, req: Unverified) -> Result<Outcome, GatewayError> {
+        let source = self.source(source_id).ok_or(GatewayError::UnknownSource)?.clone();
+        let verified = req.verify(&source.auth).map_err(GatewayError::Unauthorized)?;
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            let processed = this
+                .engine
+                .process(&source.id, &source.mapping, &verified, Utc::now());
+            this.deliver(processed).await
+        });
+        task.await
+            .map_err(|e| GatewayError::Unavailable(format!("pipeline task failed: {e}")))?
+    }
+
+    async fn deliver(&self, processed: Processed) -> Result<Outcome, GatewayError> {
+        let key = match &processed {
+            Processed::Ignored { provider_type } => {
+                return Ok(Outcome::Ignored {
+                    provider_type: provider_type.clone(),
+                })
+            }
+            Processed::Event { event, .. } => event.id,
+            Processed::DeadLetter(record) => record.id,
+        };
+        let claim = self
+            .dedup
+            .claim(key, self.dedup_wait)
+            .await
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        let guard = match claim {
+            Claim::Duplicate => return Ok(Outcome::Duplicate { id: key }),
+            Claim::InFlight => return Err(GatewayError::InFlight),
+            Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
+        };
+        let (result, outcome) = match processed {
+            Processed::Event { event, .. } => (
+                self.output.deliver(&event).await,
+                Outcome::Accepted { id: key, ty: event.ty },
+            ),
+            Processed::DeadLetter(record) => (
+                self.output.dead_letter(&record).await,
+                Outcome::DeadLettered {
+                    id: key,
+                    reason: record.reason,
+                },
+            ),
+            Processed::Ignored { provider_type } => (Ok(()), Outcome::Ignored { provider_type }),
+        };
+        match result {
+            Ok(()) => {
+                if let Err(e) = guard.commit().await {
+                    // The event is safe; only its dedup mark is missing, so a retry
+                    // may deliver it twice (consumers can dedup on the event id).
+                    tracing::warn!(error = %e, "dedup commit failed after delivery");
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                guard.release().await;
+                Err(GatewayError::Unavailable(e.to_string()))
+            }
+        }
+    }
+}
+
