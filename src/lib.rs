@@ -1,11 +1,14 @@
 //! hookgate: a receiving-side webhook gateway. Verify, map to CloudEvents,
 //! deduplicate, deliver.
 
+pub mod cli;
 pub mod config;
 pub mod dedup;
 pub mod engine;
 pub mod event;
+pub mod fixture;
 pub mod gateway;
+pub mod http;
 pub mod mapping;
 pub mod output;
 pub mod verify;

@@ -244,6 +244,12 @@ impl Mapping {
         })
     }
 
+    /// The provider event type of a raw payload, if it parses and has one.
+    pub fn event_type(&self, body: &[u8]) -> Option<String> {
+        let input: Val = serde_json::from_slice(body).ok()?;
+        value::to_opt_string(&self.ty.first(&input).ok()?).ok().flatten()
+    }
+
     /// Maps a verified delivery. Pure: the same input always gives the same output.
     pub fn map(&self, source: &SourceId, req: &Verified, received_at: DateTime<Utc>) -> MapOutcome {
         let reject = |reason, detail: String, provider_type: Option<String>| MapOutcome::Rejected {

@@ -1,0 +1,134 @@
+//! The `hookgate` command line: serve, check, map, send.
+
+mod check;
+mod send;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "hookgate", version, about = "Receiving-side webhook gateway: verify, map to CloudEvents, deduplicate, deliver")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway.
+    Serve {
+        #[arg(long, short, env = "HOOKGATE_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human", env = "HOOKGATE_LOG_FORMAT")]
+        log_format: LogFormat,
+    },
+    /// Load the config and every mapping file, run every fixture case, report.
+    Check {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Folder of fixture cases: <DIR>/<provider>/<case>/.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        /// Write each case's current outcome as its expected.json (review the diff!).
+        #[arg(long)]
+        bless: bool,
+    },
+    /// Print the canonical event a payload becomes, without sending anything.
+    Map {
+        #[arg(long, short)]
+        provider: String,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// A request header, as 'Name: value' (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+        /// The payload file (raw body).
+        file: PathBuf,
+    },
+    /// Sign and send a sample delivery the way the provider would.
+    Send {
+        #[arg(long, short)]
+        provider: String,
+        /// A provider event type; the payload comes from the first fixture case of that type.
+        #[arg(long, short, conflicts_with = "body", required_unless_present = "body")]
+        event: Option<String>,
+        /// A payload file to send instead of a fixture.
+        #[arg(long)]
+        body: Option<PathBuf>,
+        /// The signing secret (omit for providers that do not sign).
+        #[arg(long, short, env = "HOOKGATE_SEND_SECRET")]
+        secret: Option<String>,
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// An extra request header, as 'Name: value' (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+        /// Where to send it, e.g. http://127.0.0.1:8080/webhooks/sahut-main
+        url: String,
+    },
+}
+
+/// Runs the parsed command; the exit code is non-zero on any failure.
+pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Serve { config, log_format } => serve::run(config, log_format),
+        Command::Check { config, fixtures, bless } => check::check(config, &fixtures, bless),
+        Command::Map {
+            provider,
+            config,
+            headers,
+            file,
+        } => check::map(config, &provider, &headers, &file),
+        Command::Send {
+            provider,
+            event,
+            body,
+            secret,
+            fixtures,
+            config,
+            headers,
+            url,
+        } => send::run(send::Args {
+            provider,
+            event,
+            body,
+            secret,
+            fixtures,
+            config,
+            headers,
+            url,
+        }),
+    }
+}
+
+fn load(config: Option<PathBuf>) -> anyhow::Result<crate::config::Loaded> {
+    Ok(match config {
+        Some(p) => crate::config::load(&p)?,
+        None => crate::config::Loaded::empty(),
+    })
+}
+
+/// Parses 'Name: value' header arguments.
+fn parse_headers(args: &[String]) -> anyhow::Result<http::HeaderMap> {
+    let mut h = http::HeaderMap::new();
+    for a in args {
+        let (k, v) = a
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("header `{a}` is not 'Name: value'"))?;
+        h.append(
+            http::HeaderName::try_from(k.trim())?,
+            http::HeaderValue::from_str(v.trim())?,
+        );
+    }
+    Ok(h)
+}

@@ -1,0 +1,136 @@
+//! Golden fixture cases: `fixtures/<provider>/<case>/` holds the request as the
+//! provider sends it (`headers.json`, `body.*`) and the outcome expected from it
+//! (`expected.json`). `hookgate check`, `cargo test` and `hookgate send` use them.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use chrono::{DateTime, TimeZone, Utc};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+
+use crate::engine::{Engine, Processed};
+use crate::event::SourceId;
+use crate::mapping::Mapping;
+use crate::verify::{Secret, SourceAuth, Unverified};
+
+/// The secret every signed fixture is signed with.
+pub const FIXTURE_SECRET: &str = "hookgate-fixture-secret";
+
+/// Fixture events are produced as if received at this instant by a source named
+/// after the provider, so expected ids and times are stable.
+pub fn fixture_received_at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub provider: String,
+    pub name: String,
+    pub dir: PathBuf,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub expected: Option<Value>,
+}
+
+/// Every case under `root/<provider>/`, sorted by name.
+pub fn load_cases(root: &Path, provider: &str) -> Result<Vec<Case>, String> {
+    let dir = root.join(provider);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| load_case(d, provider)).collect()
+}
+
+fn load_case(dir: &Path, provider: &str) -> Result<Case, String> {
+    let ctx = |e: &dyn std::fmt::Display| format!("{}: {e}", dir.display());
+    let headers_v: Value = read_json(&dir.join("headers.json")).map_err(|e| ctx(&e))?;
+    let mut headers = HeaderMap::new();
+    if let Value::Object(m) = headers_v {
+        for (k, v) in m {
+            let v = v.as_str().ok_or_else(|| ctx(&format!("header {k} is not a string")))?;
+            let name = HeaderName::try_from(k.as_str()).map_err(|e| ctx(&e))?;
+            headers.append(name, HeaderValue::from_str(v).map_err(|e| ctx(&e))?);
+        }
+    }
+    let body_path = std::fs::read_dir(dir)
+        .map_err(|e| ctx(&e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_stem().is_some_and(|s| s == "body"))
+        .ok_or_else(|| ctx(&"no body.* file"))?;
+    let body = std::fs::read(&body_path).map_err(|e| ctx(&e))?;
+    let expected_path = dir.join("expected.json");
+    let expected = if expected_path.exists() {
+        Some(read_json(&expected_path).map_err(|e| ctx(&e))?)
+    } else {
+        None
+    };
+    Ok(Case {
+        provider: provider.to_owned(),
+        name: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        dir: dir.to_owned(),
+        headers,
+        body: Bytes::from(body),
+        expected,
+    })
+}
+
+fn read_json(p: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// The outcome of a case as the JSON shape `expected.json` holds.
+pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value, String> {
+    let auth = SourceAuth {
+        signature: mapping
+            .scheme()
+            .map(|s| (s.clone(), vec![Secret::new(FIXTURE_SECRET)])),
+        ..Default::default()
+    };
+    let req = Unverified {
+        headers: case.headers.clone(),
+        body: case.body.clone(),
+        peer: None,
+        path_token: None,
+    };
+    let verified = req
+        .verify(&auth)
+        .map_err(|e| format!("verification failed ({}): is the fixture signed with {FIXTURE_SECRET:?}?", e.reason()))?;
+    let source = SourceId::parse(mapping.provider())?;
+    Ok(match engine.process(&source, mapping, &verified, fixture_received_at()) {
+        Processed::Event { event, .. } => json!({"status": "accepted", "event": event}),
+        Processed::Ignored { .. } => json!({"status": "ignored"}),
+        Processed::DeadLetter(d) => json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail}),
+    })
+}
+
+/// Runs a case against its `expected.json`; `Err` explains the difference.
+pub fn run(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<(), String> {
+    let got = outcome(engine, mapping, case)?;
+    let Some(expected) = &case.expected else {
+        return Err("no expected.json (run `hookgate check --bless` and review it)".to_owned());
+    };
+    if &got == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "outcome differs from expected.json\n--- expected\n{}\n--- got\n{}",
+            serde_json::to_string_pretty(expected).unwrap_or_default(),
+            serde_json::to_string_pretty(&got).unwrap_or_default()
+        ))
+    }
+}
+
+/// Writes the current outcome as the case's `expected.json` (to be reviewed).
+pub fn bless(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<(), String> {
+    let got = outcome(engine, mapping, case)?;
+    let text = serde_json::to_string_pretty(&got).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(case.dir.join("expected.json"), text).map_err(|e| e.to_string())
+}

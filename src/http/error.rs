@@ -1,0 +1,88 @@
+//! The one place where pipeline failures become HTTP statuses. Bodies name the
+//! error kind and never a secret, an expected signature or an internal detail.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::gateway::GatewayError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unknown source")]
+    UnknownSource,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("payload too large")]
+    TooLarge { limit: usize },
+    #[error("request body not received in time")]
+    Timeout,
+    #[error("cannot read the request body")]
+    BadBody,
+    #[error("unavailable")]
+    Unavailable,
+    #[error("a copy of this event is in flight")]
+    InFlight,
+}
+
+impl From<GatewayError> for ApiError {
+    fn from(e: GatewayError) -> Self {
+        match e {
+            GatewayError::UnknownSource => Self::UnknownSource,
+            GatewayError::Unauthorized(v) => Self::Unauthorized(v.reason()),
+            GatewayError::Unavailable(_) => Self::Unavailable,
+            GatewayError::InFlight => Self::InFlight,
+        }
+    }
+}
+
+impl ApiError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownSource => "unknown_source",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::Timeout => "request_timeout",
+            Self::BadBody => "bad_request",
+            Self::Unavailable => "unavailable",
+            Self::InFlight => "in_flight",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::UnknownSource | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::BadBody => StatusCode::BAD_REQUEST,
+            Self::Unavailable | Self::InFlight => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let body = match &self {
+            Self::Unauthorized(reason) => json!({"error": self.kind(), "reason": reason}),
+            Self::TooLarge { limit } => json!({"error": self.kind(), "limit_bytes": limit}),
+            _ => json!({"error": self.kind()}),
+        };
+        let mut resp = (status, Json(body)).into_response();
+        let retry_after = match &self {
+            Self::Unavailable => Some("5"),
+            Self::InFlight => Some("1"),
+            _ => None,
+        };
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(s));
+        }
+        resp
+    }
+}

@@ -1,0 +1,142 @@
+//! The HTTP face of the gateway: routes, body limits, answers. Everything else is
+//! delegated to [`Gateway`]; `fn app` is what tests drive with `oneshot`.
+
+mod error;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::json;
+
+pub use error::ApiError;
+
+use crate::gateway::{Gateway, Outcome};
+use crate::verify::Unverified;
+
+/// What the HTTP layer needs besides the gateway.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub read_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct AppState {
+    gateway: Arc<Gateway>,
+    limits: Limits,
+}
+
+pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
+    let state = AppState { gateway, limits };
+    let not_allowed = || async { ApiError::MethodNotAllowed };
+    Router::new()
+        .route(
+            "/webhooks/{source}",
+            post(webhook).fallback(not_allowed),
+        )
+        .route(
+            "/webhooks/{source}/{token}",
+            post(webhook_with_token).fallback(not_allowed),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match st.gateway.output().ready().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn webhook(State(st): State<AppState>, Path(source): Path<String>, req: Request<Body>) -> Response {
+    receive(st, source, None, req).await
+}
+
+async fn webhook_with_token(
+    State(st): State<AppState>,
+    Path((source, token)): Path<(String, String)>,
+    req: Request<Body>,
+) -> Response {
+    receive(st, source, Some(token), req).await
+}
+
+async fn receive(st: AppState, source: String, token: Option<String>, req: Request<Body>) -> Response {
+    match pipeline(&st, &source, token, req).await {
+        Ok(outcome) => {
+            tracing::debug!(source = %source, ?outcome, "delivery answered");
+            Json(outcome_body(&outcome)).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(source = %source, error = e.kind(), detail = %e, "delivery rejected");
+            e.into_response()
+        }
+    }
+}
+
+async fn pipeline(st: &AppState, source: &str, token: Option<String>, req: Request<Body>) -> Result<Outcome, ApiError> {
+    // Unknown sources are refused before reading a byte of the body.
+    if st.gateway.source(source).is_none() {
+        return Err(ApiError::UnknownSource);
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let (parts, body) = req.into_parts();
+    let body = read_body(body, &parts.headers, &st.limits).await?;
+    let unverified = Unverified {
+        headers: parts.headers,
+        body,
+        peer,
+        path_token: token,
+    };
+    Ok(st.gateway.handle(source, unverified).await?)
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<bytes::Bytes, ApiError> {
+    let limit = limits.max_body_bytes;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let collected = tokio::time::timeout(limits.read_timeout, Limited::new(body, limit).collect()).await;
+    match collected {
+        Err(_) => Err(ApiError::Timeout),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::TooLarge { limit }),
+        Ok(Err(_)) => Err(ApiError::BadBody),
+    }
+}
+
+fn outcome_body(o: &Outcome) -> serde_json::Value {
+    match o {
+        Outcome::Accepted { id, ty } => json!({"status": "accepted", "id": id, "type": ty}),
+        Outcome::Duplicate { id } => json!({"status": "duplicate", "id": id}),
+        Outcome::Ignored { provider_type } => json!({"status": "ignored", "event": provider_type}),
+        Outcome::DeadLettered { id, reason } => {
+            json!({"status": "dead_lettered", "id": id, "reason": reason.as_str()})
+        }
+    }
+}
