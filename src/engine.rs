@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::event::{CanonicalEvent, DeadLetter, DeadLetterReason, DedupId, EventId, EventValidator, SourceId};
+use crate::event::{
+    CanonicalEvent, DeadLetter, DeadLetterReason, DedupId, EventId, EventValidator, SourceId,
+};
 use crate::mapping::{MapOutcome, Mapping};
 use crate::verify::Verified;
 
@@ -106,11 +108,17 @@ fn dead_letter(
     let mut headers = BTreeMap::new();
     for name in mapping.dead_letter_headers() {
         if let Some(v) = req.headers().get(name) {
-            headers.insert(name.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned());
+            headers.insert(
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            );
         }
     }
     let (body, body_base64) = DeadLetter::body_fields(req.body());
-    let dedup = DedupId::new(format!("dead-letter:{}", DedupId::from_body(req.body()).as_str()));
+    let dedup = DedupId::new(format!(
+        "dead-letter:{}",
+        DedupId::from_body(req.body()).as_str()
+    ));
     DeadLetter {
         id: EventId::derive(source, &dedup),
         source: source.to_string(),

@@ -20,7 +20,9 @@ pub const FIXTURE_SECRET: &str = "hookgate-fixture-secret";
 /// Fixture events are produced as if received at this instant by a source named
 /// after the provider, so expected ids and times are stable.
 pub fn fixture_received_at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +56,9 @@ fn load_case(dir: &Path, provider: &str) -> Result<Case, String> {
     let mut headers = HeaderMap::new();
     if let Value::Object(m) = headers_v {
         for (k, v) in m {
-            let v = v.as_str().ok_or_else(|| ctx(&format!("header {k} is not a string")))?;
+            let v = v
+                .as_str()
+                .ok_or_else(|| ctx(&format!("header {k} is not a string")))?;
             let name = HeaderName::try_from(k.as_str()).map_err(|e| ctx(&e))?;
             headers.append(name, HeaderValue::from_str(v).map_err(|e| ctx(&e))?);
         }
@@ -73,7 +77,10 @@ fn load_case(dir: &Path, provider: &str) -> Result<Case, String> {
     };
     Ok(Case {
         provider: provider.to_owned(),
-        name: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         dir: dir.to_owned(),
         headers,
         body: Bytes::from(body),
@@ -100,15 +107,22 @@ pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value,
         peer: None,
         path_token: None,
     };
-    let verified = req
-        .verify(&auth)
-        .map_err(|e| format!("verification failed ({}): is the fixture signed with {FIXTURE_SECRET:?}?", e.reason()))?;
+    let verified = req.verify(&auth).map_err(|e| {
+        format!(
+            "verification failed ({}): is the fixture signed with {FIXTURE_SECRET:?}?",
+            e.reason()
+        )
+    })?;
     let source = SourceId::parse(mapping.provider())?;
-    Ok(match engine.process(&source, mapping, &verified, fixture_received_at()) {
-        Processed::Event { event, .. } => json!({"status": "accepted", "event": event}),
-        Processed::Ignored { .. } => json!({"status": "ignored"}),
-        Processed::DeadLetter(d) => json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail}),
-    })
+    Ok(
+        match engine.process(&source, mapping, &verified, fixture_received_at()) {
+            Processed::Event { event, .. } => json!({"status": "accepted", "event": event}),
+            Processed::Ignored { .. } => json!({"status": "ignored"}),
+            Processed::DeadLetter(d) => {
+                json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail})
+            }
+        },
+    )
 }
 
 /// Runs a case against its `expected.json`; `Err` explains the difference.

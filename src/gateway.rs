@@ -26,10 +26,20 @@ pub struct Source {
 /// What happened to a delivery that was answered 2xx.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Accepted { id: EventId, ty: String },
-    Duplicate { id: EventId },
-    Ignored { provider_type: String },
-    DeadLettered { id: EventId, reason: DeadLetterReason },
+    Accepted {
+        id: EventId,
+        ty: String,
+    },
+    Duplicate {
+        id: EventId,
+    },
+    Ignored {
+        provider_type: String,
+    },
+    DeadLettered {
+        id: EventId,
+        reason: DeadLetterReason,
+    },
 }
 
 /// Why a delivery was not answered 2xx.
@@ -99,9 +109,18 @@ impl Gateway {
     /// Runs the whole pipeline for one delivery. Everything after verification runs
     /// in its own task: if the caller goes away mid-delivery, the delivery and its
     /// dedup commit still complete, so the provider's retry is a clean duplicate.
-    pub async fn handle(self: &Arc<Self>, source_id: &str, req: Unverified) -> Result<Outcome, GatewayError> {
-        let source = self.source(source_id).ok_or(GatewayError::UnknownSource)?.clone();
-        let verified = req.verify(&source.auth).map_err(GatewayError::Unauthorized)?;
+    pub async fn handle(
+        self: &Arc<Self>,
+        source_id: &str,
+        req: Unverified,
+    ) -> Result<Outcome, GatewayError> {
+        let source = self
+            .source(source_id)
+            .ok_or(GatewayError::UnknownSource)?
+            .clone();
+        let verified = req
+            .verify(&source.auth)
+            .map_err(GatewayError::Unauthorized)?;
         let this = self.clone();
         let task = tokio::spawn(async move {
             let processed = this
@@ -136,7 +155,10 @@ impl Gateway {
         let (result, outcome) = match processed {
             Processed::Event { event, .. } => (
                 self.output.deliver(&event).await,
-                Outcome::Accepted { id: key, ty: event.ty },
+                Outcome::Accepted {
+                    id: key,
+                    ty: event.ty,
+                },
             ),
             Processed::DeadLetter(record) => (
                 self.output.dead_letter(&record).await,
@@ -163,4 +185,3 @@ impl Gateway {
         }
     }
 }
-

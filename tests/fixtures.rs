@@ -1,6 +1,8 @@
 //! Golden walk: every fixture case of every shipped provider produces exactly its
 //! expected.json, through verification (fixtures are signed), mapping and schema.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use hookgate::config::Loaded;
 use hookgate::engine::Engine;
 use hookgate::event::EventValidator;
@@ -42,7 +44,10 @@ fn fixtures_cover_every_documented_event_type() {
             .filter_map(|c| mapping.event_type(&c.body))
             .collect();
         for provider_type in mapping.type_table().keys() {
-            assert!(seen.contains(provider_type), "{provider}: no fixture for `{provider_type}`");
+            assert!(
+                seen.contains(provider_type),
+                "{provider}: no fixture for `{provider_type}`"
+            );
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The real router end to end into the file output: every fixture of every
 //! provider, every way in, and the hostile inputs of the core issue.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -19,7 +21,9 @@ fn stable(mut ev: Value) -> Value {
     let received = ev["receivedat"].clone();
     let obj = ev.as_object_mut().expect("event is an object");
     obj.remove("receivedat");
-    if obj.get("time") == Some(&received) || obj.get("time") == Some(&Value::String("2026-01-01T00:00:00Z".into())) {
+    if obj.get("time") == Some(&received)
+        || obj.get("time") == Some(&Value::String("2026-01-01T00:00:00Z".into()))
+    {
         obj.remove("time");
     }
     ev
@@ -50,10 +54,18 @@ async fn every_fixture_through_http_into_the_file_output() {
             let expected = case.expected.clone().expect("expected.json");
             let (status, body, _) = h.send(request(&path_for(provider), &case)).await;
             assert_eq!(status, StatusCode::OK, "{provider}/{}: {body}", case.name);
-            assert_eq!(body["status"], expected["status"], "{provider}/{}: {body}", case.name);
+            assert_eq!(
+                body["status"], expected["status"],
+                "{provider}/{}: {body}",
+                case.name
+            );
             match expected["status"].as_str() {
                 Some("accepted") => {
-                    assert_eq!(body["id"], expected["event"]["id"], "{provider}/{}", case.name);
+                    assert_eq!(
+                        body["id"], expected["event"]["id"],
+                        "{provider}/{}",
+                        case.name
+                    );
                     expected_events.push(stable(expected["event"].clone()));
                 }
                 Some("dead_lettered") => {
@@ -73,7 +85,10 @@ async fn every_fixture_through_http_into_the_file_output() {
     assert_eq!(dead.len(), expected_dead);
     for d in &dead {
         assert!(d["body"].is_string() || d["body_base64"].is_string(), "{d}");
-        assert!(d["reason"].is_string() && d["received_at"].is_string(), "{d}");
+        assert!(
+            d["reason"].is_string() && d["received_at"].is_string(),
+            "{d}"
+        );
     }
     // A redelivery of every accepted case is a duplicate with the same id, and
     // nothing more is written.
@@ -106,23 +121,76 @@ async fn signature_failures_are_401_and_store_nothing() {
     let body = case.body.to_vec();
     let good = hmac_hex("sha256", FIXTURE_SECRET.as_bytes(), &body);
     let mut tampered = body.clone();
-    let pos = tampered.iter().position(|b| *b == b'9').expect("a digit to change");
+    let pos = tampered
+        .iter()
+        .position(|b| *b == b'9')
+        .expect("a digit to change");
     tampered[pos] = b'8';
     let sha1 = hmac_hex("sha1", FIXTURE_SECRET.as_bytes(), &body);
     let sha512 = hmac_hex("sha512", FIXTURE_SECRET.as_bytes(), &body);
     let wrong = hmac_hex("sha256", b"not-the-secret", &body);
     let cases: Vec<(&str, Option<String>, Vec<u8>, &str)> = vec![
         ("no header", None, body.clone(), "missing_signature"),
-        ("empty header", Some(String::new()), body.clone(), "malformed_signature"),
-        ("prefix only", Some("sha256=".into()), body.clone(), "malformed_signature"),
-        ("missing prefix", Some(good.clone()), body.clone(), "malformed_signature"),
-        ("wrong secret", Some(format!("sha256={wrong}")), body.clone(), "signature_mismatch"),
-        ("tampered body", Some(format!("sha256={good}")), tampered, "signature_mismatch"),
-        ("truncated", Some(format!("sha256={}", &good[..40])), body.clone(), "malformed_signature"),
-        ("sha1 signature", Some(format!("sha256={sha1}")), body.clone(), "malformed_signature"),
-        ("sha512 signature", Some(format!("sha256={sha512}")), body.clone(), "malformed_signature"),
-        ("non-hex", Some(format!("sha256={}", "z".repeat(64))), body.clone(), "malformed_signature"),
-        ("huge header", Some(format!("sha256={}", "a".repeat(60_000))), body.clone(), "malformed_signature"),
+        (
+            "empty header",
+            Some(String::new()),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "prefix only",
+            Some("sha256=".into()),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "missing prefix",
+            Some(good.clone()),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "wrong secret",
+            Some(format!("sha256={wrong}")),
+            body.clone(),
+            "signature_mismatch",
+        ),
+        (
+            "tampered body",
+            Some(format!("sha256={good}")),
+            tampered,
+            "signature_mismatch",
+        ),
+        (
+            "truncated",
+            Some(format!("sha256={}", &good[..40])),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "sha1 signature",
+            Some(format!("sha256={sha1}")),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "sha512 signature",
+            Some(format!("sha256={sha512}")),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "non-hex",
+            Some(format!("sha256={}", "z".repeat(64))),
+            body.clone(),
+            "malformed_signature",
+        ),
+        (
+            "huge header",
+            Some(format!("sha256={}", "a".repeat(60_000))),
+            body.clone(),
+            "malformed_signature",
+        ),
     ];
     for (what, sig, body, reason) in cases {
         let mut headers = vec![("content-type", "application/json")];
@@ -136,12 +204,24 @@ async fn signature_failures_are_401_and_store_nothing() {
         assert_eq!(resp["error"], "unauthorized", "{what}");
         assert_eq!(resp["reason"], reason, "{what}");
         let text = resp.to_string();
-        assert!(!text.contains(&good) && !text.contains(FIXTURE_SECRET), "{what}: body leaks: {text}");
+        assert!(
+            !text.contains(&good) && !text.contains(FIXTURE_SECRET),
+            "{what}: body leaks: {text}"
+        );
     }
-    assert!(h.events().is_empty() && h.dead_letters().is_empty(), "nothing stored");
+    assert!(
+        h.events().is_empty() && h.dead_letters().is_empty(),
+        "nothing stored"
+    );
     // The untouched request passes, proving the cases above failed for their reason.
     let good_header = format!("sha256={good}");
-    let (status, _) = h.post("/webhooks/savanto", &[("x-webhook-signature", &good_header)], body).await;
+    let (status, _) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &good_header)],
+            body,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -151,11 +231,17 @@ async fn rotated_secrets_and_both_aisoule_headers_verify() {
     // Sahut's source lists an old secret first; the fixture is signed with the second.
     let case = first_case("sahut", "message-created-incoming");
     let (status, body, _) = h.send(request("/webhooks/sahut", &case)).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("accepted")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("accepted"))
+    );
     let case = first_case("aisoule", "message-received-developer-variant");
     assert!(case.headers.contains_key("x-aisoule-signature"));
     let (status, body, _) = h.send(request("/webhooks/aisoule", &case)).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("accepted")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("accepted"))
+    );
 }
 
 #[tokio::test]
@@ -164,34 +250,75 @@ async fn unsigned_provider_ways_in() {
     let case = first_case("magalu-sac", "ticket-creation");
     let body = case.body.clone();
     // Token in the URL.
-    let (s, _) = h.post(&format!("/webhooks/magalu-sac/{MAGALU_TOKEN}"), &[], body.clone()).await;
+    let (s, _) = h
+        .post(
+            &format!("/webhooks/magalu-sac/{MAGALU_TOKEN}"),
+            &[],
+            body.clone(),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    for bad in ["/webhooks/magalu-sac", "/webhooks/magalu-sac/magalu-token-0123456788"] {
+    for bad in [
+        "/webhooks/magalu-sac",
+        "/webhooks/magalu-sac/magalu-token-0123456788",
+    ] {
         let (s, j) = h.post(bad, &[], body.clone()).await;
-        assert_eq!((s, j["reason"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_token")), "{bad}");
+        assert_eq!(
+            (s, j["reason"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("bad_token")),
+            "{bad}"
+        );
     }
     // Basic auth.
     let creds = base64::engine::general_purpose::STANDARD.encode("magalu:basic-secret");
     let auth = format!("Basic {creds}");
     let other = first_case("magalu-sac", "ticket-update").body;
-    let (s, _) = h.post("/webhooks/magalu-basic", &[("authorization", &auth)], other.clone()).await;
+    let (s, _) = h
+        .post(
+            "/webhooks/magalu-basic",
+            &[("authorization", &auth)],
+            other.clone(),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let bad = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("magalu:guess"));
-    let (s, j) = h.post("/webhooks/magalu-basic", &[("authorization", &bad)], other).await;
-    assert_eq!((s, j["reason"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+    let bad = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("magalu:guess")
+    );
+    let (s, j) = h
+        .post("/webhooks/magalu-basic", &[("authorization", &bad)], other)
+        .await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+    );
     // Address allow-list, with the peer address the server would see.
     let third = first_case("magalu-sac", "ticket-deletion").body;
-    for (peer, want) in [("174.138.104.128:5555", StatusCode::OK), ("203.0.113.9:5555", StatusCode::UNAUTHORIZED)] {
+    for (peer, want) in [
+        ("174.138.104.128:5555", StatusCode::OK),
+        ("203.0.113.9:5555", StatusCode::UNAUTHORIZED),
+    ] {
         let addr: SocketAddr = peer.parse().expect("addr");
-        let mut req = Request::post("/webhooks/magalu-ip").body(Body::from(third.clone())).expect("req");
+        let mut req = Request::post("/webhooks/magalu-ip")
+            .body(Body::from(third.clone()))
+            .expect("req");
         req.extensions_mut().insert(ConnectInfo(addr));
         let (s, j, _) = h.send(req).await;
         assert_eq!(s, want, "{peer}: {j}");
     }
     // OneRoute without a signature, through its token source.
     let one = first_case("oneroute", "new-message");
-    let (s, j) = h.post("/webhooks/oneroute-token/oneroute-token-0123456789", &[], one.body.clone()).await;
-    assert_eq!((s, j["status"].as_str()), (StatusCode::OK, Some("accepted")));
+    let (s, j) = h
+        .post(
+            "/webhooks/oneroute-token/oneroute-token-0123456789",
+            &[],
+            one.body.clone(),
+        )
+        .await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("accepted"))
+    );
     // The signed OneRoute source refuses the unsigned delivery.
     let (s, _) = h.post("/webhooks/oneroute", &[], one.body).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -199,38 +326,105 @@ async fn unsigned_provider_ways_in() {
 }
 
 fn signed(body: &[u8]) -> String {
-    format!("sha256={}", hmac_hex("sha256", FIXTURE_SECRET.as_bytes(), body))
+    format!(
+        "sha256={}",
+        hmac_hex("sha256", FIXTURE_SECRET.as_bytes(), body)
+    )
 }
 
 #[tokio::test]
 async fn malformed_json_unknown_type_and_non_utf8_are_dead_lettered() {
     let h = Harness::new(&all_providers_config());
     let malformed = br#"{"id": "evt_1", "event_type": "product.created", "data": {"#.to_vec();
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&malformed))], malformed.clone()).await;
-    assert_eq!((s, j["status"].as_str(), j["reason"].as_str()), (StatusCode::OK, Some("dead_lettered"), Some("malformed_json")));
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&malformed))],
+            malformed.clone(),
+        )
+        .await;
+    assert_eq!(
+        (s, j["status"].as_str(), j["reason"].as_str()),
+        (
+            StatusCode::OK,
+            Some("dead_lettered"),
+            Some("malformed_json")
+        )
+    );
     let unknown = br#"{"id": "evt_2", "event_type": "order.shipped", "data": {}}"#.to_vec();
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&unknown))], unknown).await;
-    assert_eq!((s, j["reason"].as_str()), (StatusCode::OK, Some("unknown_event_type")));
-    let mut non_utf8 = br#"{"id": "evt_3", "event_type": "product.created", "data": {"name": ""#.to_vec();
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&unknown))],
+            unknown,
+        )
+        .await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::OK, Some("unknown_event_type"))
+    );
+    let mut non_utf8 =
+        br#"{"id": "evt_3", "event_type": "product.created", "data": {"name": ""#.to_vec();
     non_utf8.extend_from_slice(&[0xff, 0xfe, b'"', b'}', b'}']);
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&non_utf8))], non_utf8.clone()).await;
-    assert_eq!((s, j["reason"].as_str()), (StatusCode::OK, Some("malformed_json")));
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&non_utf8))],
+            non_utf8.clone(),
+        )
+        .await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::OK, Some("malformed_json"))
+    );
     // A mapping produces something the schema refuses: a product price that is a string
     // is dropped by the mapping, but a non-string id list breaks `categories`.
     let bad_schema = br#"{"id": "evt_4", "event_type": "product.created", "data": {"id": "p", "categories": [1, 2]}}"#.to_vec();
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&bad_schema))], bad_schema).await;
-    assert_eq!((s, j["reason"].as_str()), (StatusCode::OK, Some("schema_violation")));
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&bad_schema))],
+            bad_schema,
+        )
+        .await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::OK, Some("schema_violation"))
+    );
 
     let dead = h.dead_letters();
     assert_eq!(dead.len(), 4);
-    assert_eq!(dead[0]["body"].as_str().map(str::as_bytes), Some(&malformed[..]), "raw body kept byte-exact");
-    assert_eq!(dead[0]["headers"]["x-webhook-signature"].as_str(), Some(signed(&malformed).as_str()));
-    let b64 = dead[2]["body_base64"].as_str().expect("non-UTF-8 body as base64");
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(b64).expect("b64"), non_utf8);
+    assert_eq!(
+        dead[0]["body"].as_str().map(str::as_bytes),
+        Some(&malformed[..]),
+        "raw body kept byte-exact"
+    );
+    assert_eq!(
+        dead[0]["headers"]["x-webhook-signature"].as_str(),
+        Some(signed(&malformed).as_str())
+    );
+    let b64 = dead[2]["body_base64"]
+        .as_str()
+        .expect("non-UTF-8 body as base64");
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("b64"),
+        non_utf8
+    );
     assert!(h.events().is_empty());
     // The same bad payload redelivered is a duplicate, not a second dead letter.
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&malformed))], malformed).await;
-    assert_eq!((s, j["status"].as_str()), (StatusCode::OK, Some("duplicate")));
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&malformed))],
+            malformed,
+        )
+        .await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("duplicate"))
+    );
     assert_eq!(h.dead_letters().len(), 4);
 }
 
@@ -238,26 +432,55 @@ async fn malformed_json_unknown_type_and_non_utf8_are_dead_lettered() {
 async fn limits_routes_and_methods() {
     let h = Harness::with_limits(&all_providers_config(), 1024);
     let big = vec![b'a'; 2048];
-    let (s, j) = h.post("/webhooks/savanto", &[("x-webhook-signature", &signed(&big))], big.clone()).await;
-    assert_eq!((s, j["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    let (s, j) = h
+        .post(
+            "/webhooks/savanto",
+            &[("x-webhook-signature", &signed(&big))],
+            big.clone(),
+        )
+        .await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
     // Without a content-length (streamed), the limit still holds.
     let stream = Body::from_stream(futures_util_stream(big));
-    let req = Request::post("/webhooks/savanto").body(stream).expect("req");
+    let req = Request::post("/webhooks/savanto")
+        .body(stream)
+        .expect("req");
     let (s, _, _) = h.send(req).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     let (s, j) = h.post("/webhooks/nope", &[], "{}").await;
-    assert_eq!((s, j["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_source")));
-    let (s, _, _) = h.send(Request::get("/webhooks/savanto").body(Body::empty()).expect("req")).await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_source"))
+    );
+    let (s, _, _) = h
+        .send(
+            Request::get("/webhooks/savanto")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
-    let (s, _, _) = h.send(Request::get("/elsewhere").body(Body::empty()).expect("req")).await;
+    let (s, _, _) = h
+        .send(Request::get("/elsewhere").body(Body::empty()).expect("req"))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, j, _) = h.send(Request::get("/healthz").body(Body::empty()).expect("req")).await;
+    let (s, j, _) = h
+        .send(Request::get("/healthz").body(Body::empty()).expect("req"))
+        .await;
     assert_eq!((s, j["status"].as_str()), (StatusCode::OK, Some("ok")));
     assert!(h.events().is_empty() && h.dead_letters().is_empty());
 }
 
-fn futures_util_stream(data: Vec<u8>) -> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
-    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = data.chunks(256).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
+fn futures_util_stream(
+    data: Vec<u8>,
+) -> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = data
+        .chunks(256)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
     tokio_stream::iter(chunks)
 }
 
@@ -278,13 +501,17 @@ async fn concurrent_copies_of_one_delivery_are_written_once() {
     for _ in 0..50 {
         let h = h.clone();
         let case = case.clone();
-        tasks.push(tokio::spawn(async move { h.send(request("/webhooks/aisoule", &case)).await }));
+        tasks.push(tokio::spawn(async move {
+            h.send(request("/webhooks/aisoule", &case)).await
+        }));
     }
     let mut statuses = std::collections::BTreeMap::new();
     for t in tasks {
         let (s, j, _) = t.await.expect("task");
         assert_eq!(s, StatusCode::OK, "{j}");
-        *statuses.entry(j["status"].as_str().unwrap_or("?").to_owned()).or_insert(0) += 1;
+        *statuses
+            .entry(j["status"].as_str().unwrap_or("?").to_owned())
+            .or_insert(0) += 1;
     }
     assert_eq!(statuses.get("accepted"), Some(&1), "{statuses:?}");
     assert_eq!(statuses.get("duplicate"), Some(&49), "{statuses:?}");

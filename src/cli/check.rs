@@ -23,7 +23,9 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
     let engine = Engine::new(EventValidator::new()?);
     let (mut passed, mut failed) = (0usize, 0usize);
     for provider in mappings.providers() {
-        let Some(mapping) = mappings.get(provider) else { continue };
+        let Some(mapping) = mappings.get(provider) else {
+            continue;
+        };
         let cases = match fixture::load_cases(fixtures, provider) {
             Ok(c) => c,
             Err(e) => {
@@ -33,7 +35,10 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
             }
         };
         if cases.is_empty() {
-            println!("warn {provider}: no fixture cases under {}/{provider}", fixtures.display());
+            println!(
+                "warn {provider}: no fixture cases under {}/{provider}",
+                fixtures.display()
+            );
         }
         for case in &cases {
             let result = if bless {
@@ -54,15 +59,27 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-pub fn map(config: Option<PathBuf>, provider: &str, headers: &[String], file: &Path) -> anyhow::Result<ExitCode> {
+pub fn map(
+    config: Option<PathBuf>,
+    provider: &str,
+    headers: &[String],
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
     let loaded = super::load(config)?;
     let mappings = loaded.mappings()?;
-    let mapping = mappings
-        .get(provider)
-        .ok_or_else(|| anyhow::anyhow!("unknown provider `{provider}` (known: {})", mappings.providers().join(", ")))?;
+    let mapping = mappings.get(provider).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown provider `{provider}` (known: {})",
+            mappings.providers().join(", ")
+        )
+    })?;
     let body = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     // Offline: nothing is delivered, so the request goes through an open source.
     let verified = Unverified {

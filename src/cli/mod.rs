@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "hookgate", version, about = "Receiving-side webhook gateway: verify, map to CloudEvents, deduplicate, deliver")]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Receiving-side webhook gateway: verify, map to CloudEvents, deduplicate, deliver"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -82,7 +86,11 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve { config, log_format } => serve::run(config, log_format),
-        Command::Check { config, fixtures, bless } => check::check(config, &fixtures, bless),
+        Command::Check {
+            config,
+            fixtures,
+            bless,
+        } => check::check(config, &fixtures, bless),
         Command::Map {
             provider,
             config,

@@ -30,10 +30,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (mut headers, body) = match (&a.body, &a.event) {
         (Some(path), _) => (
             http::HeaderMap::new(),
-            bytes::Bytes::from(std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
+            bytes::Bytes::from(
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            ),
         ),
         (None, Some(ty)) => {
-            let cases = fixture::load_cases(&a.fixtures, &a.provider).map_err(|e| anyhow::anyhow!(e))?;
+            let cases =
+                fixture::load_cases(&a.fixtures, &a.provider).map_err(|e| anyhow::anyhow!(e))?;
             let case = cases
                 .into_iter()
                 .find(|c| mapping.event_type(&c.body).as_deref() == Some(ty.as_str()))
@@ -68,7 +71,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         (None, _) => {}
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let mut req = http::Request::post(&a.url).body(Full::new(body))?;
         *req.headers_mut() = headers;
@@ -77,6 +82,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let status = resp.status();
         let text = resp.into_body().collect().await?.to_bytes();
         println!("{} {}", status.as_u16(), String::from_utf8_lossy(&text));
-        Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        Ok(if status.is_success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     })
 }

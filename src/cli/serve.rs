@@ -19,7 +19,9 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
     };
     let gateway = loaded.gateway()?;
     let server = loaded.config.server.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(server.listen).await?;
         tracing::info!(
@@ -36,8 +38,11 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                 read_timeout: server.read_timeout,
             },
         );
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal());
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal());
         // Graceful shutdown waits for in-flight requests; bound that wait.
         let deadline = server.shutdown_timeout;
         let served = serve.into_future();
@@ -80,7 +85,9 @@ async fn shutdown_signal() {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),

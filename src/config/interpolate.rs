@@ -107,7 +107,10 @@ mod tests {
         let mut v: toml::Value = toml::from_str("[[source]]\nsecrets = [\"${A}\", \"${NOPE}\"]\n")?;
         let mut errors = Vec::new();
         expand_tree(&mut v, &mut Vec::new(), &env, &mut errors);
-        assert_eq!(errors, ["source[0].secrets[1]: environment variable NOPE is not set"]);
+        assert_eq!(
+            errors,
+            ["source[0].secrets[1]: environment variable NOPE is not set"]
+        );
         Ok(())
     }
 }

@@ -50,11 +50,19 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     })?;
     let config = parse(&text, &file, &|k| std::env::var(k).ok())?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok(Loaded { config, file, base_dir })
+    Ok(Loaded {
+        config,
+        file,
+        base_dir,
+    })
 }
 
 /// Parses configuration text with an explicit environment (for tests).
-pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+pub fn parse(
+    text: &str,
+    file: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
     let invalid = |detail: String| ConfigError::Invalid {
         file: file.to_owned(),
         detail,
@@ -95,7 +103,12 @@ impl Loaded {
     }
 
     pub fn mapping_dirs(&self) -> Vec<PathBuf> {
-        self.config.mappings.dirs.iter().map(|d| self.resolve(d)).collect()
+        self.config
+            .mappings
+            .dirs
+            .iter()
+            .map(|d| self.resolve(d))
+            .collect()
     }
 
     /// Loads and compiles every mapping file.
@@ -182,7 +195,10 @@ impl Loaded {
             };
             if auth.is_open() && !s.allow_unauthenticated {
                 let why = if mapping.scheme().is_some() {
-                    format!("provider `{}` signs its deliveries: set `secrets`", s.provider)
+                    format!(
+                        "provider `{}` signs its deliveries: set `secrets`",
+                        s.provider
+                    )
                 } else {
                     format!("provider `{}` does not sign its deliveries", s.provider)
                 };
@@ -289,22 +305,40 @@ mod tests {
 
     #[test]
     fn missing_variable_is_named() {
-        let e = sources_err("[[source]]\nid = \"a\"\nprovider = \"sahut\"\nsecrets = [\"${MISSING_VAR}\"]\n");
-        assert!(e.contains("source[0].secrets[0]") && e.contains("MISSING_VAR"), "{e}");
+        let e = sources_err(
+            "[[source]]\nid = \"a\"\nprovider = \"sahut\"\nsecrets = [\"${MISSING_VAR}\"]\n",
+        );
+        assert!(
+            e.contains("source[0].secrets[0]") && e.contains("MISSING_VAR"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unsigned_provider_needs_a_way_in() {
         let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\n");
-        assert!(e.contains("does not sign") && e.contains("allow_unauthenticated"), "{e}");
-        let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nsecrets = [\"${S}\"]\n");
+        assert!(
+            e.contains("does not sign") && e.contains("allow_unauthenticated"),
+            "{e}"
+        );
+        let e = sources_err(
+            "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nsecrets = [\"${S}\"]\n",
+        );
         assert!(e.contains("does not sign"), "{e}");
-        assert!(!e.contains("secret-value"), "secrets never appear in errors: {e}");
-        let ok = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"0123456789abcdef0123\"\n");
+        assert!(
+            !e.contains("secret-value"),
+            "secrets never appear in errors: {e}"
+        );
+        let ok = sources_err(
+            "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"0123456789abcdef0123\"\n",
+        );
         assert_eq!(ok, "");
-        let ok = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n");
+        let ok = sources_err(
+            "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n",
+        );
         assert_eq!(ok, "");
-        let e = sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"short\"\n");
+        let e =
+            sources_err("[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"short\"\n");
         assert!(e.contains("at least 16"), "{e}");
     }
 

@@ -179,6 +179,9 @@ pub struct BasicAuthConfig {
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;
-    humantime::parse_duration(&s)
-        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a duration like \"10s\" or \"24h\": {e}")))
+    humantime::parse_duration(&s).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not a duration like \"10s\" or \"24h\": {e}"
+        ))
+    })
 }

@@ -102,7 +102,7 @@ impl DedupStore for MemoryStore {
         }
     }
 
-    fn len(&self) -> u64 {
+    fn entry_count(&self) -> u64 {
         self.cache.entry_count()
     }
 }
@@ -123,10 +123,16 @@ mod tests {
         let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
         };
-        assert_eq!(s.claim(key(1), Duration::from_millis(10)).await?, Claim::InFlight);
+        assert_eq!(
+            s.claim(key(1), Duration::from_millis(10)).await?,
+            Claim::InFlight
+        );
         s.commit(key(1), t).await?;
         assert_eq!(s.claim(key(1), Duration::ZERO).await?, Claim::Duplicate);
-        assert!(matches!(s.claim(key(2), Duration::ZERO).await?, Claim::Acquired(_)));
+        assert!(matches!(
+            s.claim(key(2), Duration::ZERO).await?,
+            Claim::Acquired(_)
+        ));
         Ok(())
     }
 
@@ -144,8 +150,13 @@ mod tests {
         // A stale token cannot release someone else's claim.
         s.release(key(1), ClaimToken(t.0 + 1000)).await;
         s.release(key(1), t).await;
-        let got = waiter.await.map_err(|e| DedupError::Unavailable(e.to_string()))??;
-        assert!(matches!(got, Claim::Acquired(_)), "the waiter takes over: {got:?}");
+        let got = waiter
+            .await
+            .map_err(|e| DedupError::Unavailable(e.to_string()))??;
+        assert!(
+            matches!(got, Claim::Acquired(_)),
+            "the waiter takes over: {got:?}"
+        );
         Ok(())
     }
 
@@ -161,7 +172,9 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         s.commit(key(1), t).await?;
-        let got = waiter.await.map_err(|e| DedupError::Unavailable(e.to_string()))??;
+        let got = waiter
+            .await
+            .map_err(|e| DedupError::Unavailable(e.to_string()))??;
         assert_eq!(got, Claim::Duplicate);
         Ok(())
     }
@@ -174,7 +187,10 @@ mod tests {
         };
         s.commit(key(1), t).await?;
         tokio::time::sleep(Duration::from_millis(120)).await;
-        assert!(matches!(s.claim(key(1), Duration::ZERO).await?, Claim::Acquired(_)));
+        assert!(matches!(
+            s.claim(key(1), Duration::ZERO).await?,
+            Claim::Acquired(_)
+        ));
         Ok(())
     }
 }

@@ -42,7 +42,7 @@ pub trait DedupStore: Send + Sync + 'static {
     /// Gives the claim up (delivery failed), so a retry can deliver.
     async fn release(&self, key: EventId, token: ClaimToken);
     /// Approximate number of keys held (for metrics).
-    fn len(&self) -> u64;
+    fn entry_count(&self) -> u64;
 }
 
 /// A claim that releases itself unless committed: a request cancelled or failed

@@ -54,7 +54,10 @@ impl DeadLetter {
     pub fn body_fields(raw: &[u8]) -> (Option<String>, Option<String>) {
         match std::str::from_utf8(raw) {
             Ok(s) => (Some(s.to_owned()), None),
-            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(raw))),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(raw)),
+            ),
         }
     }
 }

@@ -14,7 +14,8 @@ impl SourceId {
     pub fn parse(s: &str) -> Result<Self, String> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -48,7 +49,10 @@ impl DedupId {
     /// For providers without an event id: a redelivery is byte-identical.
     pub fn from_body(body: &[u8]) -> Self {
         use sha2::Digest;
-        Self(format!("sha256:{}", hex::encode(sha2::Sha256::digest(body))))
+        Self(format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(body))
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -96,7 +100,9 @@ impl Serialize for EventId {
 impl<'de> Deserialize<'de> for EventId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        uuid::Uuid::parse_str(&s).map(Self).map_err(serde::de::Error::custom)
+        uuid::Uuid::parse_str(&s)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -111,7 +117,10 @@ mod tests {
         let d = DedupId::new("evt_1");
         assert_eq!(EventId::derive(&a, &d), EventId::derive(&a, &d));
         assert_ne!(EventId::derive(&a, &d), EventId::derive(&b, &d));
-        assert_ne!(EventId::derive(&a, &d), EventId::derive(&a, &DedupId::new("evt_2")));
+        assert_ne!(
+            EventId::derive(&a, &d),
+            EventId::derive(&a, &DedupId::new("evt_2"))
+        );
         assert_eq!(EventId::derive(&a, &d).as_uuid().get_version_num(), 5);
         Ok(())
     }

@@ -7,16 +7,46 @@ const BASE: &str = "https://hookgate.dev/schemas/v1/";
 
 /// (file name, contents) of every schema the envelope refers to.
 pub const SCHEMAS: &[(&str, &str)] = &[
-    ("cloudevent.schema.json", include_str!("../../schemas/cloudevent.schema.json")),
-    ("message.schema.json", include_str!("../../schemas/message.schema.json")),
-    ("conversation.schema.json", include_str!("../../schemas/conversation.schema.json")),
-    ("contact.schema.json", include_str!("../../schemas/contact.schema.json")),
-    ("ticket.schema.json", include_str!("../../schemas/ticket.schema.json")),
-    ("product.schema.json", include_str!("../../schemas/product.schema.json")),
-    ("post.schema.json", include_str!("../../schemas/post.schema.json")),
-    ("campaign.schema.json", include_str!("../../schemas/campaign.schema.json")),
-    ("feedback.schema.json", include_str!("../../schemas/feedback.schema.json")),
-    ("resource.schema.json", include_str!("../../schemas/resource.schema.json")),
+    (
+        "cloudevent.schema.json",
+        include_str!("../../schemas/cloudevent.schema.json"),
+    ),
+    (
+        "message.schema.json",
+        include_str!("../../schemas/message.schema.json"),
+    ),
+    (
+        "conversation.schema.json",
+        include_str!("../../schemas/conversation.schema.json"),
+    ),
+    (
+        "contact.schema.json",
+        include_str!("../../schemas/contact.schema.json"),
+    ),
+    (
+        "ticket.schema.json",
+        include_str!("../../schemas/ticket.schema.json"),
+    ),
+    (
+        "product.schema.json",
+        include_str!("../../schemas/product.schema.json"),
+    ),
+    (
+        "post.schema.json",
+        include_str!("../../schemas/post.schema.json"),
+    ),
+    (
+        "campaign.schema.json",
+        include_str!("../../schemas/campaign.schema.json"),
+    ),
+    (
+        "feedback.schema.json",
+        include_str!("../../schemas/feedback.schema.json"),
+    ),
+    (
+        "resource.schema.json",
+        include_str!("../../schemas/resource.schema.json"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +146,10 @@ mod tests {
         assert!(v.validate(&bad).is_err());
         let mut bad = event();
         bad["data"] = json!({"contact": {"id": "c"}});
-        assert!(v.validate(&bad).is_err(), "message.* must carry data.message");
+        assert!(
+            v.validate(&bad).is_err(),
+            "message.* must carry data.message"
+        );
         let mut bad = event();
         bad["type"] = json!("message.exploded");
         assert!(v.validate(&bad).is_err());

@@ -38,10 +38,7 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
     let state = AppState { gateway, limits };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
-        .route(
-            "/webhooks/{source}",
-            post(webhook).fallback(not_allowed),
-        )
+        .route("/webhooks/{source}", post(webhook).fallback(not_allowed))
         .route(
             "/webhooks/{source}/{token}",
             post(webhook_with_token).fallback(not_allowed),
@@ -67,7 +64,11 @@ async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-async fn webhook(State(st): State<AppState>, Path(source): Path<String>, req: Request<Body>) -> Response {
+async fn webhook(
+    State(st): State<AppState>,
+    Path(source): Path<String>,
+    req: Request<Body>,
+) -> Response {
     receive(st, source, None, req).await
 }
 
@@ -79,7 +80,12 @@ async fn webhook_with_token(
     receive(st, source, Some(token), req).await
 }
 
-async fn receive(st: AppState, source: String, token: Option<String>, req: Request<Body>) -> Response {
+async fn receive(
+    st: AppState,
+    source: String,
+    token: Option<String>,
+    req: Request<Body>,
+) -> Response {
     match pipeline(&st, &source, token, req).await {
         Ok(outcome) => {
             tracing::debug!(source = %source, ?outcome, "delivery answered");
@@ -92,7 +98,12 @@ async fn receive(st: AppState, source: String, token: Option<String>, req: Reque
     }
 }
 
-async fn pipeline(st: &AppState, source: &str, token: Option<String>, req: Request<Body>) -> Result<Outcome, ApiError> {
+async fn pipeline(
+    st: &AppState,
+    source: &str,
+    token: Option<String>,
+    req: Request<Body>,
+) -> Result<Outcome, ApiError> {
     // Unknown sources are refused before reading a byte of the body.
     if st.gateway.source(source).is_none() {
         return Err(ApiError::UnknownSource);
@@ -112,7 +123,11 @@ async fn pipeline(st: &AppState, source: &str, token: Option<String>, req: Reque
     Ok(st.gateway.handle(source, unverified).await?)
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<bytes::Bytes, ApiError> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limits: &Limits,
+) -> Result<bytes::Bytes, ApiError> {
     let limit = limits.max_body_bytes;
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
@@ -121,11 +136,14 @@ async fn read_body(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<b
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge { limit });
     }
-    let collected = tokio::time::timeout(limits.read_timeout, Limited::new(body, limit).collect()).await;
+    let collected =
+        tokio::time::timeout(limits.read_timeout, Limited::new(body, limit).collect()).await;
     match collected {
         Err(_) => Err(ApiError::Timeout),
         Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::TooLarge { limit }),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::TooLarge { limit })
+        }
         Ok(Err(_)) => Err(ApiError::BadBody),
     }
 }

@@ -44,7 +44,13 @@ impl Jq {
         let loader = Loader::new(defs);
         let arena = Arena::default();
         let modules = loader
-            .load(&arena, File { code: &code, path: () })
+            .load(
+                &arena,
+                File {
+                    code: &code,
+                    path: (),
+                },
+            )
             .map_err(|errs| JqError::Parse {
                 expr: expr.to_owned(),
                 detail: format!("{errs:?}"),

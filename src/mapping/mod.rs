@@ -22,8 +22,14 @@ pub use value::{prune, to_json};
 /// The mapping files shipped with hookgate, embedded so the binary works anywhere.
 pub const SHIPPED: &[(&str, &str)] = &[
     ("sahut.toml", include_str!("../../mappings/sahut.toml")),
-    ("oneroute.toml", include_str!("../../mappings/oneroute.toml")),
-    ("magalu-sac.toml", include_str!("../../mappings/magalu-sac.toml")),
+    (
+        "oneroute.toml",
+        include_str!("../../mappings/oneroute.toml"),
+    ),
+    (
+        "magalu-sac.toml",
+        include_str!("../../mappings/magalu-sac.toml"),
+    ),
     ("aisoule.toml", include_str!("../../mappings/aisoule.toml")),
     ("savanto.toml", include_str!("../../mappings/savanto.toml")),
 ];
@@ -141,7 +147,11 @@ impl Mapping {
     }
 
     /// Parses, validates and compiles one mapping file's text.
-    pub fn compile(file: &str, text: &str, schema: &jsonschema::Validator) -> Result<Self, MappingError> {
+    pub fn compile(
+        file: &str,
+        text: &str,
+        schema: &jsonschema::Validator,
+    ) -> Result<Self, MappingError> {
         let file_s = file.to_owned();
         let raw: toml::Value = toml::from_str(text).map_err(|e| MappingError::Toml {
             file: file_s.clone(),
@@ -247,7 +257,9 @@ impl Mapping {
     /// The provider event type of a raw payload, if it parses and has one.
     pub fn event_type(&self, body: &[u8]) -> Option<String> {
         let input: Val = serde_json::from_slice(body).ok()?;
-        value::to_opt_string(&self.ty.first(&input).ok()?).ok().flatten()
+        value::to_opt_string(&self.ty.first(&input).ok()?)
+            .ok()
+            .flatten()
     }
 
     /// Maps a verified delivery. Pure: the same input always gives the same output.
@@ -435,7 +447,8 @@ pub fn mapping_schema() -> Result<jsonschema::Validator, MappingError> {
         file: "schemas/mapping.schema.json".to_owned(),
         detail,
     };
-    let v: serde_json::Value = serde_json::from_str(MAPPING_SCHEMA).map_err(|e| err(e.to_string()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(MAPPING_SCHEMA).map_err(|e| err(e.to_string()))?;
     jsonschema::validator_for(&v).map_err(|e| err(e.to_string()))
 }
 
@@ -447,9 +460,18 @@ mod tests {
     fn shipped_mappings_load() {
         let set = match MappingSet::load(&[]) {
             Ok(s) => s,
-            Err(errs) => panic!("{}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")),
+            Err(errs) => panic!(
+                "{}",
+                errs.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
         };
-        assert_eq!(set.providers(), ["aisoule", "magalu-sac", "oneroute", "sahut", "savanto"]);
+        assert_eq!(
+            set.providers(),
+            ["aisoule", "magalu-sac", "oneroute", "sahut", "savanto"]
+        );
     }
 
     #[test]
@@ -466,7 +488,10 @@ type = ".t"
 type = "message.exploded"
 data = "{}"
 "#;
-        let err = Mapping::compile("x.toml", bad, &schema).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Mapping::compile("x.toml", bad, &schema)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("x.toml") && err.contains("colour"), "{err}");
         assert!(err.contains("message.exploded"), "{err}");
         Ok(())

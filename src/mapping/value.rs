@@ -28,7 +28,9 @@ pub fn to_json(v: &Val) -> Value {
 fn num_to_json(n: &Num) -> Value {
     match n {
         Num::Int(i) => Value::Number(Number::from(*i as i64)),
-        Num::Float(f) => Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        Num::Float(f) => Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         other => {
             let s = other.to_string();
             s.parse::<Number>()
@@ -62,9 +64,16 @@ pub fn to_time(v: &Val) -> Result<Option<String>, String> {
     match v {
         Val::Null => Ok(None),
         Val::Num(n) => {
-            let secs: f64 = n.to_string().parse().map_err(|_| "not a number".to_owned())?;
+            let secs: f64 = n
+                .to_string()
+                .parse()
+                .map_err(|_| "not a number".to_owned())?;
             // 1e11 seconds is the year 5138; anything larger is milliseconds.
-            let millis = if secs.abs() >= 1e11 { secs } else { secs * 1000.0 };
+            let millis = if secs.abs() >= 1e11 {
+                secs
+            } else {
+                secs * 1000.0
+            };
             DateTime::<Utc>::from_timestamp_millis(millis as i64)
                 .map(|t| Some(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
                 .ok_or_else(|| format!("timestamp {secs} out of range"))
@@ -97,7 +106,9 @@ pub fn prune(v: Value) -> Value {
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.into_iter().map(prune).filter(|v| !v.is_null()).collect()),
+        Value::Array(a) => {
+            Value::Array(a.into_iter().map(prune).filter(|v| !v.is_null()).collect())
+        }
         v => v,
     }
 }
@@ -131,10 +142,19 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(to_time(&val("1767225600")).ok().flatten().as_deref(), Some("2026-01-01T00:00:00Z"));
-        assert_eq!(to_time(&val("1767225600123")).ok().flatten().as_deref(), Some("2026-01-01T00:00:00.123Z"));
         assert_eq!(
-            to_time(&val("\"2026-01-01T07:00:00+07:00\"")).ok().flatten().as_deref(),
+            to_time(&val("1767225600")).ok().flatten().as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            to_time(&val("1767225600123")).ok().flatten().as_deref(),
+            Some("2026-01-01T00:00:00.123Z")
+        );
+        assert_eq!(
+            to_time(&val("\"2026-01-01T07:00:00+07:00\""))
+                .ok()
+                .flatten()
+                .as_deref(),
             Some("2026-01-01T00:00:00Z")
         );
         assert!(to_time(&val("\"last tuesday\"")).is_err());

@@ -29,8 +29,15 @@ impl LineSink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self::spawn(path.display().to_string(), Box::new(f), fsync.then_some(())))
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Self::spawn(
+            path.display().to_string(),
+            Box::new(f),
+            fsync.then_some(()),
+        ))
     }
 
     pub fn stdout() -> Self {
@@ -82,7 +89,10 @@ impl LineSink {
         match done.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(OutputError::Unavailable(format!("{}: {e}", self.name))),
-            Err(_) => Err(OutputError::Unavailable(format!("{}: writer stopped", self.name))),
+            Err(_) => Err(OutputError::Unavailable(format!(
+                "{}: writer stopped",
+                self.name
+            ))),
         }
     }
 }
@@ -147,7 +157,10 @@ impl Output for FileOutput {
     async fn ready(&self) -> Result<(), OutputError> {
         for p in &self.paths {
             if std::fs::metadata(p).is_err() {
-                return Err(OutputError::Unavailable(format!("{} is missing", p.display())));
+                return Err(OutputError::Unavailable(format!(
+                    "{} is missing",
+                    p.display()
+                )));
             }
         }
         if self.events.tx.is_closed() || self.dead_letters.tx.is_closed() {

@@ -82,7 +82,12 @@ mod tests {
         let good = base64::engine::general_purpose::STANDARD.encode("magalu:s3cret");
         assert!(b.check(&with_auth(&format!("Basic {good}"))).is_ok());
         let bad = base64::engine::general_purpose::STANDARD.encode("magalu:s3cre");
-        for v in [format!("Basic {bad}"), "Basic !!!".into(), "Bearer x".into(), "Basic".into()] {
+        for v in [
+            format!("Basic {bad}"),
+            "Basic !!!".into(),
+            "Bearer x".into(),
+            "Basic".into(),
+        ] {
             assert!(b.check(&with_auth(&v)).is_err(), "{v}");
         }
         assert!(b.check(&HeaderMap::new()).is_err());

@@ -63,7 +63,10 @@ pub struct SourceAuth {
 impl SourceAuth {
     /// True when no check is configured: only allowed with an explicit opt-in.
     pub fn is_open(&self) -> bool {
-        self.signature.is_none() && self.token.is_none() && self.basic.is_none() && self.allow.is_none()
+        self.signature.is_none()
+            && self.token.is_none()
+            && self.basic.is_none()
+            && self.allow.is_none()
     }
 }
 
@@ -145,8 +148,14 @@ mod tests {
             ..Default::default()
         };
         assert!(req(Some("t0ken"), None).verify(&auth).is_ok());
-        assert_eq!(req(Some("t0ke"), None).verify(&auth).err(), Some(VerifyError::BadToken));
-        assert_eq!(req(None, None).verify(&auth).err(), Some(VerifyError::BadToken));
+        assert_eq!(
+            req(Some("t0ke"), None).verify(&auth).err(),
+            Some(VerifyError::BadToken)
+        );
+        assert_eq!(
+            req(None, None).verify(&auth).err(),
+            Some(VerifyError::BadToken)
+        );
         assert_eq!(
             req(Some("x"), None).verify(&SourceAuth::default()).err(),
             Some(VerifyError::BadToken)
@@ -156,7 +165,9 @@ mod tests {
     #[test]
     fn allow_list() {
         let auth = SourceAuth {
-            allow: Some(IpAllowList::new(vec!["174.138.104.128/32".parse().expect("net")])),
+            allow: Some(IpAllowList::new(vec!["174.138.104.128/32"
+                .parse()
+                .expect("net")])),
             ..Default::default()
         };
         assert!(req(None, Some("174.138.104.128")).verify(&auth).is_ok());
@@ -164,6 +175,9 @@ mod tests {
             req(None, Some("174.138.104.129")).verify(&auth).err(),
             Some(VerifyError::AddressNotAllowed)
         );
-        assert_eq!(req(None, None).verify(&auth).err(), Some(VerifyError::AddressNotAllowed));
+        assert_eq!(
+            req(None, None).verify(&auth).err(),
+            Some(VerifyError::AddressNotAllowed)
+        );
     }
 }

@@ -98,7 +98,11 @@ impl Harness {
                 read_timeout: Duration::from_secs(5),
             },
         );
-        Self { dir, gateway, router }
+        Self {
+            dir,
+            gateway,
+            router,
+        }
     }
 
     pub fn events_path(&self) -> PathBuf {
@@ -118,15 +122,26 @@ impl Harness {
     }
 
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
-        let resp = self.router.clone().oneshot(req).await.expect("router answers");
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
         (status, json, headers)
     }
 
-    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> (StatusCode, Value) {
+    pub async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
         let mut b = Request::post(path);
         for (k, v) in headers {
             b = b.header(*k, *v);

@@ -1,0 +1,241 @@
+//! The binary itself over a real socket: `serve` with the quick-start config,
+//! `send` signing like each provider, `check` and `map` on the shipped files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookgate");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `hookgate serve` on a free port with the quick-start sources, writing
+/// into `dir`.
+fn serve(dir: &Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let text = std::fs::read_to_string(root().join("examples/quickstart.toml"))
+        .expect("quickstart")
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace("../events.ndjson", "events.ndjson")
+        .replace("../dead-letters.ndjson", "dead-letters.ndjson");
+    let config = dir.join("hookgate.toml");
+    std::fs::write(&config, text).expect("write config");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("hookgate listening") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("server reports listening");
+    Server { child, port }
+}
+
+fn send(args: &[&str], url: &str) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("send")
+        .args(args)
+        .args(["--fixtures"])
+        .arg(root().join("fixtures"))
+        .arg(url)
+        .output()
+        .expect("send runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn serve_and_send_every_provider_over_a_real_socket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let base = format!("http://127.0.0.1:{}/webhooks", server.port);
+    let cases = [
+        (
+            "sahut",
+            "message.created",
+            "demo-sahut-secret",
+            format!("{base}/sahut-main"),
+        ),
+        (
+            "oneroute",
+            "newMessage",
+            "demo-oneroute-secret",
+            format!("{base}/oneroute"),
+        ),
+        (
+            "aisoule",
+            "message.incoming",
+            "demo-aisoule-secret",
+            format!("{base}/aisoule"),
+        ),
+        (
+            "savanto",
+            "chat.message_sent",
+            "demo-savanto-secret",
+            format!("{base}/savanto"),
+        ),
+    ];
+    for (provider, event, secret, url) in &cases {
+        let (ok, out) = send(
+            &["--provider", provider, "--event", event, "--secret", secret],
+            url,
+        );
+        assert!(
+            ok && out.starts_with("200 ") && out.contains("\"accepted\""),
+            "{provider}: {out}"
+        );
+        // The wrong secret is refused.
+        let (ok, out) = send(
+            &[
+                "--provider",
+                provider,
+                "--event",
+                event,
+                "--secret",
+                "wrong",
+            ],
+            url,
+        );
+        assert!(!ok && out.starts_with("401 "), "{provider}: {out}");
+    }
+    let (ok, out) = send(
+        &["--provider", "magalu-sac", "--event", "sac_ticket.CREATION"],
+        &format!("{base}/magalu/demo-magalu-token-0123456789"),
+    );
+    assert!(ok && out.contains("\"accepted\""), "magalu: {out}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut events = Vec::new();
+    while Instant::now() < deadline {
+        events = common::read_lines(&dir.path().join("events.ndjson"));
+        if events.len() >= 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(events.len(), 5, "one event per accepted delivery");
+    let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "message.created",
+            "message.created",
+            "message.created",
+            "message.created",
+            "ticket.created"
+        ]
+    );
+    assert_eq!(events[0]["source"], "/sources/sahut-main");
+}
+
+#[test]
+fn check_passes_on_the_shipped_mappings_and_quickstart() {
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args(["check", "--config", "examples/quickstart.toml"])
+        .output()
+        .expect("check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn check_fails_on_a_broken_mapping_and_names_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maps = dir.path().join("mappings");
+    std::fs::create_dir(&maps).expect("dir");
+    std::fs::write(
+        maps.join("broken.toml"),
+        "provider = \"broken\"\n[auth]\nscheme = \"none\"\n[event]\ntype = \".a | | b\"\n[events.x]\ntype = \"message.created\"\ndata = \"{}\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        "[mappings]\ndirs = [\"mappings\"]\n",
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(dir.path().join("hookgate.toml"))
+        .output()
+        .expect("check runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains(".a | | b"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn map_prints_the_canonical_event() {
+    let out = Command::new(BIN)
+        .args(["map", "--provider", "savanto"])
+        .arg(root().join("fixtures/savanto/contact-submitted/body.json"))
+        .output()
+        .expect("map runs");
+    assert!(out.status.success());
+    let ev: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON event");
+    assert_eq!(ev["type"], "contact.submitted");
+    assert_eq!(ev["data"]["contact"]["email"], "jane@example.com");
+}
+
+#[test]
+fn serve_refuses_a_source_without_authentication() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("hookgate.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\n",
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("does not sign") && stderr.contains("allow_unauthenticated"),
+        "{stderr}"
+    );
+}
