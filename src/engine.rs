@@ -25,17 +25,6 @@ pub enum Processed {
     DeadLetter(Box<DeadLetter>),
 }
 
-impl Processed {
-    /// The id the dedup store keys on.
-    pub fn dedup_key(&self) -> Option<EventId> {
-        match self {
-            Self::Event { event, .. } => Some(event.id),
-            Self::DeadLetter(d) => Some(d.id),
-            Self::Ignored { .. } => None,
-        }
-    }
-}
-
 /// Maps and validates. Holds nothing per request.
 #[derive(Debug)]
 pub struct Engine {
