@@ -15,6 +15,7 @@ use crate::engine::Engine;
 use crate::event::{EventValidator, SourceId};
 use crate::gateway::{Gateway, Source};
 use crate::mapping::MappingSet;
+use crate::output::kafka::{KafkaOutput, KafkaSettings};
 use crate::output::{FileOutput, Output};
 use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth};
 
@@ -240,6 +241,21 @@ impl Loaded {
                 Arc::new(FileOutput::files(&p, &d, *fsync).map_err(|e| err(e.to_string()))?)
             }
             OutputConfig::Stdout {} => Arc::new(FileOutput::stdout()),
+            OutputConfig::Kafka(k) => {
+                let settings = KafkaSettings {
+                    brokers: k.brokers.clone(),
+                    topic: k.topic.clone(),
+                    dead_letter_topic: k.dead_letter_topic.clone(),
+                    mode: k.mode,
+                    ack_timeout: k.ack_timeout,
+                    librdkafka: k
+                        .librdkafka
+                        .iter()
+                        .map(|(key, v)| (key.clone(), v.to_string()))
+                        .collect(),
+                };
+                Arc::new(KafkaOutput::new(settings).map_err(|e| err(e.to_string()))?)
+            }
         })
     }
 
@@ -361,6 +377,19 @@ mod tests {
         assert!(matches!(l.config.output, OutputConfig::Stdout {}));
         assert!(loaded("[dedup]\nttl = \"soon\"\n").is_err());
         assert!(loaded("[output]\nkind = \"carrier-pigeon\"\n").is_err());
+        let l = loaded(
+            "[output]\nkind = \"kafka\"\nbrokers = \"b:9092\"\nmode = \"binary\"\n[output.librdkafka]\n\"linger.ms\" = 2\n\"compression.type\" = \"lz4\"\n",
+        )?;
+        let OutputConfig::Kafka(k) = &l.config.output else {
+            panic!("kafka output expected")
+        };
+        assert_eq!(
+            (k.topic.as_str(), k.dead_letter_topic.as_str()),
+            ("webhooks.events", "webhooks.dead-letter")
+        );
+        assert_eq!(k.librdkafka["linger.ms"].to_string(), "2");
+        assert_eq!(k.ack_timeout, std::time::Duration::from_secs(3));
+        assert!(loaded("[output]\nkind = \"kafka\"\nbrokers = \"b\"\ntopics = \"x\"\n").is_err());
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The configuration file's shape. Unknown keys are rejected everywhere.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,6 +83,59 @@ pub enum OutputConfig {
         fsync: bool,
     },
     Stdout {},
+    Kafka(KafkaOutputConfig),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaOutputConfig {
+    /// Bootstrap brokers, comma-separated `host:port`.
+    pub brokers: String,
+    #[serde(default = "default_topic")]
+    pub topic: String,
+    #[serde(default = "default_dead_letter_topic")]
+    pub dead_letter_topic: String,
+    /// CloudEvents Kafka binding: structured (default) or binary.
+    #[serde(default)]
+    pub mode: crate::output::kafka::Mode,
+    /// Acknowledgement budget: past it the request is answered 503 (default 3s,
+    /// below the strictest provider's 5 s timeout).
+    #[serde(default = "default_ack_timeout", deserialize_with = "duration")]
+    pub ack_timeout: Duration,
+    /// Any librdkafka property, passed through (except the ones hookgate owns).
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, LibrdkafkaValue>,
+}
+
+/// A librdkafka property value as TOML lets one write it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum LibrdkafkaValue {
+    String(String),
+    Integer(i64),
+    Bool(bool),
+    Float(f64),
+}
+
+impl std::fmt::Display for LibrdkafkaValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::String(s) => f.write_str(s),
+            Self::Integer(i) => write!(f, "{i}"),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+fn default_topic() -> String {
+    "webhooks.events".to_owned()
+}
+fn default_dead_letter_topic() -> String {
+    "webhooks.dead-letter".to_owned()
+}
+fn default_ack_timeout() -> Duration {
+    Duration::from_secs(3)
 }
 
 impl Default for OutputConfig {

@@ -2,6 +2,7 @@
 //! flushed, or acknowledged by the broker): the 2xx is promised on that.
 
 mod file;
+pub mod kafka;
 
 use async_trait::async_trait;
 
