@@ -18,6 +18,8 @@ use hookgate::fixture::FIXTURE_SECRET;
 use hookgate::gateway::Gateway;
 use hookgate::http::{app, Limits};
 
+pub mod broker;
+
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";
 
 /// One source per shipped provider, named after it (so fixture ids match), plus

@@ -1,0 +1,224 @@
+//! A real Kafka-protocol broker (Tansu) for tests: started on a free loopback port,
+//! killed and restarted at will. A test that needs it and cannot get it fails.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+/// The Tansu binary: `$HOOKGATE_TANSU`, the cache `scripts/test.sh` installs into,
+/// or `tansu` on the PATH.
+pub fn tansu_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("HOOKGATE_TANSU") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var("HOOKGATE_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/hookgate-tools")
+        });
+    let cached = cache.join("bin/tansu");
+    if cached.exists() {
+        return cached;
+    }
+    if let Ok(out) = Command::new("sh").args(["-c", "command -v tansu"]).output() {
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !p.is_empty() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!(
+        "the Tansu broker is required for this test and was not found \
+         (looked at $HOOKGATE_TANSU, {}, PATH). Run ./scripts/test.sh, which installs it.",
+        cached.display()
+    );
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub struct Broker {
+    child: Option<Child>,
+    pub port: u16,
+    storage: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    /// In-memory storage: fastest, lost on restart.
+    pub fn memory() -> Self {
+        Self::start_with(|_| "memory://tansu/".to_owned())
+    }
+
+    /// SQLite storage: the log survives a broker restart, as with real Kafka.
+    pub fn sqlite() -> Self {
+        Self::start_with(|dir| format!("sqlite://{}/broker.db", dir.display()))
+    }
+
+    fn start_with(storage: impl FnOnce(&std::path::Path) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = storage(dir.path());
+        let mut b = Self {
+            child: None,
+            port: free_port(),
+            storage,
+            _dir: dir,
+        };
+        b.start();
+        b
+    }
+
+    pub fn url(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "broker already running");
+        let child = Command::new(tansu_bin())
+            .args(["broker", "--listener-url"])
+            .arg(self.url())
+            .arg("--advertised-listener-url")
+            .arg(self.url())
+            .arg("--storage-engine")
+            .arg(&self.storage)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {} within 30s",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no chance to flush anything, like a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: u32) {
+        let out = Command::new(tansu_bin())
+            .args(["topic", "create", "--broker"])
+            .arg(self.url())
+            .arg("--partitions")
+            .arg(partitions.to_string())
+            .arg(name)
+            .output()
+            .expect("tansu topic create runs");
+        assert!(
+            out.status.success(),
+            "tansu topic create {name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One consumed record.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub partition: i32,
+    pub key: Option<String>,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Record {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.value).expect("record value is JSON")
+    }
+
+    pub fn header(&self, k: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(hk, _)| hk == k)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads every partition of `topic` from the beginning until `want` records were
+/// seen or `timeout` passed.
+pub fn consume(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    want: usize,
+    timeout: Duration,
+) -> Vec<Record> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("hookgate-test-{}", uuid::Uuid::new_v4()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    let mut out = Vec::new();
+    let deadline = Instant::now() + timeout;
+    while out.len() < want && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let headers = m
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|x| {
+                                (
+                                    x.key.to_owned(),
+                                    String::from_utf8_lossy(x.value.unwrap_or_default())
+                                        .into_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(Record {
+                    partition: m.partition(),
+                    key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                    value: m.payload().unwrap_or_default().to_vec(),
+                    headers,
+                });
+            }
+            Some(Err(e)) => eprintln!("consumer: {e}"),
+            None => {}
+        }
+    }
+    out
+}
