@@ -162,6 +162,47 @@ fn serve_and_send_every_provider_over_a_real_socket() {
 }
 
 #[test]
+fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = serve(dir.path());
+    let url = format!("http://127.0.0.1:{}/webhooks/savanto", server.port);
+    let (ok, _) = send(
+        &[
+            "--provider",
+            "savanto",
+            "--event",
+            "feedback.submitted",
+            "--secret",
+            "demo-savanto-secret",
+        ],
+        &url,
+    );
+    assert!(ok);
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop within 10s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+    assert_eq!(
+        common::read_lines(&dir.path().join("events.ndjson")).len(),
+        1
+    );
+}
+
+#[test]
 fn check_passes_on_the_shipped_mappings_and_quickstart() {
     let out = Command::new(BIN)
         .current_dir(root())
