@@ -3,13 +3,14 @@
 //! acknowledgement budget. The only module that knows rdkafka.
 
 use std::collections::BTreeMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 use serde::Deserialize;
 
 use super::{Output, OutputError};
@@ -62,11 +63,14 @@ pub struct KafkaSettings {
 
 /// How a delivery failure should be read (after Vector's kafka sink): retryable
 /// failures clear up by themselves (broker down, queue full, timeouts); fatal ones
-/// need an operator (authorization, unknown topic, record too large).
+/// need an operator (authorization, unknown topic, record too large); producer-state
+/// failures mean the idempotent producer's state was rejected and only a new
+/// producer recovers (librdkafka's documented remedy for its fatal errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     Retryable,
     Fatal,
+    ProducerState,
 }
 
 pub fn classify(e: &KafkaError) -> ErrorClass {
@@ -80,6 +84,21 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
         },
     };
     match code {
+        // A timed-out record leaves a gap in the idempotent sequence that librdkafka
+        // closes by bumping the producer epoch locally. Some Kafka-protocol brokers
+        // fail on that path (Tansu 0.6 panics in its sqlite storage), so start a
+        // fresh idempotence session instead: nothing is lost, the timed-out records
+        // were answered 503 and come back as retries.
+        C::MessageTimedOut
+        // `Unknown` is what Tansu answers an idempotent producer whose sequence it
+        // lost track of across a restart; real Kafka answers the specific codes.
+        | C::Fatal
+        | C::Unknown
+        | C::UnknownProducerId
+        | C::OutOfOrderSequenceNumber
+        | C::InvalidProducerEpoch
+        | C::InvalidProducerIdMapping
+        | C::ProducerFenced => ErrorClass::ProducerState,
         C::MessageSizeTooLarge
         | C::InvalidMessageSize
         | C::InvalidMessage
@@ -90,14 +109,16 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
         | C::InvalidTopic
         | C::InvalidRecord
         | C::UnsupportedVersion
-        | C::Fatal
         | C::InvalidConfig => ErrorClass::Fatal,
         _ => ErrorClass::Retryable,
     }
 }
 
 pub struct KafkaOutput {
-    producer: FutureProducer,
+    /// The producer and its generation. Replaced as a whole when its session is
+    /// spoiled; the generation makes many concurrent failures retire it once.
+    producer: RwLock<(u64, FutureProducer)>,
+    config: ClientConfig,
     settings: KafkaSettings,
 }
 
@@ -131,7 +152,48 @@ impl KafkaOutput {
         let producer: FutureProducer = cfg
             .create()
             .map_err(|e| KafkaConfigError::Create(e.to_string()))?;
-        Ok(Self { producer, settings })
+        Ok(Self {
+            producer: RwLock::new((0, producer)),
+            config: cfg,
+            settings,
+        })
+    }
+
+    fn current(&self) -> (u64, FutureProducer) {
+        match self.producer.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Retires producer generation `generation` (if it is still current) for a fresh
+    /// one. Records still queued in the old one fail at once, are answered 503 and
+    /// come back as provider retries.
+    fn replace_producer(&self, generation: u64) {
+        let mut slot = match self.producer.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if slot.0 != generation {
+            return;
+        }
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                let (_, old) = std::mem::replace(&mut *slot, (generation + 1, fresh));
+                drop(slot);
+                // Fail what the old producer still holds (its requests answer 503)
+                // so it never resumes its stale session; destroying a librdkafka
+                // client blocks, so do it off the async workers.
+                old.purge(PurgeConfig::default().queue().inflight().non_blocking());
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    handle.spawn_blocking(move || drop(old));
+                }
+                tracing::warn!(
+                    "started a fresh Kafka producer session (timed-out or rejected records)"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "cannot recreate the Kafka producer"),
+        }
     }
 
     async fn produce(
@@ -145,20 +207,29 @@ impl KafkaOutput {
             .key(key)
             .payload(value)
             .headers(headers);
-        let fut = match self.producer.send_result(record) {
+        let (generation, producer) = self.current();
+        let fut = match producer.send_result(record) {
             Ok(f) => f,
-            Err((e, _)) => return Err(unavailable(&e)),
+            Err((e, _)) => return Err(self.failed(&e, generation)),
         };
         // librdkafka times the record out at `message.timeout.ms`; the margin only
         // guards against a lost callback.
         match tokio::time::timeout(self.settings.ack_timeout + Duration::from_millis(500), fut)
             .await
         {
-            Err(_) => Err(OutputError::Unavailable(
-                "no broker acknowledgement within the budget".into(),
-            )),
+            Err(_) => {
+                // We gave up on the record: as for librdkafka's own timeout, its
+                // session must not resume with a gap (see `classify`).
+                tracing::warn!(
+                    "no Kafka acknowledgement within the budget; the provider will retry"
+                );
+                self.replace_producer(generation);
+                Err(OutputError::Unavailable(
+                    "no broker acknowledgement within the budget".into(),
+                ))
+            }
             Ok(Err(_canceled)) => Err(OutputError::Unavailable("producer shut down".into())),
-            Ok(Ok(Err((e, _)))) => Err(unavailable(&e)),
+            Ok(Ok(Err((e, _)))) => Err(self.failed(&e, generation)),
             Ok(Ok(Ok(_delivery))) => Ok(()),
         }
     }
@@ -184,14 +255,20 @@ impl KafkaOutput {
     }
 }
 
-fn unavailable(e: &KafkaError) -> OutputError {
-    let class = classify(e);
-    if class == ErrorClass::Fatal {
-        tracing::error!(error = %e, "Kafka delivery failed with an error that needs an operator");
-    } else {
-        tracing::warn!(error = %e, "Kafka delivery failed; the provider will retry");
+impl KafkaOutput {
+    fn failed(&self, e: &KafkaError, generation: u64) -> OutputError {
+        let class = classify(e);
+        match class {
+            ErrorClass::Fatal => {
+                tracing::error!(error = %e, "Kafka delivery failed with an error that needs an operator")
+            }
+            ErrorClass::ProducerState => self.replace_producer(generation),
+            ErrorClass::Retryable => {
+                tracing::warn!(error = %e, "Kafka delivery failed; the provider will retry")
+            }
+        }
+        OutputError::Unavailable(format!("kafka ({class:?}): {e}"))
     }
-    OutputError::Unavailable(format!("kafka ({class:?}): {e}"))
 }
 
 fn header(h: OwnedHeaders, key: &str, value: &str) -> OwnedHeaders {
@@ -270,7 +347,7 @@ impl Output for KafkaOutput {
     }
 
     async fn ready(&self) -> Result<(), OutputError> {
-        let producer = self.producer.clone();
+        let (_, producer) = self.current();
         let topics = vec![
             self.settings.topic.clone(),
             self.settings.dead_letter_topic.clone(),
@@ -282,7 +359,7 @@ impl Output for KafkaOutput {
     }
 
     async fn shutdown(&self) {
-        let producer = self.producer.clone();
+        let (_, producer) = self.current();
         let budget = self.settings.ack_timeout + Duration::from_secs(2);
         let flushed = tokio::task::spawn_blocking(move || producer.flush(budget)).await;
         match flushed {
@@ -340,25 +417,24 @@ mod tests {
     #[test]
     fn classification() {
         use RDKafkaErrorCode as C;
-        assert_eq!(
-            classify(&KafkaError::MessageProduction(C::QueueFull)),
-            ErrorClass::Retryable
-        );
-        assert_eq!(
-            classify(&KafkaError::MessageProduction(C::MessageTimedOut)),
-            ErrorClass::Retryable
-        );
-        assert_eq!(
-            classify(&KafkaError::MessageProduction(C::AllBrokersDown)),
-            ErrorClass::Retryable
-        );
-        assert_eq!(
-            classify(&KafkaError::MessageProduction(C::MessageSizeTooLarge)),
-            ErrorClass::Fatal
-        );
-        assert_eq!(
-            classify(&KafkaError::MessageProduction(C::TopicAuthorizationFailed)),
-            ErrorClass::Fatal
-        );
+        let cases = [
+            (C::QueueFull, ErrorClass::Retryable),
+            (C::AllBrokersDown, ErrorClass::Retryable),
+            (C::NotLeaderForPartition, ErrorClass::Retryable),
+            (C::MessageTimedOut, ErrorClass::ProducerState),
+            (C::OutOfOrderSequenceNumber, ErrorClass::ProducerState),
+            (C::Unknown, ErrorClass::ProducerState),
+            (C::Fatal, ErrorClass::ProducerState),
+            (C::MessageSizeTooLarge, ErrorClass::Fatal),
+            (C::TopicAuthorizationFailed, ErrorClass::Fatal),
+            (C::UnknownTopicOrPartition, ErrorClass::Fatal),
+        ];
+        for (code, class) in cases {
+            assert_eq!(
+                classify(&KafkaError::MessageProduction(code)),
+                class,
+                "{code:?}"
+            );
+        }
     }
 }

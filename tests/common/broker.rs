@@ -56,17 +56,18 @@ pub struct Broker {
 impl Broker {
     /// In-memory storage: fastest, lost on restart.
     pub fn memory() -> Self {
-        Self::start_with(|_| "memory://tansu/".to_owned())
+        Self::start_with("memory://tansu/")
     }
 
     /// SQLite storage: the log survives a broker restart, as with real Kafka.
+    /// (Tansu resolves the path against its working directory, the test's temp dir.)
     pub fn sqlite() -> Self {
-        Self::start_with(|dir| format!("sqlite://{}/broker.db", dir.display()))
+        Self::start_with("sqlite://broker.db")
     }
 
-    fn start_with(storage: impl FnOnce(&std::path::Path) -> String) -> Self {
+    fn start_with(storage: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let storage = storage(dir.path());
+        let storage = storage.to_owned();
         let mut b = Self {
             child: None,
             port: free_port(),
@@ -94,9 +95,18 @@ impl Broker {
             .arg(self.url())
             .arg("--storage-engine")
             .arg(&self.storage)
+            .current_dir(self._dir.path())
             .env("RUST_LOG", "warn")
+            .env("RUST_BACKTRACE", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self._dir.path().join("tansu.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("tansu starts");
         self.child = Some(child);
@@ -109,6 +119,18 @@ impl Broker {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// What the broker wrote to stderr (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("tansu.log")).unwrap_or_default()
+    }
+
+    /// Whether the broker process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// SIGKILL: no chance to flush anything, like a crash.
