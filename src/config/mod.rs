@@ -10,7 +10,8 @@ use std::sync::Arc;
 pub use interpolate::expand;
 pub use model::*;
 
-use crate::dedup::MemoryStore;
+use crate::dedup::redis::{RedisSettings, RedisStore};
+use crate::dedup::{DedupStore, MemoryStore};
 use crate::engine::Engine;
 use crate::event::{EventValidator, SourceId};
 use crate::gateway::{Gateway, Source};
@@ -259,6 +260,42 @@ impl Loaded {
         })
     }
 
+    /// Opens the configured dedup store (Redis is not contacted yet).
+    pub fn dedup_store(&self) -> Result<Arc<dyn DedupStore>, ConfigError> {
+        let invalid = |detail: String| ConfigError::Invalid {
+            file: self.file.clone(),
+            detail: format!("dedup: {detail}"),
+        };
+        let d = &self.config.dedup;
+        Ok(match (d.store, &d.url) {
+            (DedupStoreKind::Memory, None) => Arc::new(MemoryStore::new(d.ttl, d.max_entries)),
+            (DedupStoreKind::Memory, Some(_)) => {
+                return Err(invalid(
+                    "`url` is only used with store = \"redis\"".to_owned(),
+                ))
+            }
+            (DedupStoreKind::Redis, None) => {
+                return Err(invalid("store = \"redis\" needs `url`".to_owned()))
+            }
+            (DedupStoreKind::Redis, Some(url)) => {
+                if d.pending_ttl <= d.in_flight_wait {
+                    return Err(invalid(
+                        "pending_ttl must be longer than in_flight_wait".to_owned(),
+                    ));
+                }
+                let settings = RedisSettings {
+                    url: url.clone(),
+                    key_prefix: d.key_prefix.clone(),
+                    ttl: d.ttl,
+                    pending_ttl: d.pending_ttl,
+                    on_unavailable: d.on_unavailable,
+                    timeout: d.timeout,
+                };
+                Arc::new(RedisStore::new(settings).map_err(|e| invalid(e.to_string()))?)
+            }
+        })
+    }
+
     /// Builds the whole gateway.
     pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
         let mappings = self.mappings()?;
@@ -267,10 +304,8 @@ impl Loaded {
             file: self.file.clone(),
             detail: e.to_string(),
         })?;
+        let dedup = self.dedup_store()?;
         let d = &self.config.dedup;
-        let dedup = match d.store {
-            DedupStoreKind::Memory => Arc::new(MemoryStore::new(d.ttl, d.max_entries)),
-        };
         Ok(Arc::new(Gateway::new(
             sources,
             Engine::new(validator),
@@ -376,6 +411,23 @@ mod tests {
         assert_eq!(l.config.dedup.ttl, std::time::Duration::from_secs(7200));
         assert!(matches!(l.config.output, OutputConfig::Stdout {}));
         assert!(loaded("[dedup]\nttl = \"soon\"\n").is_err());
+        let redis_err = |t: &str| {
+            loaded(t)
+                .and_then(|l| l.dedup_store().map(|_| ()))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert!(
+            redis_err("[dedup]\nstore = \"redis\"\n").is_some_and(|e| e.contains("needs `url`"))
+        );
+        assert!(
+            redis_err("[dedup]\nurl = \"redis://x\"\n").is_some_and(|e| e.contains("only used"))
+        );
+        assert_eq!(redis_err("[dedup]\nstore = \"redis\"\nurl = \"redis://127.0.0.1:1\"\non_unavailable = \"closed\"\n"), None);
+        assert!(loaded(
+            "[dedup]\nstore = \"redis\"\nurl = \"redis://x\"\non_unavailable = \"maybe\"\n"
+        )
+        .is_err());
         assert!(loaded("[output]\nkind = \"carrier-pigeon\"\n").is_err());
         let l = loaded(
             "[output]\nkind = \"kafka\"\nbrokers = \"b:9092\"\nmode = \"binary\"\n[output.librdkafka]\n\"linger.ms\" = 2\n\"compression.type\" = \"lz4\"\n",

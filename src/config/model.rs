@@ -163,6 +163,7 @@ fn yes() -> bool {
 pub enum DedupStoreKind {
     #[default]
     Memory,
+    Redis,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,6 +180,22 @@ pub struct DedupConfig {
     /// How long a duplicate waits for its in-flight original before a 503.
     #[serde(default = "default_in_flight_wait", deserialize_with = "duration")]
     pub in_flight_wait: Duration,
+    /// Redis store: `redis://host:6379/0` (or `rediss://` for TLS).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Redis store: prefix of every key hookgate writes.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// Redis store: how long a claim lives before its delivery finished; a claim
+    /// left by a crashed replica frees itself after this.
+    #[serde(default = "default_pending_ttl", deserialize_with = "duration")]
+    pub pending_ttl: Duration,
+    /// Redis store: `open` (deliver without dedup, default) or `closed` (503).
+    #[serde(default)]
+    pub on_unavailable: crate::dedup::redis::OnUnavailable,
+    /// Redis store: per-command budget before Redis counts as unavailable.
+    #[serde(default = "default_redis_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
 }
 
 impl Default for DedupConfig {
@@ -188,8 +205,23 @@ impl Default for DedupConfig {
             ttl: default_ttl(),
             max_entries: default_max_entries(),
             in_flight_wait: default_in_flight_wait(),
+            url: None,
+            key_prefix: default_key_prefix(),
+            pending_ttl: default_pending_ttl(),
+            on_unavailable: Default::default(),
+            timeout: default_redis_timeout(),
         }
     }
+}
+
+fn default_key_prefix() -> String {
+    "hookgate:dedup:".to_owned()
+}
+fn default_pending_ttl() -> Duration {
+    Duration::from_secs(15)
+}
+fn default_redis_timeout() -> Duration {
+    Duration::from_millis(500)
 }
 
 fn default_ttl() -> Duration {

@@ -49,7 +49,7 @@ impl DedupStore for MemoryStore {
     async fn claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let token = ClaimToken(self.next_token.fetch_add(1, Ordering::Relaxed));
+            let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
             let entry = self.cache.entry(key).or_insert_with(|| {
                 Arc::new(Slot {
                     token,

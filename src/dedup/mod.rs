@@ -2,6 +2,7 @@
 //! commit once the output acknowledged, release on failure.
 
 mod memory;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ pub use memory::MemoryStore;
 
 /// Identifies one claim, so only its owner can commit or release it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClaimToken(pub u64);
+pub struct ClaimToken(pub u128);
 
 /// The answer to a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use hookgate::gateway::Gateway;
 use hookgate::http::{app, Limits};
 
 pub mod broker;
+pub mod redis;
 
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";
 

@@ -1,0 +1,173 @@
+//! Shared dedup store for several replicas: Redis. A claim is one `SET NX PX`
+//! with a short pending TTL (a crashed replica's claim expires by itself); commit
+//! marks the key delivered for the full window; release deletes the key only if
+//! the claim is still ours.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+use tokio::sync::OnceCell;
+
+use super::{Claim, ClaimToken, DedupError, DedupStore};
+use crate::event::EventId;
+
+/// What to do when Redis cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnavailable {
+    /// Deliver anyway (duplicates possible, counted and logged): a duplicate is
+    /// better than a loss, and consumers can dedup on the deterministic event id.
+    #[default]
+    Open,
+    /// Answer 503 so the provider retries later.
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: String,
+    pub key_prefix: String,
+    pub ttl: Duration,
+    pub pending_ttl: Duration,
+    pub on_unavailable: OnUnavailable,
+    /// Per-command budget; past it Redis counts as unavailable.
+    pub timeout: Duration,
+}
+
+const DELIVERED: &str = "d";
+
+/// Poll interval while waiting for another replica's in-flight copy.
+const POLL: Duration = Duration::from_millis(25);
+
+pub struct RedisStore {
+    client: redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    settings: RedisSettings,
+    release: Script,
+}
+
+impl RedisStore {
+    /// Does not connect: the gateway starts while Redis is down, and the first
+    /// request connects (the connection manager then reconnects by itself).
+    pub fn new(settings: RedisSettings) -> Result<Self, DedupError> {
+        let client = redis::Client::open(settings.url.as_str())
+            .map_err(|e| DedupError::Unavailable(format!("invalid Redis URL: {e}")))?;
+        Ok(Self {
+            client,
+            conn: OnceCell::new(),
+            settings,
+            release: Script::new(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+            ),
+        })
+    }
+
+    fn key(&self, key: EventId) -> String {
+        format!("{}{}", self.settings.key_prefix, key)
+    }
+
+    fn pending_value(token: ClaimToken) -> String {
+        format!("p:{:032x}", token.0)
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, DedupError> {
+        let t = self.settings.timeout;
+        self.conn
+            .get_or_try_init(|| async {
+                let cfg = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(t))
+                    .set_response_timeout(Some(t))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                self.client.get_connection_manager_with_config(cfg).await
+            })
+            .await
+            .cloned()
+            .map_err(|e| DedupError::Unavailable(e.to_string()))
+    }
+
+    async fn try_claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError> {
+        let mut conn = self.conn().await?;
+        let k = self.key(key);
+        let token = ClaimToken(uuid::Uuid::new_v4().as_u128());
+        let pending = Self::pending_value(token);
+        let px = self.settings.pending_ttl.as_millis().max(1) as u64;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&k)
+                .arg(&pending)
+                .arg("NX")
+                .arg("PX")
+                .arg(px)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            if set.is_some() {
+                return Ok(Claim::Acquired(token));
+            }
+            let current: Option<String> = conn.get(&k).await.map_err(unavailable)?;
+            match current.as_deref() {
+                Some(DELIVERED) => return Ok(Claim::Duplicate),
+                // Gone between SET and GET (released or expired): claim again.
+                None => continue,
+                Some(_) if tokio::time::Instant::now() >= deadline => return Ok(Claim::InFlight),
+                Some(_) => tokio::time::sleep(POLL).await,
+            }
+        }
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> DedupError {
+    DedupError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl DedupStore for RedisStore {
+    async fn claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError> {
+        match self.try_claim(key, wait).await {
+            Err(e) if self.settings.on_unavailable == OnUnavailable::Open => {
+                tracing::warn!(error = %e, event_id = %key, "Redis unavailable: delivering without dedup (fail-open)");
+                Ok(Claim::Acquired(ClaimToken(0)))
+            }
+            other => other,
+        }
+    }
+
+    async fn commit(&self, key: EventId, _token: ClaimToken) -> Result<(), DedupError> {
+        // The event is safe whoever claimed it, so mark it delivered unconditionally.
+        let mut conn = self.conn().await?;
+        let px = self.settings.ttl.as_millis().max(1) as u64;
+        let _: () = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(DELIVERED)
+            .arg("PX")
+            .arg(px)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn release(&self, key: EventId, token: ClaimToken) {
+        let Ok(mut conn) = self.conn().await else {
+            // The pending TTL frees the key by itself.
+            return;
+        };
+        let r: Result<i64, _> = self
+            .release
+            .key(self.key(key))
+            .arg(Self::pending_value(token))
+            .invoke_async(&mut conn)
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "Redis release failed; the claim expires with its pending TTL");
+        }
+    }
+
+    fn entry_count(&self) -> u64 {
+        0
+    }
+}
