@@ -27,7 +27,15 @@ fn start_redis() -> (RedisServer, String) {
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("free port: {e}"));
     let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--port"])
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--port",
+        ])
         .arg(port.to_string())
         .stdout(Stdio::null())
         .spawn()
@@ -38,7 +46,12 @@ fn start_redis() -> (RedisServer, String) {
     (RedisServer(child), format!("redis://127.0.0.1:{port}/0"))
 }
 
-fn claim_commit(c: &mut Criterion, name: &str, store: &dyn DedupStore, rt: &tokio::runtime::Runtime) {
+fn claim_commit(
+    c: &mut Criterion,
+    name: &str,
+    store: &dyn DedupStore,
+    rt: &tokio::runtime::Runtime,
+) {
     let source = SourceId::parse("bench").unwrap_or_else(|e| panic!("{e}"));
     let n = AtomicU64::new(0);
     c.bench_function(name, |b| {
@@ -47,7 +60,9 @@ fn claim_commit(c: &mut Criterion, name: &str, store: &dyn DedupStore, rt: &toki
             let key = EventId::derive(&source, &DedupId::new(format!("evt_{i}")));
             rt.block_on(async {
                 match store.claim(key, Duration::ZERO).await {
-                    Ok(Claim::Acquired(t)) => store.commit(key, t).await.unwrap_or_else(|e| panic!("{e}")),
+                    Ok(Claim::Acquired(t)) => {
+                        store.commit(key, t).await.unwrap_or_else(|e| panic!("{e}"))
+                    }
                     other => panic!("unexpected {other:?}"),
                 }
             })

@@ -16,34 +16,6 @@ use hookgate::fixture::{self, FIXTURE_SECRET};
 mod common;
 use common::*;
 
-/// Drops what depends on the moment of receipt.
-fn stable(mut ev: Value) -> Value {
-    let received = ev["receivedat"].clone();
-    let obj = ev.as_object_mut().expect("event is an object");
-    obj.remove("receivedat");
-    if obj.get("time") == Some(&received)
-        || obj.get("time") == Some(&Value::String("2026-01-01T00:00:00Z".into()))
-    {
-        obj.remove("time");
-    }
-    ev
-}
-
-fn path_for(provider: &str) -> String {
-    match provider {
-        "magalu-sac" => format!("/webhooks/magalu-sac/{MAGALU_TOKEN}"),
-        p => format!("/webhooks/{p}"),
-    }
-}
-
-fn request(path: &str, case: &fixture::Case) -> Request<Body> {
-    let mut b = Request::post(path);
-    for (k, v) in &case.headers {
-        b = b.header(k, v);
-    }
-    b.body(Body::from(case.body.clone())).expect("request")
-}
-
 #[tokio::test]
 async fn every_fixture_through_http_into_the_file_output() {
     let h = Harness::new(&all_providers_config());

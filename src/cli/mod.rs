@@ -58,28 +58,7 @@ pub enum Command {
         file: PathBuf,
     },
     /// Sign and send a sample delivery the way the provider would.
-    Send {
-        #[arg(long, short)]
-        provider: String,
-        /// A provider event type; the payload comes from the first fixture case of that type.
-        #[arg(long, short, conflicts_with = "body", required_unless_present = "body")]
-        event: Option<String>,
-        /// A payload file to send instead of a fixture.
-        #[arg(long)]
-        body: Option<PathBuf>,
-        /// The signing secret (omit for providers that do not sign).
-        #[arg(long, short, env = "HOOKGATE_SEND_SECRET")]
-        secret: Option<String>,
-        #[arg(long, default_value = "fixtures")]
-        fixtures: PathBuf,
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// An extra request header, as 'Name: value' (repeatable).
-        #[arg(long = "header", short = 'H')]
-        headers: Vec<String>,
-        /// Where to send it, e.g. http://127.0.0.1:8080/webhooks/sahut-main
-        url: String,
-    },
+    Send(send::Args),
 }
 
 /// Runs the parsed command; the exit code is non-zero on any failure.
@@ -97,25 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             headers,
             file,
         } => check::map(config, &provider, &headers, &file),
-        Command::Send {
-            provider,
-            event,
-            body,
-            secret,
-            fixtures,
-            config,
-            headers,
-            url,
-        } => send::run(send::Args {
-            provider,
-            event,
-            body,
-            secret,
-            fixtures,
-            config,
-            headers,
-            url,
-        }),
+        Command::Send(args) => send::run(args),
     }
 }
 

@@ -10,14 +10,27 @@ use hyper_util::rt::TokioExecutor;
 use crate::fixture;
 use crate::verify::Secret;
 
+#[derive(Debug, clap::Args)]
 pub struct Args {
+    #[arg(long, short)]
     pub provider: String,
+    /// A provider event type; the payload comes from the first fixture case of that type.
+    #[arg(long, short, conflicts_with = "body", required_unless_present = "body")]
     pub event: Option<String>,
+    /// A payload file to send instead of a fixture.
+    #[arg(long)]
     pub body: Option<PathBuf>,
+    /// The signing secret (omit for providers that do not sign).
+    #[arg(long, short, env = "HOOKGATE_SEND_SECRET")]
     pub secret: Option<String>,
+    #[arg(long, default_value = "fixtures")]
     pub fixtures: PathBuf,
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// An extra request header, as 'Name: value' (repeatable).
+    #[arg(long = "header", short = 'H')]
     pub headers: Vec<String>,
+    /// Where to send it, e.g. http://127.0.0.1:8080/webhooks/sahut-main
     pub url: String,
 }
 

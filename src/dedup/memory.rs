@@ -136,8 +136,10 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn release_lets_a_retry_through_and_wakes_waiters() -> Result<(), DedupError> {
+    type Waiter = tokio::task::JoinHandle<Result<Claim, DedupError>>;
+
+    /// A store where key 1 is claimed (token returned) and a second claim waits on it.
+    async fn claimed_with_waiter() -> Result<(Arc<MemoryStore>, ClaimToken, Waiter), DedupError> {
         let s = Arc::new(MemoryStore::new(Duration::from_secs(60), 1000));
         let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
@@ -147,6 +149,12 @@ mod tests {
             tokio::spawn(async move { s.claim(key(1), Duration::from_secs(5)).await })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok((s, t, waiter))
+    }
+
+    #[tokio::test]
+    async fn release_lets_a_retry_through_and_wakes_waiters() -> Result<(), DedupError> {
+        let (s, t, waiter) = claimed_with_waiter().await?;
         // A stale token cannot release someone else's claim.
         s.release(key(1), ClaimToken(t.0 + 1000)).await;
         s.release(key(1), t).await;
@@ -162,15 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiter_sees_commit_as_duplicate() -> Result<(), DedupError> {
-        let s = Arc::new(MemoryStore::new(Duration::from_secs(60), 1000));
-        let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
-            panic!("first claim must be acquired")
-        };
-        let waiter = {
-            let s = s.clone();
-            tokio::spawn(async move { s.claim(key(1), Duration::from_secs(5)).await })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (s, t, waiter) = claimed_with_waiter().await?;
         s.commit(key(1), t).await?;
         let got = waiter
             .await

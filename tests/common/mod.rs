@@ -185,6 +185,36 @@ pub fn hmac_hex(alg: &str, key: &[u8], body: &[u8]) -> String {
     }
 }
 
+/// The URL path a provider's fixture is posted to in `all_providers_config`.
+pub fn path_for(provider: &str) -> String {
+    match provider {
+        "magalu-sac" => format!("/webhooks/magalu-sac/{MAGALU_TOKEN}"),
+        p => format!("/webhooks/{p}"),
+    }
+}
+
+/// A fixture case as the provider would send it.
+pub fn request(path: &str, case: &hookgate::fixture::Case) -> Request<Body> {
+    let mut b = Request::post(path);
+    for (k, v) in &case.headers {
+        b = b.header(k, v);
+    }
+    b.body(Body::from(case.body.clone())).expect("request")
+}
+
+/// An event without what depends on the moment of receipt (`receivedat`, and
+/// `time` when it fell back to the receive time), for comparing with fixtures.
+pub fn stable(mut ev: Value) -> Value {
+    let received = ev["receivedat"].clone();
+    let obj = ev.as_object_mut().expect("event is an object");
+    obj.remove("receivedat");
+    let fixture_time = Value::String("2026-01-01T00:00:00Z".into());
+    if obj.get("time") == Some(&received) || obj.get("time") == Some(&fixture_time) {
+        obj.remove("time");
+    }
+    ev
+}
+
 pub fn fixtures_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
