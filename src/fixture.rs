@@ -12,10 +12,31 @@ use serde_json::{json, Value};
 use crate::engine::{Engine, Processed};
 use crate::event::SourceId;
 use crate::mapping::Mapping;
-use crate::verify::{Secret, SourceAuth, Unverified};
+use crate::verify::{Scheme, SourceAuth, Unverified};
 
 /// The secret every signed fixture is signed with.
 pub const FIXTURE_SECRET: &str = "hookgate-fixture-secret";
+
+/// The fixture secret in the form the scheme takes (`whsec_<base64>` where the
+/// provider issues those).
+pub fn fixture_secret(scheme: &Scheme) -> String {
+    match scheme {
+        Scheme::Hmac(h) if h.uses_whsec() => {
+            use base64::Engine as _;
+            format!(
+                "whsec_{}",
+                base64::engine::general_purpose::STANDARD.encode(FIXTURE_SECRET)
+            )
+        }
+        _ => FIXTURE_SECRET.to_owned(),
+    }
+}
+
+/// Fixture deliveries are checked as if received at this instant (so timestamped
+/// schemes' replay windows hold for signed fixtures forever).
+pub fn fixture_now() -> std::time::SystemTime {
+    std::time::SystemTime::from(fixture_received_at())
+}
 
 /// Fixture events are produced as if received at this instant by a source named
 /// after the provider, so expected ids and times are stable.
@@ -95,10 +116,12 @@ fn read_json(p: &Path) -> Result<Value, String> {
 
 /// The outcome of a case as the JSON shape `expected.json` holds.
 pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value, String> {
+    let signature = match mapping.scheme() {
+        Some(s) => Some((s.clone(), vec![s.prepare_secret(&fixture_secret(s))?])),
+        None => None,
+    };
     let auth = SourceAuth {
-        signature: mapping
-            .scheme()
-            .map(|s| (s.clone(), vec![Secret::new(FIXTURE_SECRET)])),
+        signature,
         ..Default::default()
     };
     let req = Unverified {

@@ -8,7 +8,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::fixture;
-use crate::verify::Secret;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -74,8 +73,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .or_insert(http::HeaderValue::from_static("application/json"));
     match (mapping.scheme(), &a.secret) {
         (Some(scheme), Some(secret)) => {
-            let (name, value) = scheme.sign(&Secret::new(secret.as_bytes()), &headers, &body);
-            headers.insert(name, http::HeaderValue::from_str(&value)?);
+            let key = scheme
+                .prepare_secret(secret)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for (name, value) in scheme.sign_at(&key, &headers, &body, std::time::SystemTime::now())
+            {
+                headers.insert(name, http::HeaderValue::from_str(&value)?);
+            }
         }
         (Some(scheme), None) => {
             // Never send a fixture's stale signature: without a secret, send none.

@@ -146,8 +146,13 @@ impl Loaded {
                 .secrets
                 .iter()
                 .filter(|x| !x.is_empty())
-                .map(|x| Secret::new(x.as_bytes()))
-                .collect();
+                .map(|x| match mapping.scheme() {
+                    Some(scheme) => scheme
+                        .prepare_secret(x)
+                        .map_err(|e| invalid(format!("{at}: secrets: {e}"))),
+                    None => Ok(Secret::new(x.as_bytes())),
+                })
+                .collect::<Result<_, _>>()?;
             if !s.secrets.is_empty() && secrets.is_empty() {
                 return Err(invalid(format!(
                     "{at}: every entry of `secrets` is empty (is the environment variable set?)"

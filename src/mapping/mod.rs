@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use jaq_json::Val;
 
 use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
-use crate::verify::{HmacScheme, Verified};
+use crate::verify::{HmacScheme, Scheme, Verified};
 use jq::Jq;
 pub use model::{AuthSpec, EventRule, EventSpec, MappingFile};
 pub use value::{prune, to_json};
@@ -84,7 +84,7 @@ struct CompiledRule {
 pub struct Mapping {
     provider: String,
     file: String,
-    scheme: Option<HmacScheme>,
+    scheme: Option<Scheme>,
     ty: Jq,
     id: Option<Jq>,
     dedup: Option<Jq>,
@@ -120,7 +120,7 @@ impl Mapping {
     }
 
     /// The provider's signature scheme, or `None` when it does not sign.
-    pub fn scheme(&self) -> Option<&HmacScheme> {
+    pub fn scheme(&self) -> Option<&Scheme> {
         self.scheme.as_ref()
     }
 
@@ -193,9 +193,13 @@ impl Mapping {
         };
         let opt = |e: &Option<String>| e.as_deref().map(jq).transpose();
         let scheme = match &m.auth {
-            AuthSpec::Hmac(spec) => {
-                Some(HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?)
-            }
+            AuthSpec::Hmac(spec) => Some(Scheme::Hmac(
+                HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
+            )),
+            AuthSpec::HeaderToken(spec) => Some(Scheme::HeaderToken(
+                http::HeaderName::try_from(spec.header.as_str())
+                    .map_err(|_| invalid(format!("auth: invalid header name `{}`", spec.header)))?,
+            )),
             AuthSpec::None(_) => None,
         };
         let mut events = HashMap::with_capacity(m.events.len());

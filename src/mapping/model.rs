@@ -39,8 +39,17 @@ pub struct MappingFile {
 pub enum AuthSpec {
     /// HMAC over the raw body (or a template including it).
     Hmac(HmacSpec),
+    /// The secret itself in a header (Telegram's `X-Telegram-Bot-Api-Secret-Token`).
+    #[serde(rename = "header-token")]
+    HeaderToken(HeaderTokenSpec),
     /// The provider does not sign: each source must name another way in.
     None(NoAuthSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderTokenSpec {
+    pub header: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -15,7 +15,12 @@ use http::HeaderMap;
 
 pub use access::{BasicAuth, IpAllowList};
 pub use secret::Secret;
-pub use signature::{Algorithm, Encoding, HmacScheme, HmacSpec, SchemeError};
+pub use signature::{
+    Algorithm, Encoding, HmacScheme, HmacSpec, SchemeError, SecretEncoding, SignatureFormat,
+    DEFAULT_TOLERANCE,
+};
+
+use std::time::SystemTime;
 
 /// Why a request was refused. The messages are safe to show a caller: they name
 /// the failed check, never a secret or the expected signature.
@@ -33,6 +38,10 @@ pub enum VerifyError {
     BadCredentials,
     #[error("the source address is not allowed")]
     AddressNotAllowed,
+    #[error("the signature timestamp is missing or malformed")]
+    BadTimestamp,
+    #[error("the signature timestamp is outside the replay window")]
+    StaleTimestamp,
 }
 
 impl VerifyError {
@@ -45,6 +54,75 @@ impl VerifyError {
             Self::BadToken => "bad_token",
             Self::BadCredentials => "bad_credentials",
             Self::AddressNotAllowed => "address_not_allowed",
+            Self::BadTimestamp => "bad_timestamp",
+            Self::StaleTimestamp => "timestamp_out_of_tolerance",
+        }
+    }
+}
+
+/// How a provider proves a delivery is its own.
+#[derive(Debug, Clone)]
+pub enum Scheme {
+    Hmac(HmacScheme),
+    /// The secret itself in a header (Telegram's secret token), compared in
+    /// constant time.
+    HeaderToken(http::HeaderName),
+}
+
+impl Scheme {
+    pub fn prepare_secret(&self, s: &str) -> Result<Secret, String> {
+        match self {
+            Self::Hmac(h) => h.prepare_secret(s),
+            Self::HeaderToken(_) => Ok(Secret::new(s.as_bytes())),
+        }
+    }
+
+    /// The header the proof travels in.
+    pub fn header_name(&self) -> &http::HeaderName {
+        match self {
+            Self::Hmac(h) => h.header_name(),
+            Self::HeaderToken(h) => h,
+        }
+    }
+
+    pub fn verify_at(
+        &self,
+        secrets: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        match self {
+            Self::Hmac(h) => h.verify_at(secrets, headers, body, now),
+            Self::HeaderToken(name) => {
+                let given = headers.get(name).ok_or(VerifyError::MissingSignature)?;
+                let mut ok = false;
+                for s in secrets {
+                    ok |= s.ct_eq(given.as_bytes());
+                }
+                if ok {
+                    Ok(())
+                } else {
+                    Err(VerifyError::SignatureMismatch)
+                }
+            }
+        }
+    }
+
+    /// The headers the provider would send (see [`HmacScheme::sign_at`]).
+    pub fn sign_at(
+        &self,
+        secret: &Secret,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Vec<(http::HeaderName, String)> {
+        match self {
+            Self::Hmac(h) => h.sign_at(secret, headers, body, now),
+            Self::HeaderToken(name) => vec![(
+                name.clone(),
+                String::from_utf8_lossy(secret.expose()).into_owned(),
+            )],
         }
     }
 }
@@ -52,8 +130,8 @@ impl VerifyError {
 /// Every check a source requires; all configured checks must pass.
 #[derive(Debug, Clone, Default)]
 pub struct SourceAuth {
-    /// The provider's HMAC scheme and this source's secrets (any may match).
-    pub signature: Option<(HmacScheme, Vec<Secret>)>,
+    /// The provider's scheme and this source's secrets (any may match).
+    pub signature: Option<(Scheme, Vec<Secret>)>,
     /// A secret path segment: `/webhooks/{source}/{token}`.
     pub token: Option<Secret>,
     pub basic: Option<BasicAuth>,
@@ -99,6 +177,11 @@ impl Verified {
 
 impl Unverified {
     pub fn verify(self, auth: &SourceAuth) -> Result<Verified, VerifyError> {
+        self.verify_at(auth, SystemTime::now())
+    }
+
+    /// As [`Unverified::verify`], with the clock the replay window is checked against.
+    pub fn verify_at(self, auth: &SourceAuth, now: SystemTime) -> Result<Verified, VerifyError> {
         // Cheapest checks first; a signature costs one MAC per secret.
         if let Some(allow) = &auth.allow {
             match self.peer {
@@ -118,7 +201,7 @@ impl Unverified {
             basic.check(&self.headers)?;
         }
         if let Some((scheme, secrets)) = &auth.signature {
-            scheme.verify(secrets, &self.headers, &self.body)?;
+            scheme.verify_at(secrets, &self.headers, &self.body, now)?;
         }
         Ok(Verified {
             headers: self.headers,
