@@ -41,7 +41,7 @@ fn fixtures_cover_every_documented_event_type() {
         let cases = fixture::load_cases(&common::fixtures_root(), provider).expect("cases");
         let seen: std::collections::BTreeSet<String> = cases
             .iter()
-            .filter_map(|c| mapping.event_type(&c.body))
+            .filter_map(|c| mapping.event_type(&c.headers, &c.body))
             .collect();
         for provider_type in mapping.type_table().keys() {
             assert!(

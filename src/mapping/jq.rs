@@ -56,6 +56,7 @@ impl Jq {
                 detail: format!("{errs:?}"),
             })?;
         let filter = Compiler::default()
+            .with_global_vars(["$headers"])
             .with_funs(funs)
             .compile(modules)
             .map_err(|errs| JqError::Compile {
@@ -72,9 +73,15 @@ impl Jq {
         &self.source
     }
 
+    /// Whether the expression reads `$headers`.
+    pub fn uses_headers(&self) -> bool {
+        self.source.contains("$headers")
+    }
+
     /// The first output of the filter; `null` when it yields nothing (like `empty`).
-    pub fn first(&self, input: &Val) -> Result<Val, JqError> {
-        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
+    /// `headers` is bound to `$headers` (an object of lower-case names).
+    pub fn first(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([headers.clone()]));
         let mut out = self.filter.id.run((ctx, input.clone())).map(unwrap_valr);
         match out.next() {
             None => Ok(Val::Null),
@@ -101,10 +108,15 @@ mod tests {
     #[test]
     fn evaluates_paths() -> Result<(), Box<dyn std::error::Error>> {
         let jq = Jq::compile(r#".a.b // "none""#)?;
+        let none = Val::Null;
         let v: Val = serde_json::from_str(r#"{"a":{"b":3}}"#)?;
-        assert_eq!(jq.first(&v)?.to_string(), "3");
+        assert_eq!(jq.first(&v, &none)?.to_string(), "3");
         let v: Val = serde_json::from_str(r#"{"a":{}}"#)?;
-        assert_eq!(jq.first(&v)?.to_string(), "\"none\"");
+        assert_eq!(jq.first(&v, &none)?.to_string(), "\"none\"");
+        let h: Val = serde_json::from_str(r#"{"x-github-event":"issues"}"#)?;
+        let jq = Jq::compile(r#"$headers["x-github-event"]"#)?;
+        assert!(jq.uses_headers());
+        assert_eq!(jq.first(&v, &h)?.to_string(), "\"issues\"");
         Ok(())
     }
 

@@ -96,6 +96,8 @@ pub struct Mapping {
     aliases: HashMap<String, String>,
     events: HashMap<String, CompiledRule>,
     dead_letter_headers: Vec<http::HeaderName>,
+    /// Whether any expression reads `$headers` (else it is not built per request).
+    uses_headers: bool,
 }
 
 impl std::fmt::Debug for Mapping {
@@ -240,7 +242,33 @@ impl Mapping {
             );
         }
         dl_headers.dedup();
+        let uses_headers = [&m.event.ty]
+            .into_iter()
+            .chain(
+                [
+                    &m.event.id,
+                    &m.event.dedup,
+                    &m.event.time,
+                    &m.event.tenant,
+                    &m.event.subject,
+                    &m.event.partition_key,
+                ]
+                .into_iter()
+                .flatten(),
+            )
+            .chain(m.events.values().flat_map(|r| {
+                [
+                    Some(&r.data),
+                    r.subject.as_ref(),
+                    r.partition_key.as_ref(),
+                    r.time.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+            }))
+            .any(|e| e.contains("$headers"));
         Ok(Self {
+            uses_headers,
             provider: m.provider.clone(),
             file: file.to_owned(),
             scheme,
@@ -258,10 +286,29 @@ impl Mapping {
         })
     }
 
+    /// `$headers`: lower-case names to values (repeated headers joined by ", ").
+    fn headers_val(&self, headers: &http::HeaderMap) -> Val {
+        if !self.uses_headers {
+            return Val::Null;
+        }
+        let mut m = jaq_json::Map::default();
+        for name in headers.keys() {
+            let joined = headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            m.insert(Val::from(name.as_str().to_owned()), Val::from(joined));
+        }
+        Val::obj(m)
+    }
+
     /// The provider event type of a raw payload, if it parses and has one.
-    pub fn event_type(&self, body: &[u8]) -> Option<String> {
+    pub fn event_type(&self, headers: &http::HeaderMap, body: &[u8]) -> Option<String> {
         let input: Val = serde_json::from_slice(body).ok()?;
-        value::to_opt_string(&self.ty.first(&input).ok()?)
+        let h = self.headers_val(headers);
+        value::to_opt_string(&self.ty.first(&input, &h).ok()?)
             .ok()
             .flatten()
     }
@@ -277,7 +324,12 @@ impl Mapping {
             Ok(v) => v,
             Err(e) => return reject(DeadLetterReason::MalformedJson, e.to_string(), None),
         };
-        let provider_type = match self.ty.first(&input).map(|v| value::to_opt_string(&v)) {
+        let headers = self.headers_val(req.headers());
+        let provider_type = match self
+            .ty
+            .first(&input, &headers)
+            .map(|v| value::to_opt_string(&v))
+        {
             Ok(Ok(Some(t))) => t,
             Ok(Ok(None)) => {
                 return reject(
@@ -304,7 +356,15 @@ impl Mapping {
                 Some(provider_type),
             );
         };
-        match self.build(source, req, &input, &provider_type, rule, received_at) {
+        match self.build(
+            source,
+            req,
+            &input,
+            &headers,
+            &provider_type,
+            rule,
+            received_at,
+        ) {
             Ok((event, dedup)) => MapOutcome::Event {
                 event: Box::new(event),
                 dedup,
@@ -318,13 +378,14 @@ impl Mapping {
         source: &SourceId,
         req: &Verified,
         input: &Val,
+        headers: &Val,
         provider_type: &str,
         rule: &CompiledRule,
         received_at: DateTime<Utc>,
     ) -> Result<(CanonicalEvent, DedupId), String> {
         let eval = |jq: Option<&Jq>| -> Result<Val, String> {
             match jq {
-                Some(j) => j.first(input).map_err(|e| e.to_string()),
+                Some(j) => j.first(input, headers).map_err(|e| e.to_string()),
                 None => Ok(Val::Null),
             }
         };
@@ -345,7 +406,7 @@ impl Mapping {
             rule.partition_key.as_ref().or(self.partition_key.as_ref()),
             "partition_key",
         )?;
-        let data = rule.data.first(input).map_err(|e| e.to_string())?;
+        let data = rule.data.first(input, headers).map_err(|e| e.to_string())?;
         let data = prune(to_json(&data));
         if !data.is_object() {
             return Err(format!("data must be an object, got `{data}`"));
