@@ -80,6 +80,14 @@ struct CompiledRule {
     time: Option<Jq>,
 }
 
+/// A delivery as the expressions see it: parsed once, read by every expression.
+struct Delivery<'a> {
+    req: &'a Verified,
+    body: &'a Val,
+    headers: &'a Val,
+    provider_type: &'a str,
+}
+
 /// One provider's compiled mapping.
 pub struct Mapping {
     provider: String,
@@ -356,15 +364,13 @@ impl Mapping {
                 Some(provider_type),
             );
         };
-        match self.build(
-            source,
+        let delivery = Delivery {
             req,
-            &input,
-            &headers,
-            &provider_type,
-            rule,
-            received_at,
-        ) {
+            body: &input,
+            headers: &headers,
+            provider_type: &provider_type,
+        };
+        match self.build(source, &delivery, rule, received_at) {
             Ok((event, dedup)) => MapOutcome::Event {
                 event: Box::new(event),
                 dedup,
@@ -376,13 +382,11 @@ impl Mapping {
     fn build(
         &self,
         source: &SourceId,
-        req: &Verified,
-        input: &Val,
-        headers: &Val,
-        provider_type: &str,
+        d: &Delivery<'_>,
         rule: &CompiledRule,
         received_at: DateTime<Utc>,
     ) -> Result<(CanonicalEvent, DedupId), String> {
+        let (req, input, headers, provider_type) = (d.req, d.body, d.headers, d.provider_type);
         let eval = |jq: Option<&Jq>| -> Result<Val, String> {
             match jq {
                 Some(j) => j.first(input, headers).map_err(|e| e.to_string()),
