@@ -22,6 +22,8 @@ pub enum Processed {
     Ignored {
         provider_type: String,
     },
+    /// A handshake answered directly (not forwarded, not deduplicated).
+    Respond(serde_json::Value),
     DeadLetter(Box<DeadLetter>),
 }
 
@@ -56,6 +58,7 @@ impl Engine {
         };
         match mapping.map(source, req, received_at) {
             MapOutcome::Ignored { provider_type } => Processed::Ignored { provider_type },
+            MapOutcome::Respond(v) => Processed::Respond(v),
             MapOutcome::Rejected {
                 reason,
                 detail,

@@ -141,6 +141,7 @@ pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value,
         match engine.process(&source, mapping, &verified, fixture_received_at()) {
             Processed::Event { event, .. } => json!({"status": "accepted", "event": event}),
             Processed::Ignored { .. } => json!({"status": "ignored"}),
+            Processed::Respond(v) => json!({"status": "responded", "body": v}),
             Processed::DeadLetter(d) => {
                 json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail})
             }

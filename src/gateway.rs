@@ -21,6 +21,27 @@ pub struct Source {
     pub id: SourceId,
     pub mapping: Arc<Mapping>,
     pub auth: SourceAuth,
+    /// Meta's subscription handshake token (`hub.verify_token`).
+    pub verify_token: Option<crate::verify::Secret>,
+}
+
+impl Source {
+    /// Answers Meta's `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`:
+    /// `Some(challenge)` when this source's mapping declares the handshake and the
+    /// token matches (constant time).
+    pub fn meta_subscribe<'q>(
+        &self,
+        mode: Option<&str>,
+        token: Option<&str>,
+        challenge: Option<&'q str>,
+    ) -> Option<&'q str> {
+        let expected = self.verify_token.as_ref()?;
+        if !self.mapping.handshake().meta_subscribe || mode != Some("subscribe") {
+            return None;
+        }
+        let ok = expected.ct_eq(token?.as_bytes());
+        ok.then_some(challenge?)
+    }
 }
 
 /// What happened to a delivery that was answered 2xx.
@@ -36,6 +57,8 @@ pub enum Outcome {
     Ignored {
         provider_type: String,
     },
+    /// A handshake: answer 200 with exactly this JSON.
+    Responded(serde_json::Value),
     DeadLettered {
         id: EventId,
         reason: DeadLetterReason,
@@ -139,6 +162,7 @@ impl Gateway {
                     provider_type: provider_type.clone(),
                 })
             }
+            Processed::Respond(v) => return Ok(Outcome::Responded(v.clone())),
             Processed::Event { event, .. } => event.id,
             Processed::DeadLetter(record) => record.id,
         };
@@ -168,6 +192,7 @@ impl Gateway {
                 },
             ),
             Processed::Ignored { provider_type } => (Ok(()), Outcome::Ignored { provider_type }),
+            Processed::Respond(v) => (Ok(()), Outcome::Responded(v)),
         };
         match result {
             Ok(()) => {

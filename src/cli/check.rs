@@ -97,6 +97,10 @@ pub fn map(
             println!("{}", serde_json::to_string_pretty(&event)?);
             Ok(ExitCode::SUCCESS)
         }
+        Processed::Respond(v) => {
+            println!("handshake, answered directly: {v}");
+            Ok(ExitCode::SUCCESS)
+        }
         Processed::Ignored { provider_type } => {
             println!("ignored: provider event `{provider_type}` is declared ignorable");
             Ok(ExitCode::SUCCESS)

@@ -219,10 +219,22 @@ impl Loaded {
                     "{at}: allow_unauthenticated = true contradicts the checks configured for this source"
                 )));
             }
+            let verify_token = match &s.verify_token {
+                Some(_) if !mapping.handshake().meta_subscribe => {
+                    return Err(invalid(format!(
+                        "{at}: verify_token is set but provider `{}` declares no subscription handshake",
+                        s.provider
+                    )))
+                }
+                Some(t) if t.is_empty() => return Err(invalid(format!("{at}: verify_token is empty"))),
+                Some(t) => Some(Secret::new(t.as_bytes())),
+                None => None,
+            };
             out.push(Source {
                 id,
                 mapping: mapping.clone(),
                 auth,
+                verify_token,
             });
         }
         Ok(out)

@@ -254,6 +254,9 @@ pub struct SourceConfig {
     /// Accept deliveries with no check at all. Must be said explicitly.
     #[serde(default)]
     pub allow_unauthenticated: bool,
+    /// Meta's subscription handshake token, for mappings that declare it.
+    #[serde(default)]
+    pub verify_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -18,6 +18,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
     #[error("payload too large")]
     TooLarge { limit: usize },
     #[error("request body not received in time")]
@@ -48,6 +50,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::TooLarge { .. } => "payload_too_large",
             Self::Timeout => "request_timeout",
             Self::BadBody => "bad_request",
@@ -63,6 +66,7 @@ impl IntoResponse for ApiError {
             Self::UnknownSource | Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::BadBody => StatusCode::BAD_REQUEST,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,7 +38,10 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
     let state = AppState { gateway, limits };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
-        .route("/webhooks/{source}", post(webhook).fallback(not_allowed))
+        .route(
+            "/webhooks/{source}",
+            post(webhook).get(handshake).fallback(not_allowed),
+        )
         .route(
             "/webhooks/{source}/{token}",
             post(webhook_with_token).fallback(not_allowed),
@@ -61,6 +64,32 @@ async fn readyz(State(st): State<AppState>) -> Response {
             Json(json!({"status": "not_ready", "reason": e.to_string()})),
         )
             .into_response(),
+    }
+}
+
+/// Meta's subscription handshake (GET with `hub.*` query parameters).
+async fn handshake(
+    State(st): State<AppState>,
+    Path(source): Path<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(src) = st.gateway.source(&source) else {
+        return ApiError::UnknownSource.into_response();
+    };
+    if !src.mapping.handshake().meta_subscribe {
+        return ApiError::MethodNotAllowed.into_response();
+    }
+    let get = |k: &str| q.get(k).map(String::as_str);
+    match src.meta_subscribe(
+        get("hub.mode"),
+        get("hub.verify_token"),
+        get("hub.challenge"),
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge.to_owned()).into_response(),
+        None => {
+            tracing::warn!(source = %source, "subscription handshake refused");
+            ApiError::Forbidden.into_response()
+        }
     }
 }
 
@@ -153,6 +182,7 @@ fn outcome_body(o: &Outcome) -> serde_json::Value {
         Outcome::Accepted { id, ty } => json!({"status": "accepted", "id": id, "type": ty}),
         Outcome::Duplicate { id } => json!({"status": "duplicate", "id": id}),
         Outcome::Ignored { provider_type } => json!({"status": "ignored", "event": provider_type}),
+        Outcome::Responded(v) => v.clone(),
         Outcome::DeadLettered { id, reason } => {
             json!({"status": "dead_lettered", "id": id, "reason": reason.as_str()})
         }

@@ -16,7 +16,7 @@ use jaq_json::Val;
 use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
 use crate::verify::{HmacScheme, Scheme, Verified};
 use jq::Jq;
-pub use model::{AuthSpec, EventRule, EventSpec, MappingFile};
+pub use model::{AuthSpec, EventRule, EventSpec, HandshakeSpec, MappingFile};
 pub use value::{prune, to_json};
 
 /// The mapping files shipped with hookgate, embedded so the binary works anywhere.
@@ -64,6 +64,8 @@ pub enum MapOutcome {
     },
     /// A provider event the mapping declares ignorable (test pings).
     Ignored { provider_type: String },
+    /// A handshake the mapping answers directly with this JSON.
+    Respond(serde_json::Value),
     /// Authentic but not mappable: goes to the dead-letter output.
     Rejected {
         reason: DeadLetterReason,
@@ -106,6 +108,8 @@ pub struct Mapping {
     dead_letter_headers: Vec<http::HeaderName>,
     /// Whether any expression reads `$headers` (else it is not built per request).
     uses_headers: bool,
+    respond: Vec<(Jq, Jq)>,
+    handshake: HandshakeSpec,
 }
 
 impl std::fmt::Debug for Mapping {
@@ -132,6 +136,10 @@ impl Mapping {
     /// The provider's signature scheme, or `None` when it does not sign.
     pub fn scheme(&self) -> Option<&Scheme> {
         self.scheme.as_ref()
+    }
+
+    pub fn handshake(&self) -> &HandshakeSpec {
+        &self.handshake
     }
 
     pub fn dead_letter_headers(&self) -> &[http::HeaderName] {
@@ -275,8 +283,18 @@ impl Mapping {
                 .flatten()
             }))
             .any(|e| e.contains("$headers"));
+        let respond = m
+            .respond
+            .iter()
+            .map(|r| Ok((jq(&r.when)?, jq(&r.body)?)))
+            .collect::<Result<Vec<_>, MappingError>>()?;
         Ok(Self {
-            uses_headers,
+            uses_headers: uses_headers
+                || m.respond
+                    .iter()
+                    .any(|r| r.when.contains("$headers") || r.body.contains("$headers")),
+            respond,
+            handshake: m.handshake.clone(),
             provider: m.provider.clone(),
             file: file.to_owned(),
             scheme,
@@ -333,6 +351,16 @@ impl Mapping {
             Err(e) => return reject(DeadLetterReason::MalformedJson, e.to_string(), None),
         };
         let headers = self.headers_val(req.headers());
+        for (when, body) in &self.respond {
+            if let Ok(v) = when.first(&input, &headers) {
+                if !matches!(v, Val::Null | Val::Bool(false)) {
+                    return match body.first(&input, &headers) {
+                        Ok(b) => MapOutcome::Respond(to_json(&b)),
+                        Err(e) => reject(DeadLetterReason::MappingError, e.to_string(), None),
+                    };
+                }
+            }
+        }
         let provider_type = match self
             .ty
             .first(&input, &headers)

@@ -31,6 +31,33 @@ pub struct MappingFile {
     pub dead_letter_headers: Vec<String>,
     /// Provider event type -> how to build the canonical event.
     pub events: BTreeMap<String, EventRule>,
+    /// Deliveries answered directly instead of forwarded (challenge handshakes such
+    /// as Slack's `url_verification`), checked after verification, in order.
+    #[serde(default)]
+    pub respond: Vec<RespondRule>,
+    #[serde(default)]
+    pub handshake: HandshakeSpec,
+}
+
+/// A delivery answered with a computed JSON body and not forwarded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondRule {
+    /// jq: when true, answer with `body`.
+    pub when: String,
+    /// jq: the JSON answered with 200.
+    pub body: String,
+}
+
+/// GET handshakes a provider performs when a webhook is registered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeSpec {
+    /// Meta (WhatsApp Cloud, Messenger, Instagram): `GET ?hub.mode=subscribe&
+    /// hub.verify_token=…&hub.challenge=…` is answered with the challenge when the
+    /// token equals the source's `verify_token`.
+    #[serde(default)]
+    pub meta_subscribe: bool,
 }
 
 /// How the provider authenticates its deliveries.
