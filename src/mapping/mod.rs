@@ -32,6 +32,27 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
     ("aisoule.toml", include_str!("../../mappings/aisoule.toml")),
     ("savanto.toml", include_str!("../../mappings/savanto.toml")),
+    (
+        "standard-webhooks.toml",
+        include_str!("../../mappings/standard-webhooks.toml"),
+    ),
+    ("stripe.toml", include_str!("../../mappings/stripe.toml")),
+    ("slack.toml", include_str!("../../mappings/slack.toml")),
+    ("zendesk.toml", include_str!("../../mappings/zendesk.toml")),
+    ("github.toml", include_str!("../../mappings/github.toml")),
+    (
+        "whatsapp-cloud.toml",
+        include_str!("../../mappings/whatsapp-cloud.toml"),
+    ),
+    (
+        "intercom.toml",
+        include_str!("../../mappings/intercom.toml"),
+    ),
+    ("shopify.toml", include_str!("../../mappings/shopify.toml")),
+    (
+        "telegram.toml",
+        include_str!("../../mappings/telegram.toml"),
+    ),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -567,7 +588,22 @@ mod tests {
         };
         assert_eq!(
             set.providers(),
-            ["aisoule", "magalu-sac", "oneroute", "sahut", "savanto"]
+            [
+                "aisoule",
+                "github",
+                "intercom",
+                "magalu-sac",
+                "oneroute",
+                "sahut",
+                "savanto",
+                "shopify",
+                "slack",
+                "standard-webhooks",
+                "stripe",
+                "telegram",
+                "whatsapp-cloud",
+                "zendesk"
+            ]
         );
     }
 
