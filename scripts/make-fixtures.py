@@ -180,4 +180,174 @@ for kind, t in [("requested", "2026-01-15T18:40:00Z"), ("accepted", "2026-01-15T
 savanto("contact-submitted", {"id": "evt_ghi789", "event_type": "contact.submitted", "created_at": "2026-01-15T18:45:00Z",
   "data": {"thread_id": "web_1234567890_abc", "name": "Jane Doe", "email": "jane@example.com", "phone": "+1-555-123-4567",
            "message": "I need help with my recent order #12345"}})
+
+# ================================================================ issue 5 catalog
+# Timestamped schemes are signed at the fixture instant, 2026-01-01T00:00:00Z, which
+# is also the clock fixtures are verified against.
+TS = 1767225600
+ISO = "2026-01-01T00:00:00Z"
+
+def github(name, event, obj, delivery):
+    body = pretty(obj)
+    case("github", name, body, {"Content-Type": "application/json", "X-GitHub-Event": event,
+         "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": "sha256=" + sig("sha256", body)})
+repo = {"id": 1296269, "full_name": "octocat/Hello-World"}
+issue = {"id": 1, "node_id": "MDU6SXNzdWUx", "number": 1347, "title": "Found a bug", "state": "open",
+         "html_url": "https://github.com/octocat/Hello-World/issues/1347", "user": {"login": "octocat", "id": 1},
+         "updated_at": "2026-01-01T00:00:00Z"}
+github("issues-opened", "issues", {"action": "opened", "issue": issue, "repository": repo, "sender": {"login": "octocat"}},
+       "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+github("issues-closed", "issues", {"action": "closed", "issue": {**issue, "state": "closed"}, "repository": repo},
+       "72d3162e-cc78-11e3-81ab-4c9367dc0959")
+github("issue-comment-created", "issue_comment", {"action": "created", "issue": issue, "repository": repo,
+       "comment": {"id": 1362, "body": "Me too", "user": {"login": "hubot", "id": 2}, "created_at": "2026-01-01T00:00:00Z",
+                   "updated_at": "2026-01-01T00:00:00Z"}}, "72d3162e-cc78-11e3-81ab-4c9367dc0960")
+github("ping", "ping", {"zen": "Design for failure.", "hook_id": 42}, "72d3162e-cc78-11e3-81ab-4c9367dc0961")
+github("push-is-dead-lettered", "push", {"ref": "refs/heads/main", "repository": repo}, "72d3162e-cc78-11e3-81ab-4c9367dc0962")
+
+def meta(provider, name, obj):
+    body = compact(obj)
+    case(provider, name, body, {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + sig("sha256", body)})
+def wa(value):
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}, **value}}]}]}
+meta("whatsapp-cloud", "inbound-text", wa({"contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}],
+     "messages": [{"from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                   "timestamp": "1767225600", "text": {"body": "Does it come in another color?"}, "type": "text"}]}))
+meta("whatsapp-cloud", "inbound-image", wa({"contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}],
+     "messages": [{"from": "16505551234", "id": "wamid.IMG1", "timestamp": "1767225601", "type": "image",
+                   "image": {"caption": "This one", "mime_type": "image/jpeg", "sha256": "abc", "id": "1003383421387256"}}]}))
+for st in ["sent", "delivered", "read"]:
+    meta("whatsapp-cloud", "status-" + st, wa({"statuses": [{"id": "wamid.OUT1", "status": st, "timestamp": "1767225610",
+         "recipient_id": "16505551234"}]}))
+meta("whatsapp-cloud", "status-failed", wa({"statuses": [{"id": "wamid.OUT2", "status": "failed", "timestamp": "1767225611",
+     "recipient_id": "16505551234", "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}))
+meta("whatsapp-cloud", "batch-is-dead-lettered", wa({"statuses": [
+     {"id": "wamid.A", "status": "sent", "timestamp": "1767225612", "recipient_id": "1"},
+     {"id": "wamid.B", "status": "sent", "timestamp": "1767225612", "recipient_id": "2"}]}))
+
+SLACK = "8f742231b10e8888abcd99yyyzzz85a5"
+def slack(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"v0:%d:" % TS + body, hashlib.sha256).hexdigest()
+    case("slack", name, body, {"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(TS), "X-Slack-Signature": "v0=" + mac})
+slack("url-verification", {"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+      "type": "url_verification"})
+def slack_event(eid, event):
+    return {"token": "XXYYZZ", "team_id": "T123ABC456", "api_app_id": "A123ABC456", "event": event, "type": "event_callback",
+            "event_id": eid, "event_time": TS}
+slack("message", slack_event("Ev0PV52K21", {"type": "message", "channel": "C123ABC456", "user": "U123ABC456",
+      "text": "Hello world", "ts": "1767225600.000200", "channel_type": "channel", "client_msg_id": "b7a1c1e0-0000-4000-8000-000000000001"}))
+slack("message-in-thread-from-bot", slack_event("Ev0PV52K22", {"type": "message", "subtype": "bot_message", "channel": "C123ABC456",
+      "bot_id": "B123", "text": "Ticket created", "ts": "1767225601.000300", "thread_ts": "1767225600.000200", "channel_type": "channel"}))
+slack("message-changed", slack_event("Ev0PV52K23", {"type": "message", "subtype": "message_changed", "channel": "C123ABC456",
+      "message": {"type": "message", "user": "U123ABC456", "text": "Hello world!", "ts": "1767225600.000200",
+                  "client_msg_id": "b7a1c1e0-0000-4000-8000-000000000001"}, "ts": "1767225602.000400"}))
+slack("message-deleted", slack_event("Ev0PV52K24", {"type": "message", "subtype": "message_deleted", "channel": "C123ABC456",
+      "deleted_ts": "1767225600.000200", "ts": "1767225603.000500"}))
+slack("reaction-is-dead-lettered", slack_event("Ev0PV52K25", {"type": "reaction_added", "user": "U1", "reaction": "thumbsup",
+      "item": {"type": "message", "channel": "C123ABC456", "ts": "1767225600.000200"}}))
+
+def zendesk(name, obj):
+    body = compact(obj)
+    mac = base64.b64encode(hmac.new(SECRET, ISO.encode() + body, hashlib.sha256).digest()).decode()
+    case("zendesk", name, body, {"Content-Type": "application/json", "X-Zendesk-Webhook-Signature-Timestamp": ISO,
+         "X-Zendesk-Webhook-Signature": mac})
+detail = {"id": "35436", "subject": "Help, my printer is on fire!", "status": "NEW", "priority": "HIGH", "requester_id": "20978392",
+          "assignee_id": None}
+def zen(eid, t, event, d=detail):
+    return {"account_id": 22129848, "detail": d, "event": event, "id": eid, "subdomain": "acme", "time": "2026-01-01T00:00:00Z",
+            "type": "zen:event-type:" + t, "zendesk_event_version": "2022-11-06"}
+zendesk("ticket-created", zen("cbe4028c-7239-495d-b020-f22348516046", "ticket.created", {"meta": {"version": "1.0"}}))
+zendesk("ticket-status-changed", zen("cbe4028c-7239-495d-b020-f22348516047", "ticket.status_changed",
+        {"current": "OPEN", "previous": "NEW"}, {**detail, "status": "OPEN"}))
+zendesk("ticket-comment-added", zen("cbe4028c-7239-495d-b020-f22348516048", "ticket.comment_added",
+        {"comment": {"id": "4551", "body": "Please unplug it.", "is_public": True, "author": {"id": "1900", "name": "Agent Smith",
+         "is_staff": True}}}))
+
+def intercom(name, obj):
+    body = compact(obj)
+    case("intercom", name, body, {"Content-Type": "application/json", "X-Hub-Signature": "sha1=" + sig("sha1", body)})
+conv = {"type": "conversation", "id": "147", "state": "open", "title": None,
+        "source": {"type": "conversation", "id": "403918320", "subject": "", "body": "<p>Hi, where is my order?</p>",
+                   "author": {"type": "user", "id": "5f7f0d217289f8d2f4262080", "name": "Ciaran", "email": "ciaran@example.com"}},
+        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": []}}
+def notif(nid, topic, item):
+    return {"type": "notification_event", "app_id": "ecahpwf5", "data": {"type": "notification_event_data", "item": item},
+            "topic": topic, "id": nid, "created_at": TS}
+intercom("conversation-user-created", notif("notif_1", "conversation.user.created", conv))
+intercom("conversation-user-replied", notif("notif_2", "conversation.user.replied", {**conv, "conversation_parts": {
+    "type": "conversation_part.list", "conversation_parts": [{"type": "conversation_part", "id": "9001", "part_type": "comment",
+    "body": "<p>Any news?</p>", "author": {"type": "user", "id": "5f7f0d217289f8d2f4262080", "name": "Ciaran"}}]}}))
+intercom("conversation-admin-replied", notif("notif_3", "conversation.admin.replied", {**conv, "conversation_parts": {
+    "type": "conversation_part.list", "conversation_parts": [{"type": "conversation_part", "id": "9002", "part_type": "comment",
+    "body": "<p>It ships today.</p>", "author": {"type": "admin", "id": "814860", "name": "Brian"}}]}}))
+intercom("conversation-admin-closed", notif("notif_4", "conversation.admin.closed", {**conv, "state": "closed"}))
+intercom("ping", {"type": "notification_event", "topic": "ping", "id": "notif_5", "created_at": TS, "data": {"item": {"type": "ping"}}})
+
+def shopify(name, topic, obj, eid):
+    body = compact(obj)
+    case("shopify", name, body, {"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": "acme.myshopify.com",
+         "X-Shopify-Event-Id": eid, "X-Shopify-Triggered-At": "2026-01-01T00:00:00Z",
+         "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(SECRET, body, hashlib.sha256).digest()).decode()})
+cust = {"id": 706405506930370084, "email": "bob@example.com", "first_name": "Bob", "last_name": "Norman", "phone": "+16136120707",
+        "tags": "vip, newsletter", "updated_at": "2026-01-01T00:00:00-05:00"}
+shopify("customers-create", "customers/create", cust, "98880550-7158-44d4-b7cd-2c97c8a091b5")
+shopify("customers-update", "customers/update", {**cust, "email": "bob.norman@example.com"}, "98880550-7158-44d4-b7cd-2c97c8a091b6")
+shopify("orders-create-is-dead-lettered", "orders/create", {"id": 820982911946154508, "email": "bob@example.com"},
+        "98880550-7158-44d4-b7cd-2c97c8a091b7")
+
+def stripe(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"%d." % TS + body, hashlib.sha256).hexdigest()
+    case("stripe", name, body, {"Content-Type": "application/json", "Stripe-Signature": "t=%d,v1=%s" % (TS, mac)})
+scust = {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": "jennyrosen@example.com", "name": "Jenny Rosen",
+         "phone": None, "address": {"country": "US"}}
+stripe("customer-created", {"id": "evt_1NG8Du2eZvKYlo2CUI79vXWy", "object": "event", "type": "customer.created", "created": TS,
+       "data": {"object": scust}})
+stripe("customer-updated", {"id": "evt_1NG8Du2eZvKYlo2CUI79vXWz", "object": "event", "type": "customer.updated", "created": TS,
+       "data": {"object": {**scust, "phone": "+15555550123"}}})
+stripe("charge-is-dead-lettered", {"id": "evt_3", "object": "event", "type": "charge.succeeded", "created": TS,
+       "data": {"object": {"id": "ch_1", "object": "charge"}}})
+
+def stdwh(name, obj, mid):
+    body = compact(obj)
+    mac = base64.b64encode(hmac.new(SECRET, b"%s.%d." % (mid.encode(), TS) + body, hashlib.sha256).digest()).decode()
+    case("standard-webhooks", name, body, {"Content-Type": "application/json", "webhook-id": mid, "webhook-timestamp": str(TS),
+         "webhook-signature": "v1," + mac})
+stdwh("message-created", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"message": {"id": "m1",
+      "conversation_id": "c1", "direction": "inbound", "sender": {"type": "customer", "id": "u1"}, "content": {"type": "text", "text": "hi"}}}},
+      "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
+stdwh("schema-violation-is-dead-lettered", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z",
+      "data": {"message": {"id": "m2", "direction": "sideways"}}}, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4X")
+
+def telegram(name, obj):
+    body = compact(obj)
+    case("telegram", name, body, {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET.decode()})
+chat = {"id": 1111111, "first_name": "Ada", "last_name": "Lovelace", "type": "private"}
+frm = {"id": 1111111, "is_bot": False, "first_name": "Ada", "last_name": "Lovelace", "language_code": "en"}
+telegram("message", {"update_id": 10000, "message": {"message_id": 1365, "from": frm, "chat": chat, "date": TS, "text": "/start"}})
+telegram("edited-message", {"update_id": 10001, "edited_message": {"message_id": 1365, "from": frm, "chat": chat, "date": TS,
+         "edit_date": TS + 5, "text": "/help"}})
+telegram("callback-query-is-dead-lettered", {"update_id": 10002, "callback_query": {"id": "4382bfdwdsb323b2d9", "from": frm, "data": "ok"}})
+# The remaining documented types and aliases, one case each.
+github("issues-edited", "issues", {"action": "edited", "issue": {**issue, "title": "Found a bug (printer)"}, "repository": repo},
+       "72d3162e-cc78-11e3-81ab-4c9367dc0963")
+github("issues-reopened", "issues", {"action": "reopened", "issue": issue, "repository": repo}, "72d3162e-cc78-11e3-81ab-4c9367dc0964")
+slack("message-file-share", slack_event("Ev0PV52K26", {"type": "message", "subtype": "file_share", "channel": "C123ABC456",
+      "user": "U123ABC456", "text": "screenshot", "ts": "1767225604.000600", "channel_type": "channel"}))
+slack("message-me-message", slack_event("Ev0PV52K27", {"type": "message", "subtype": "me_message", "channel": "C123ABC456",
+      "user": "U123ABC456", "text": "waves", "ts": "1767225605.000700", "channel_type": "channel"}))
+slack("message-thread-broadcast", slack_event("Ev0PV52K28", {"type": "message", "subtype": "thread_broadcast", "channel": "C123ABC456",
+      "user": "U123ABC456", "text": "Resolved, see thread", "ts": "1767225606.000800", "thread_ts": "1767225600.000200",
+      "channel_type": "channel"}))
+zendesk("ticket-priority-changed", zen("cbe4028c-7239-495d-b020-f22348516049", "ticket.priority_changed",
+        {"current": "URGENT", "previous": "HIGH"}, {**detail, "status": "OPEN", "priority": "URGENT"}))
+for i, (t, d) in enumerate([
+        ("message.updated", {"message": {"id": "m1", "conversation_id": "c1", "content": {"type": "text", "text": "hi!"}}}),
+        ("conversation.created", {"conversation": {"id": "c1", "status": "open", "channel": {"type": "web"}}}),
+        ("conversation.resolved", {"conversation": {"id": "c1", "status": "resolved"}}),
+        ("contact.created", {"contact": {"id": "u1", "name": "Ada", "email": "ada@example.com"}}),
+        ("ticket.created", {"ticket": {"id": "t1", "status": "new"}})]):
+    stdwh(t.replace(".", "-"), {"type": t, "timestamp": "2026-01-01T00:00:00Z", "data": d}, "msg_2KWPBgLlAfxdpx2AI54pPJ86%02d" % i)
 print("fixtures written")

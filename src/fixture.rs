@@ -130,7 +130,7 @@ pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value,
         peer: None,
         path_token: None,
     };
-    let verified = req.verify(&auth).map_err(|e| {
+    let verified = req.verify_at(&auth, fixture_now()).map_err(|e| {
         format!(
             "verification failed ({}): is the fixture signed with {FIXTURE_SECRET:?}?",
             e.reason()
