@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::event::{EventValidator, SourceId};
 use crate::gateway::{Gateway, Source};
 use crate::mapping::MappingSet;
+#[cfg(feature = "kafka")]
 use crate::output::kafka::{KafkaOutput, KafkaSettings};
 use crate::output::{FileOutput, Output};
 use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth};
@@ -259,6 +260,13 @@ impl Loaded {
                 Arc::new(FileOutput::files(&p, &d, *fsync).map_err(|e| err(e.to_string()))?)
             }
             OutputConfig::Stdout {} => Arc::new(FileOutput::stdout()),
+            #[cfg(not(feature = "kafka"))]
+            OutputConfig::Kafka(_) => {
+                return Err(err(
+                    "this hookgate was built without the `kafka` feature".to_owned()
+                ))
+            }
+            #[cfg(feature = "kafka")]
             OutputConfig::Kafka(k) => {
                 let settings = KafkaSettings {
                     brokers: k.brokers.clone(),

@@ -97,7 +97,7 @@ pub struct KafkaOutputConfig {
     pub dead_letter_topic: String,
     /// CloudEvents Kafka binding: structured (default) or binary.
     #[serde(default)]
-    pub mode: crate::output::kafka::Mode,
+    pub mode: crate::output::KafkaMode,
     /// Acknowledgement budget: past it the request is answered 503 (default 3s,
     /// below the strictest provider's 5 s timeout).
     #[serde(default = "default_ack_timeout", deserialize_with = "duration")]

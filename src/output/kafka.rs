@@ -11,21 +11,11 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
-use serde::Deserialize;
 
 use super::{Output, OutputError};
 use crate::event::{CanonicalEvent, DeadLetter};
 
-/// CloudEvents Kafka protocol binding mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// The whole CloudEvent as the value, `content-type: application/cloudevents+json`.
-    #[default]
-    Structured,
-    /// `data` as the value, attributes as `ce_*` headers.
-    Binary,
-}
+pub use super::KafkaMode as Mode;
 
 /// Settings hookgate owns because its delivery promise rests on them.
 const PROTECTED: &[(&str, &str)] = &[

@@ -2,12 +2,24 @@
 //! flushed, or acknowledged by the broker): the 2xx is promised on that.
 
 mod file;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 
 use async_trait::async_trait;
 
 use crate::event::{CanonicalEvent, DeadLetter};
 pub use file::{FileOutput, LineSink};
+
+/// CloudEvents Kafka protocol binding mode (configuration; see `kafka`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaMode {
+    /// The whole CloudEvent as the value, `content-type: application/cloudevents+json`.
+    #[default]
+    Structured,
+    /// `data` as the value, attributes as `ce_*` headers.
+    Binary,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
