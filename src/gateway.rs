@@ -23,6 +23,9 @@ pub struct Source {
     pub auth: SourceAuth,
     /// Meta's subscription handshake token (`hub.verify_token`).
     pub verify_token: Option<crate::verify::Secret>,
+    /// Replay guard for providers without a signed timestamp: events whose own
+    /// time is older than this are refused (401 `event_too_old`).
+    pub max_event_age: Option<Duration>,
 }
 
 impl Source {
@@ -146,9 +149,23 @@ impl Gateway {
             .map_err(GatewayError::Unauthorized)?;
         let this = self.clone();
         let task = tokio::spawn(async move {
+            let now = Utc::now();
             let processed = this
                 .engine
-                .process(&source.id, &source.mapping, &verified, Utc::now());
+                .process(&source.id, &source.mapping, &verified, now);
+            if let (Some(max), Processed::Event { event, .. }) = (source.max_event_age, &processed)
+            {
+                let too_old = chrono::DateTime::parse_from_rfc3339(&event.time)
+                    .map(|t| {
+                        now.signed_duration_since(t)
+                            .to_std()
+                            .is_ok_and(|age| age > max)
+                    })
+                    .unwrap_or(false);
+                if too_old {
+                    return Err(GatewayError::Unauthorized(VerifyError::EventTooOld));
+                }
+            }
             this.deliver(processed).await
         });
         task.await

@@ -252,6 +252,47 @@ async fn every_catalog_fixture_with_a_fresh_signature_through_the_router() {
     }
 }
 
+#[tokio::test]
+async fn max_event_age_refuses_old_payloads() {
+    let cfg = format!(
+        "[[source]]\nid = \"strict\"\nprovider = \"sahut\"\nsecrets = [\"{FIXTURE_SECRET}\"]\nmax_event_age = \"6h\"\n\n\
+         [[source]]\nid = \"sahut\"\nprovider = \"sahut\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n"
+    );
+    let h = Harness::new(&cfg);
+    // The fixture's event time is 2026-03-02: far older than six hours.
+    let case = hookgate::fixture::load_cases(&fixtures_root(), "sahut")
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "message-created-incoming")
+        .unwrap();
+    let (s, j, _) = h.send(request("/webhooks/strict", &case)).await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("event_too_old")),
+        "{j}"
+    );
+    let (s, j, _) = h.send(request("/webhooks/sahut", &case)).await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{j}"
+    );
+    // A fresh event passes the strict source.
+    let fresh = serde_json::json!({"id": "evt_fresh_age", "event": "contact.created",
+        "created_at": chrono::Utc::now().to_rfc3339(), "data": {"id": "ct_1"}})
+    .to_string();
+    let sig = hex::encode(mac(FIXTURE_SECRET.as_bytes(), fresh.as_bytes()));
+    let (s, j) = h
+        .post("/webhooks/strict", &[("x-sahut-signature", &sig)], fresh)
+        .await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{j}"
+    );
+    assert_eq!(h.events().len(), 2);
+}
+
 #[test]
 fn whsec_secrets_must_decode() {
     let bad =

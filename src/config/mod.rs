@@ -236,6 +236,7 @@ impl Loaded {
                 mapping: mapping.clone(),
                 auth,
                 verify_token,
+                max_event_age: s.max_event_age,
             });
         }
         Ok(out)

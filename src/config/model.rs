@@ -257,6 +257,11 @@ pub struct SourceConfig {
     /// Meta's subscription handshake token, for mappings that declare it.
     #[serde(default)]
     pub verify_token: Option<String>,
+    /// Refuse events whose own time is older than this (e.g. "6h"): replay
+    /// protection for providers without a signed timestamp. Keep it above the
+    /// provider's retry window.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub max_event_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -264,6 +269,10 @@ pub struct SourceConfig {
 pub struct BasicAuthConfig {
     pub username: String,
     pub password: String,
+}
+
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

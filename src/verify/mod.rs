@@ -42,6 +42,9 @@ pub enum VerifyError {
     BadTimestamp,
     #[error("the signature timestamp is outside the replay window")]
     StaleTimestamp,
+    /// The payload's own event time is older than the source's `max_event_age`.
+    #[error("the event is older than the source accepts")]
+    EventTooOld,
 }
 
 impl VerifyError {
@@ -56,6 +59,7 @@ impl VerifyError {
             Self::AddressNotAllowed => "address_not_allowed",
             Self::BadTimestamp => "bad_timestamp",
             Self::StaleTimestamp => "timestamp_out_of_tolerance",
+            Self::EventTooOld => "event_too_old",
         }
     }
 }
