@@ -26,6 +26,31 @@ pub struct Source {
     /// Replay guard for providers without a signed timestamp: events whose own
     /// time is older than this are refused (401 `event_too_old`).
     pub max_event_age: Option<Duration>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A per-source request budget (GCRA, from the governor crate).
+pub struct RateLimit(governor::DefaultDirectRateLimiter);
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateLimit")
+    }
+}
+
+impl RateLimit {
+    pub fn new(per_second: std::num::NonZeroU32, burst: std::num::NonZeroU32) -> Self {
+        let quota = governor::Quota::per_second(per_second).allow_burst(burst);
+        Self(governor::RateLimiter::direct(quota))
+    }
+
+    /// `Err(wait)` when the budget is spent: how long until the next request fits.
+    pub fn check(&self) -> Result<(), Duration> {
+        use governor::clock::Clock as _;
+        self.0.check().map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::DefaultClock::default().now())
+        })
+    }
 }
 
 impl Source {

@@ -293,6 +293,36 @@ async fn max_event_age_refuses_old_payloads() {
     assert_eq!(h.events().len(), 2);
 }
 
+#[tokio::test]
+async fn per_source_rate_limit() {
+    let cfg = "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\nrate_limit = { per_second = 1, burst = 2 }\n";
+    let h = Harness::new(cfg);
+    let body = |n: u32| {
+        format!(
+            r#"{{"data":{{"status":"CREATION","params":{{"id":"t{n}"}},"resource":"/v0/tickets/t{n}"}},"tenant_id":"x","topic":"sac_ticket"}}"#
+        )
+    };
+    let (a, _) = h.post("/webhooks/m", &[], body(1)).await;
+    let (b, _) = h.post("/webhooks/m", &[], body(2)).await;
+    let (s, j, headers) = h
+        .send(
+            Request::post("/webhooks/m")
+                .body(Body::from(body(3)))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!((a, b), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(h.events().len(), 2, "the refused request wrote nothing");
+}
+
 #[test]
 fn whsec_secrets_must_decode() {
     let bad =

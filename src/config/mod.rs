@@ -14,7 +14,7 @@ use crate::dedup::redis::{RedisSettings, RedisStore};
 use crate::dedup::{DedupStore, MemoryStore};
 use crate::engine::Engine;
 use crate::event::{EventValidator, SourceId};
-use crate::gateway::{Gateway, Source};
+use crate::gateway::{Gateway, RateLimit, Source};
 use crate::mapping::MappingSet;
 #[cfg(feature = "kafka")]
 use crate::output::kafka::{KafkaOutput, KafkaSettings};
@@ -237,6 +237,9 @@ impl Loaded {
                 auth,
                 verify_token,
                 max_event_age: s.max_event_age,
+                rate_limit: s
+                    .rate_limit
+                    .map(|r| RateLimit::new(r.per_second, r.burst.unwrap_or(r.per_second))),
             });
         }
         Ok(out)

@@ -262,6 +262,18 @@ pub struct SourceConfig {
     /// provider's retry window.
     #[serde(default, deserialize_with = "opt_duration")]
     pub max_event_age: Option<Duration>,
+    /// Requests per second this source accepts (past it: 429 + Retry-After).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub per_second: std::num::NonZeroU32,
+    /// Requests allowed at once above the rate (default: `per_second`).
+    #[serde(default)]
+    pub burst: Option<std::num::NonZeroU32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

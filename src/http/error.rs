@@ -30,6 +30,8 @@ pub enum ApiError {
     Unavailable,
     #[error("a copy of this event is in flight")]
     InFlight,
+    #[error("too many requests for this source")]
+    RateLimited { retry_after_secs: u64 },
 }
 
 impl From<GatewayError> for ApiError {
@@ -56,6 +58,7 @@ impl ApiError {
             Self::BadBody => "bad_request",
             Self::Unavailable => "unavailable",
             Self::InFlight => "in_flight",
+            Self::RateLimited { .. } => "rate_limited",
         }
     }
 }
@@ -71,6 +74,7 @@ impl IntoResponse for ApiError {
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::BadBody => StatusCode::BAD_REQUEST,
             Self::Unavailable | Self::InFlight => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
         let body = match &self {
             Self::Unauthorized(reason) => json!({"error": self.kind(), "reason": reason}),
@@ -79,13 +83,14 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (status, Json(body)).into_response();
         let retry_after = match &self {
-            Self::Unavailable => Some("5"),
-            Self::InFlight => Some("1"),
+            Self::Unavailable => Some(5),
+            Self::InFlight => Some(1),
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        if let Some(s) = retry_after {
+        if let Some(secs) = retry_after {
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(s));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }

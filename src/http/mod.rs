@@ -133,9 +133,12 @@ async fn pipeline(
     token: Option<String>,
     req: Request<Body>,
 ) -> Result<Outcome, ApiError> {
-    // Unknown sources are refused before reading a byte of the body.
-    if st.gateway.source(source).is_none() {
-        return Err(ApiError::UnknownSource);
+    // Unknown and over-budget sources are refused before reading a byte of the body.
+    let src = st.gateway.source(source).ok_or(ApiError::UnknownSource)?;
+    if let Some(limit) = &src.rate_limit {
+        limit.check().map_err(|wait| ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        })?;
     }
     let peer = req
         .extensions()
