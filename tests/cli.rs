@@ -247,6 +247,19 @@ fn check_fails_on_a_broken_mapping_and_names_the_file() {
 }
 
 #[test]
+fn the_full_example_config_builds_a_gateway() {
+    // Every option in one file; Kafka and Redis are not contacted at build time.
+    let loaded = hookgate::config::load(&root().join("examples/full.toml"))
+        .expect("examples/full.toml parses");
+    assert_eq!(loaded.config.sources.len(), 11);
+    let gateway = loaded.gateway().expect("examples/full.toml builds");
+    assert_eq!(gateway.output().kind(), "kafka");
+    assert!(gateway
+        .source("whatsapp")
+        .is_some_and(|s| s.verify_token.is_some()));
+}
+
+#[test]
 fn map_prints_the_canonical_event() {
     let out = Command::new(BIN)
         .args(["map", "--provider", "savanto"])
