@@ -66,17 +66,27 @@ pub fn parse(
     file: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
+    // Values taken from the environment may be secrets: whatever error a value
+    // causes (a secret put in a duration field, say), its text never shows them.
+    let from_env = std::cell::RefCell::new(Vec::<String>::new());
+    let recording = |k: &str| {
+        let v = env(k);
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            from_env.borrow_mut().push(v.clone());
+        }
+        v
+    };
     let invalid = |detail: String| ConfigError::Invalid {
         file: file.to_owned(),
-        detail,
+        detail: scrub(detail, &from_env.borrow()),
     };
     let mut tree: toml::Value = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let mut errors = Vec::new();
-    interpolate::expand_tree(&mut tree, &mut Vec::new(), env, &mut errors);
+    interpolate::expand_tree(&mut tree, &mut Vec::new(), &recording, &mut errors);
     if !errors.is_empty() {
         return Err(invalid(errors.join("; ")));
     }
-    serde_path_to_error::deserialize::<_, Config>(tree).map_err(|e| {
+    let mut config = serde_path_to_error::deserialize::<_, Config>(tree).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         if path == "." || path.is_empty() {
@@ -84,7 +94,19 @@ pub fn parse(
         } else {
             invalid(format!("{path}: {inner}"))
         }
-    })
+    })?;
+    config.env_values = from_env.take();
+    Ok(config)
+}
+
+/// Replaces every occurrence of the given values with `[redacted]`.
+fn scrub(mut text: String, values: &[String]) -> String {
+    for v in values {
+        if text.contains(v.as_str()) {
+            text = text.replace(v.as_str(), "[redacted]");
+        }
+    }
+    text
 }
 
 impl Loaded {
@@ -122,12 +144,17 @@ impl Loaded {
         })
     }
 
+    /// A validation error, scrubbed of every value that came from the environment.
+    fn invalid(&self, detail: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.file.clone(),
+            detail: scrub(detail, &self.config.env_values),
+        }
+    }
+
     /// Checks every source against its mapping and compiles the checks it requires.
     pub fn sources(&self, mappings: &MappingSet) -> Result<Vec<Source>, ConfigError> {
-        let invalid = |detail: String| ConfigError::Invalid {
-            file: self.file.clone(),
-            detail,
-        };
+        let invalid = |detail: String| self.invalid(detail);
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::with_capacity(self.config.sources.len());
         for (i, s) in self.config.sources.iter().enumerate() {
@@ -249,7 +276,7 @@ impl Loaded {
     pub fn output(&self) -> Result<Arc<dyn Output>, ConfigError> {
         let err = |detail: String| ConfigError::Output {
             file: self.file.clone(),
-            detail,
+            detail: scrub(detail, &self.config.env_values),
         };
         Ok(match &self.config.output {
             OutputConfig::File {
@@ -291,10 +318,7 @@ impl Loaded {
 
     /// Opens the configured dedup store (Redis is not contacted yet).
     pub fn dedup_store(&self) -> Result<Arc<dyn DedupStore>, ConfigError> {
-        let invalid = |detail: String| ConfigError::Invalid {
-            file: self.file.clone(),
-            detail: format!("dedup: {detail}"),
-        };
+        let invalid = |detail: String| self.invalid(format!("dedup: {detail}"));
         let d = &self.config.dedup;
         Ok(match (d.store, &d.url) {
             (DedupStoreKind::Memory, None) => Arc::new(MemoryStore::new(d.ttl, d.max_entries)),
@@ -381,6 +405,29 @@ mod tests {
         assert!(e.contains("source[0]") && e.contains("secret"), "{e}");
         let e = sources_err("[output]\nkind = \"file\"\npaht = \"x\"\n");
         assert!(e.contains("paht"), "{e}");
+    }
+
+    #[test]
+    fn values_from_the_environment_never_appear_in_errors() {
+        // Found by the config_load fuzz target: a secret in a duration field.
+        let e = sources_err("[dedup]\nttl = \"${S}\"\n");
+        assert!(
+            e.contains("ttl") && e.contains("[redacted]") && !e.contains("secret-value"),
+            "{e}"
+        );
+        let e = sources_err("[server]\nlisten = \"${S}\"\n");
+        assert!(e.contains("listen") && !e.contains("secret-value"), "{e}");
+        let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"${S}\"\nsecrets = [\"x\"]\n");
+        assert!(
+            e.contains("unknown provider") && !e.contains("secret-value"),
+            "{e}"
+        );
+        let e =
+            sources_err("[[source]]\nid = \"${S}!\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n");
+        assert!(
+            e.contains("source id") && !e.contains("secret-value"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Config {
     pub dedup: DedupConfig,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// Values interpolated from the environment, scrubbed from every error message.
+    #[serde(skip)]
+    pub env_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
