@@ -31,6 +31,10 @@ impl Drop for Server {
 /// Starts `hookgate serve` on a free port with the quick-start sources, writing
 /// into `dir`.
 fn serve(dir: &Path) -> Server {
+    serve_with(dir, "10s")
+}
+
+fn serve_with(dir: &Path, read_timeout: &str) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -39,7 +43,11 @@ fn serve(dir: &Path) -> Server {
         .expect("quickstart")
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
         .replace("../events.ndjson", "events.ndjson")
-        .replace("../dead-letters.ndjson", "dead-letters.ndjson");
+        .replace("../dead-letters.ndjson", "dead-letters.ndjson")
+        .replace(
+            "read_timeout = \"10s\"",
+            &format!("read_timeout = \"{read_timeout}\""),
+        );
     let config = dir.join("hookgate.toml");
     std::fs::write(&config, text).expect("write config");
     let mut child = Command::new(BIN)
@@ -200,6 +208,51 @@ fn sigterm_stops_the_server_cleanly() {
         common::read_lines(&dir.path().join("events.ndjson")).len(),
         1
     );
+}
+
+#[test]
+fn slow_headers_are_cut_off_by_the_read_timeout() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve_with(dir.path(), "1s");
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    slow.write_all(b"POST /webhooks/savanto HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    slow.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    // The server closes the connection (EOF, or a reset) once the header budget is
+    // spent; our own 5 s read timeout firing instead means it stayed open.
+    let read = slow.read(&mut buf);
+    let closed = match &read {
+        Ok(0) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        Ok(_) => false,
+    };
+    assert!(closed, "connection still open: {read:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+    // Meanwhile normal deliveries are served.
+    let url = format!("http://127.0.0.1:{}/webhooks/savanto", server.port);
+    let (ok, out) = send(
+        &[
+            "--provider",
+            "savanto",
+            "--event",
+            "product.created",
+            "--secret",
+            "demo-savanto-secret",
+        ],
+        &url,
+    );
+    assert!(ok, "{out}");
 }
 
 #[test]

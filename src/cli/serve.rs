@@ -1,7 +1,5 @@
 //! `hookgate serve`: logging, the listener, graceful shutdown.
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,21 +36,15 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                 read_timeout: server.read_timeout,
             },
         );
-        let serve = axum::serve(
+        // Slow headers get the same budget as the body.
+        crate::http::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            server.read_timeout,
+            shutdown_signal(),
+            server.shutdown_timeout,
         )
-        .with_graceful_shutdown(shutdown_signal());
-        // Graceful shutdown waits for in-flight requests; bound that wait.
-        let deadline = server.shutdown_timeout;
-        let served = serve.into_future();
-        tokio::pin!(served);
-        tokio::select! {
-            r = &mut served => r?,
-            () = async { shutdown_signal().await; tokio::time::sleep(deadline).await } => {
-                tracing::warn!("in-flight requests did not finish within {deadline:?}");
-            }
-        }
+        .await;
         gateway.output().shutdown().await;
         tracing::info!("hookgate stopped");
         Ok::<_, anyhow::Error>(())

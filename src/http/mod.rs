@@ -2,6 +2,7 @@
 //! delegated to [`Gateway`]; `fn app` is what tests drive with `oneshot`.
 
 mod error;
+mod server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
 pub use error::ApiError;
+pub use server::serve;
 
 use crate::gateway::{Gateway, Outcome};
 use crate::verify::Unverified;
