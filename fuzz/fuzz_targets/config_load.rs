@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // Errors may quote the file's own text; the property is about the environment.
+    if text.contains("s3cr3t-value-never-echoed") {
+        return;
+    }
     let env = |k: &str| (k == "SECRET").then(|| "s3cr3t-value-never-echoed".to_owned());
     match parse(text, "fuzz.toml", &env) {
         Err(e) => assert!(!e.to_string().contains("s3cr3t-value-never-echoed")),
