@@ -93,6 +93,19 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The `outcome` label of `hookgate_requests_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Accepted { .. } => "accepted",
+            Self::Duplicate { .. } => "duplicate",
+            Self::Ignored { .. } => "ignored",
+            Self::Responded(_) => "responded",
+            Self::DeadLettered { .. } => "dead_lettered",
+        }
+    }
+}
+
 /// Why a delivery was not answered 2xx.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -218,6 +231,7 @@ impl Gateway {
             Claim::InFlight => return Err(GatewayError::InFlight),
             Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
         };
+        let started = std::time::Instant::now();
         let (result, outcome) = match processed {
             Processed::Event { event, .. } => (
                 self.output.deliver(&event).await,
@@ -236,6 +250,12 @@ impl Gateway {
             Processed::Ignored { provider_type } => (Ok(()), Outcome::Ignored { provider_type }),
             Processed::Respond(v) => (Ok(()), Outcome::Responded(v)),
         };
+        metrics::histogram!(
+            crate::telemetry::OUTPUT_ACK_SECONDS,
+            "output" => self.output.kind(),
+            "result" => if result.is_ok() { "ok" } else { "error" }
+        )
+        .record(started.elapsed().as_secs_f64());
         match result {
             Ok(()) => {
                 if let Err(e) = guard.commit().await {

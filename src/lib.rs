@@ -11,4 +11,5 @@ pub mod gateway;
 pub mod http;
 pub mod mapping;
 pub mod output;
+pub mod telemetry;
 pub mod verify;

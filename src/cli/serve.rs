@@ -29,6 +29,16 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             output = gateway.output().kind(),
             "hookgate listening"
         );
+        // Install the recorder before the first request; keep histograms drained.
+        if let Some(handle) = crate::telemetry::prometheus() {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    handle.run_upkeep();
+                }
+            });
+        }
         let router = app(
             gateway.clone(),
             Limits {

@@ -103,6 +103,8 @@ impl DedupStore for MemoryStore {
     }
 
     fn entry_count(&self) -> u64 {
+        // moka counts lazily; settle pending inserts so the gauge is exact when scraped.
+        self.cache.run_pending_tasks();
         self.cache.entry_count()
     }
 }

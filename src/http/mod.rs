@@ -21,6 +21,7 @@ pub use error::ApiError;
 pub use server::serve;
 
 use crate::gateway::{Gateway, Outcome};
+use crate::telemetry;
 use crate::verify::Unverified;
 
 /// What the HTTP layer needs besides the gateway.
@@ -37,6 +38,8 @@ struct AppState {
 }
 
 pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
+    // The recorder must exist before the first request is counted.
+    let _ = telemetry::prometheus();
     let state = AppState { gateway, limits };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
@@ -49,6 +52,7 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
             post(webhook_with_token).fallback(not_allowed),
         )
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .route("/readyz", get(readyz))
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)
@@ -56,6 +60,26 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
 
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
+}
+
+async fn metrics_text(State(st): State<AppState>) -> Response {
+    let Some(handle) = telemetry::prometheus() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable\n",
+        )
+            .into_response();
+    };
+    metrics::gauge!(telemetry::DEDUP_KEYS).set(st.gateway.dedup().entry_count() as f64);
+    handle.run_upkeep();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle.render(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
@@ -111,18 +135,67 @@ async fn webhook_with_token(
     receive(st, source, Some(token), req).await
 }
 
+/// Counts a request in `hookgate_requests_in_flight` while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        metrics::gauge!(telemetry::IN_FLIGHT).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(telemetry::IN_FLIGHT).decrement(1.0);
+    }
+}
+
 async fn receive(
     st: AppState,
     source: String,
     token: Option<String>,
     req: Request<Body>,
 ) -> Response {
-    match pipeline(&st, &source, token, req).await {
+    let _in_flight = InFlight::start();
+    let started = std::time::Instant::now();
+    let result = pipeline(&st, &source, token, req).await;
+    // Label values come from configuration only, never from the URL.
+    let label = match st.gateway.source(&source) {
+        Some(s) => s.id.as_str().to_owned(),
+        None => telemetry::UNKNOWN_SOURCE.to_owned(),
+    };
+    let outcome = match &result {
+        Ok(o) => o.kind(),
+        Err(e) => e.kind(),
+    };
+    metrics::counter!(telemetry::REQUESTS, "source" => label.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(telemetry::REQUEST_SECONDS, "source" => label.clone())
+        .record(started.elapsed().as_secs_f64());
+    match result {
         Ok(outcome) => {
+            match &outcome {
+                Outcome::Accepted { ty, .. } => {
+                    metrics::counter!(telemetry::EVENTS, "source" => label, "type" => ty.clone()).increment(1)
+                }
+                Outcome::Duplicate { .. } => {
+                    metrics::counter!(telemetry::DEDUP_HITS, "source" => label).increment(1)
+                }
+                Outcome::DeadLettered { reason, .. } => {
+                    metrics::counter!(telemetry::DEAD_LETTERS, "source" => label, "reason" => reason.as_str())
+                        .increment(1)
+                }
+                Outcome::Ignored { .. } | Outcome::Responded(_) => {}
+            }
             tracing::debug!(source = %source, ?outcome, "delivery answered");
             Json(outcome_body(&outcome)).into_response()
         }
         Err(e) => {
+            if let ApiError::Unauthorized(reason) = &e {
+                metrics::counter!(telemetry::VERIFICATION_FAILURES, "source" => label, "reason" => *reason)
+                    .increment(1);
+            }
             tracing::warn!(source = %source, error = e.kind(), detail = %e, "delivery rejected");
             e.into_response()
         }

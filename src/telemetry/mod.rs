@@ -1,0 +1,52 @@
+//! Metrics: every metric name in one place (as Vector does), and the Prometheus
+//! recorder that `/metrics` renders.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Requests by `source` and `outcome` (accepted, duplicate, ignored, responded,
+/// dead_lettered, or the error kind: unauthorized, unknown_source, rate_limited, …).
+pub const REQUESTS: &str = "hookgate_requests_total";
+/// Verification failures by `source` and `reason` (signature_mismatch, …).
+pub const VERIFICATION_FAILURES: &str = "hookgate_verification_failures_total";
+/// Events delivered by `source` and canonical `type`.
+pub const EVENTS: &str = "hookgate_events_total";
+/// Dead letters written by `source` and `reason`.
+pub const DEAD_LETTERS: &str = "hookgate_dead_letters_total";
+/// Duplicates answered without delivering, by `source`.
+pub const DEDUP_HITS: &str = "hookgate_dedup_hits_total";
+/// Time from handing a record to the output to its acknowledgement, by `output`
+/// and `result` (ok, error).
+pub const OUTPUT_ACK_SECONDS: &str = "hookgate_output_ack_seconds";
+/// Whole request duration, by `source`.
+pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
+/// Requests being processed now.
+pub const IN_FLIGHT: &str = "hookgate_requests_in_flight";
+/// Keys held by the dedup store (memory store; 0 for Redis).
+pub const DEDUP_KEYS: &str = "hookgate_dedup_keys";
+
+/// The `source` label for requests to no configured source: a fixed value, so
+/// random URLs cannot grow the label set.
+pub const UNKNOWN_SOURCE: &str = "_unknown";
+
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new().set_buckets(SECONDS_BUCKETS).ok()?;
+            match builder.install_recorder() {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot install the metrics recorder");
+                    None
+                }
+            }
+        })
+        .clone()
+}
