@@ -457,6 +457,36 @@ fn futures_util_stream(
 }
 
 #[tokio::test]
+async fn request_ids_are_kept_or_made_and_echoed() {
+    let h = Harness::new(&all_providers_config());
+    let req = Request::get("/healthz")
+        .header("x-request-id", "req-abc-123")
+        .body(Body::empty())
+        .expect("req");
+    let (_, _, headers) = h.send(req).await;
+    assert_eq!(
+        headers.get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some("req-abc-123")
+    );
+    let (_, _, headers) = h
+        .send(
+            Request::post("/webhooks/nope")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    let made = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(
+        made.len(),
+        36,
+        "a UUID is made when the caller sent none: {made:?}"
+    );
+}
+
+#[tokio::test]
 async fn ping_is_ignored_and_not_written() {
     let h = Harness::new(&all_providers_config());
     let case = first_case("aisoule", "ping");

@@ -20,6 +20,9 @@ use serde_json::json;
 pub use error::ApiError;
 pub use server::serve;
 
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
 use crate::gateway::{Gateway, Outcome};
 use crate::telemetry;
 use crate::verify::Unverified;
@@ -56,6 +59,23 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
         .route("/readyz", get(readyz))
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)
+        // Outermost first: take or make the request id, open a span carrying it (so
+        // every log line of the request has it), echo it in the response.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+fn request_span<B>(req: &Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
 }
 
 async fn healthz() -> impl IntoResponse {
