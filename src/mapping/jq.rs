@@ -7,6 +7,8 @@ use jaq_json::Val;
 /// A jq filter compiled once; cheap to run many times and shared between threads.
 pub struct Jq {
     source: String,
+    /// Whether the compiled code (prelude included) reads `$headers`.
+    reads_headers: bool,
     filter: jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>,
 }
 
@@ -65,6 +67,7 @@ impl Jq {
             })?;
         Ok(Self {
             source: expr.to_owned(),
+            reads_headers: code.contains("$headers"),
             filter,
         })
     }
@@ -73,9 +76,9 @@ impl Jq {
         &self.source
     }
 
-    /// Whether the expression reads `$headers`.
+    /// Whether the expression, or a prelude definition in scope, reads `$headers`.
     pub fn uses_headers(&self) -> bool {
-        self.source.contains("$headers")
+        self.reads_headers
     }
 
     /// The first output of the filter; `null` when it yields nothing (like `empty`).

@@ -279,41 +279,13 @@ impl Mapping {
             );
         }
         dl_headers.dedup();
-        let uses_headers = [&m.event.ty]
-            .into_iter()
-            .chain(
-                [
-                    &m.event.id,
-                    &m.event.dedup,
-                    &m.event.time,
-                    &m.event.tenant,
-                    &m.event.subject,
-                    &m.event.partition_key,
-                ]
-                .into_iter()
-                .flatten(),
-            )
-            .chain(m.events.values().flat_map(|r| {
-                [
-                    Some(&r.data),
-                    r.subject.as_ref(),
-                    r.partition_key.as_ref(),
-                    r.time.as_ref(),
-                ]
-                .into_iter()
-                .flatten()
-            }))
-            .any(|e| e.contains("$headers"));
         let respond = m
             .respond
             .iter()
             .map(|r| Ok((jq(&r.when)?, jq(&r.body)?)))
             .collect::<Result<Vec<_>, MappingError>>()?;
-        Ok(Self {
-            uses_headers: uses_headers
-                || m.respond
-                    .iter()
-                    .any(|r| r.when.contains("$headers") || r.body.contains("$headers")),
+        let mut mapping = Self {
+            uses_headers: false,
             respond,
             handshake: m.handshake.clone(),
             provider: m.provider.clone(),
@@ -330,7 +302,32 @@ impl Mapping {
             aliases: m.aliases.clone().into_iter().collect(),
             events,
             dead_letter_headers: dl_headers,
-        })
+        };
+        let uses_headers = mapping.filters().any(Jq::uses_headers);
+        mapping.uses_headers = uses_headers;
+        Ok(mapping)
+    }
+
+    /// Every compiled expression of the mapping.
+    fn filters(&self) -> impl Iterator<Item = &Jq> {
+        let event = [
+            &self.id,
+            &self.dedup,
+            &self.time,
+            &self.tenant,
+            &self.subject,
+            &self.partition_key,
+        ];
+        std::iter::once(&self.ty)
+            .chain(event.into_iter().flatten())
+            .chain(self.events.values().flat_map(|r| {
+                std::iter::once(&r.data).chain(
+                    [&r.subject, &r.partition_key, &r.time]
+                        .into_iter()
+                        .flatten(),
+                )
+            }))
+            .chain(self.respond.iter().flat_map(|(when, body)| [when, body]))
     }
 
     /// `$headers`: lower-case names to values (repeated headers joined by ", ").
@@ -605,6 +602,26 @@ mod tests {
                 "zendesk"
             ]
         );
+    }
+
+    #[test]
+    fn headers_read_from_a_prelude_definition_are_provided() -> Result<(), MappingError> {
+        let text = r#"
+provider = "x"
+prelude = 'def kind: $headers["x-kind"];'
+[auth]
+scheme = "none"
+[event]
+type = "kind"
+[events.a]
+type = "contact.created"
+data = '{contact: {id: "1"}}'
+"#;
+        let m = Mapping::compile("x.toml", text, &mapping_schema()?)?;
+        let mut h = http::HeaderMap::new();
+        h.insert("x-kind", http::HeaderValue::from_static("a"));
+        assert_eq!(m.event_type(&h, b"{}").as_deref(), Some("a"));
+        Ok(())
     }
 
     #[test]
