@@ -121,6 +121,12 @@ pub enum GatewayError {
     InFlight,
 }
 
+/// What reaches the dedup store and the output.
+enum Record {
+    Event(Box<crate::event::CanonicalEvent>),
+    DeadLetter(Box<crate::event::DeadLetter>),
+}
+
 pub struct Gateway {
     sources: HashMap<String, Arc<Source>>,
     engine: Engine,
@@ -211,15 +217,15 @@ impl Gateway {
     }
 
     async fn deliver(&self, processed: Processed) -> Result<Outcome, GatewayError> {
-        let key = match &processed {
-            Processed::Ignored { provider_type } => {
-                return Ok(Outcome::Ignored {
-                    provider_type: provider_type.clone(),
-                })
-            }
-            Processed::Respond(v) => return Ok(Outcome::Responded(v.clone())),
-            Processed::Event { event, .. } => event.id,
-            Processed::DeadLetter(record) => record.id,
+        let record = match processed {
+            Processed::Ignored { provider_type } => return Ok(Outcome::Ignored { provider_type }),
+            Processed::Respond(v) => return Ok(Outcome::Responded(v)),
+            Processed::Event { event, .. } => Record::Event(event),
+            Processed::DeadLetter(d) => Record::DeadLetter(d),
+        };
+        let key = match &record {
+            Record::Event(event) => event.id,
+            Record::DeadLetter(d) => d.id,
         };
         let claim = self
             .dedup
@@ -232,23 +238,21 @@ impl Gateway {
             Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
         };
         let started = std::time::Instant::now();
-        let (result, outcome) = match processed {
-            Processed::Event { event, .. } => (
+        let (result, outcome) = match record {
+            Record::Event(event) => (
                 self.output.deliver(&event).await,
                 Outcome::Accepted {
                     id: key,
                     ty: event.ty,
                 },
             ),
-            Processed::DeadLetter(record) => (
-                self.output.dead_letter(&record).await,
+            Record::DeadLetter(d) => (
+                self.output.dead_letter(&d).await,
                 Outcome::DeadLettered {
                     id: key,
-                    reason: record.reason,
+                    reason: d.reason,
                 },
             ),
-            Processed::Ignored { provider_type } => (Ok(()), Outcome::Ignored { provider_type }),
-            Processed::Respond(v) => (Ok(()), Outcome::Responded(v)),
         };
         metrics::histogram!(
             crate::telemetry::OUTPUT_ACK_SECONDS,
