@@ -319,8 +319,9 @@ impl HmacScheme {
         }
     }
 
-    /// Decodes one candidate into a MAC, per the accepted encodings; `None` for
-    /// anything that cannot be one (wrong length, bad characters, missing prefix).
+    /// Decodes one candidate into the MACs it can be, one per accepted encoding;
+    /// empty for anything that cannot be one (wrong length, bad characters, missing
+    /// prefix).
     fn decode(&self, candidate: &str) -> Vec<Vec<u8>> {
         let mut value = candidate.trim();
         if let Some(prefix) = &self.prefix {
