@@ -127,6 +127,10 @@ enum Record {
     DeadLetter(Box<crate::event::DeadLetter>),
 }
 
+/// The gateway currently serving. A reload swaps it whole, so every request sees
+/// one configuration from its first byte to its answer.
+pub type LiveGateway = arc_swap::ArcSwap<Gateway>;
+
 pub struct Gateway {
     sources: HashMap<String, Arc<Source>>,
     engine: Engine,
@@ -162,6 +166,23 @@ impl Gateway {
             dedup_wait,
             output,
         }
+    }
+
+    /// The same output and dedup store with new sources and mappings: what a
+    /// reload builds. Keeping the output means no producer is torn down and no
+    /// acknowledged event is in limbo while the new configuration takes over.
+    pub fn reconfigured(&self, sources: Vec<Source>, engine: Engine) -> Self {
+        Self::new(
+            sources,
+            engine,
+            self.dedup.clone(),
+            self.dedup_wait,
+            self.output.clone(),
+        )
+    }
+
+    pub fn sources(&self) -> impl Iterator<Item = &Arc<Source>> {
+        self.sources.values()
     }
 
     pub fn source(&self, id: &str) -> Option<&Arc<Source>> {

@@ -19,6 +19,45 @@ fn root() -> &'static Path {
 struct Server {
     child: Child,
     port: u16,
+    config: std::path::PathBuf,
+    logs: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Waits for a log line containing `needle` and returns it.
+    fn wait_log(&self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.logs.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line containing {needle:?} within {within:?}"),
+            }
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -58,17 +97,21 @@ fn serve_with(dir: &Path, read_timeout: &str) -> Server {
         .spawn()
         .expect("serve starts");
     let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, logs) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("hookgate listening") {
-                let _ = tx.send(());
-            }
+            eprintln!("[hookgate] {line}");
+            let _ = tx.send(line);
         }
     });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("server reports listening");
-    Server { child, port }
+    let server = Server {
+        child,
+        port,
+        config,
+        logs,
+    };
+    server.wait_log("hookgate listening", Duration::from_secs(20));
+    server
 }
 
 fn send(args: &[&str], url: &str) -> (bool, String) {
@@ -186,23 +229,8 @@ fn sigterm_stops_the_server_cleanly() {
         &url,
     );
     assert!(ok);
-    let pid = server.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(s) = server.child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not stop within 10s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    server.signal("-TERM");
+    let exit = server.wait_exit(Duration::from_secs(10));
     assert!(exit.success(), "exit status {exit:?}");
     assert_eq!(
         common::read_lines(&dir.path().join("events.ndjson")).len(),
@@ -344,5 +372,173 @@ fn serve_refuses_a_source_without_authentication() {
     assert!(
         stderr.contains("does not sign") && stderr.contains("allow_unauthenticated"),
         "{stderr}"
+    );
+}
+
+/// A raw HTTP/1.1 exchange: what comes back on the socket, as text.
+fn read_response(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn scrape_metrics(port: u16) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .expect("write");
+    read_response(&mut s)
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_and_refuses_new_connections() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = serve(dir.path());
+    let body = std::fs::read(root().join("fixtures/magalu-sac/ticket-creation/body.json"))
+        .expect("fixture");
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    write!(
+        stream,
+        "POST /webhooks/magalu/demo-magalu-token-0123456789 HTTP/1.1\r\nhost: x\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("headers");
+    stream.write_all(first).expect("first half");
+    stream.flush().expect("flush");
+    // The request is now in flight: headers parsed, body half read.
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("-TERM");
+    server.wait_log("shutdown requested", Duration::from_secs(5));
+    // New connections are refused once draining started.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", server.port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting connections after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        server.child.try_wait().expect("wait").is_none(),
+        "exited with a request in flight"
+    );
+    stream.write_all(rest).expect("second half");
+    let response = read_response(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"accepted\""), "{response}");
+    let exit = server.wait_exit(Duration::from_secs(10));
+    assert!(exit.success(), "exit status {exit:?}");
+    let events = common::read_lines(&dir.path().join("events.ndjson"));
+    assert_eq!(events.len(), 1, "the in-flight event was written");
+    assert_eq!(events[0]["type"], "ticket.created");
+}
+
+#[test]
+fn sighup_reloads_sources_and_mappings_and_a_broken_config_keeps_the_old_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let base = format!("http://127.0.0.1:{}/webhooks", server.port);
+    let sahut = |event: &str, secret: &str| {
+        send(
+            &["--provider", "sahut", "--event", event, "--secret", secret],
+            &format!("{base}/sahut-main"),
+        )
+    };
+    let copy_body = root().join("fixtures/sahut/contact-created/body.json");
+    // `send` reads the mapping from its own copy of the good configuration.
+    let send_config = dir.path().join("send.toml");
+    let config_arg = send_config.to_string_lossy().into_owned();
+    let copy = || {
+        send(
+            &[
+                "--config",
+                &config_arg,
+                "--provider",
+                "sahut-copy",
+                "--body",
+                copy_body.to_str().expect("utf-8 path"),
+                "--secret",
+                "copy-secret",
+            ],
+            &format!("{base}/sahut-copy"),
+        )
+    };
+    let (ok, out) = sahut("message.created", "demo-sahut-secret");
+    assert!(ok && out.contains("\"accepted\""), "{out}");
+
+    // New version: Sahut's secret rotated, a new mapping folder with a new
+    // provider, and a source for it.
+    let original = std::fs::read_to_string(&server.config).expect("config");
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).expect("mkdir");
+    let mapping = std::fs::read_to_string(root().join("mappings/sahut.toml"))
+        .expect("sahut mapping")
+        .replacen("provider = \"sahut\"", "provider = \"sahut-copy\"", 1);
+    assert!(mapping.contains("provider = \"sahut-copy\""));
+    std::fs::write(extra.join("sahut-copy.toml"), mapping).expect("write mapping");
+    let good = original.replace("demo-sahut-secret", "rotated-sahut-secret")
+        + "\n[mappings]\ndirs = [\"extra\"]\n\n[[source]]\nid = \"sahut-copy\"\n\
+           provider = \"sahut-copy\"\nsecrets = [\"copy-secret\"]\n";
+    std::fs::write(&server.config, &good).expect("write config");
+    std::fs::write(&send_config, &good).expect("write config");
+    server.signal("-HUP");
+    server.wait_log("configuration reloaded", Duration::from_secs(10));
+
+    let (ok, out) = sahut("conversation.created", "demo-sahut-secret");
+    assert!(
+        !ok && out.starts_with("401 "),
+        "the old secret still works: {out}"
+    );
+    let (ok, out) = sahut("conversation.created", "rotated-sahut-secret");
+    assert!(ok && out.contains("\"accepted\""), "{out}");
+    let (ok, out) = copy();
+    assert!(ok && out.contains("\"accepted\""), "{out}");
+
+    // A broken mapping file: rejected as a whole, naming the file.
+    std::fs::write(
+        extra.join("broken.toml"),
+        "provider = \"broken\"\n[event]\ntype = \".[[\"\n",
+    )
+    .expect("write broken mapping");
+    server.signal("-HUP");
+    let line = server.wait_log("configuration reload rejected", Duration::from_secs(10));
+    assert!(line.contains("broken.toml"), "{line}");
+    std::fs::remove_file(extra.join("broken.toml")).expect("rm");
+    // A configuration that does not parse.
+    std::fs::write(&server.config, "[[source]\nid = ").expect("write config");
+    server.signal("-HUP");
+    server.wait_log("configuration reload rejected", Duration::from_secs(10));
+
+    // The last good configuration is still the one serving.
+    let (ok, out) = copy();
+    assert!(ok && out.contains("\"duplicate\""), "{out}");
+    let (ok, out) = sahut("contact.created", "rotated-sahut-secret");
+    assert!(ok && out.contains("\"accepted\""), "{out}");
+    let metrics = scrape_metrics(server.port);
+    assert!(
+        metrics.contains("hookgate_config_reloads_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hookgate_config_reloads_total{result=\"error\"} 2"),
+        "{metrics}"
+    );
+    let events = common::read_lines(&dir.path().join("events.ndjson"));
+    let sources: Vec<&str> = events.iter().filter_map(|e| e["source"].as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "/sources/sahut-main",
+            "/sources/sahut-main",
+            "/sources/sahut-copy",
+            "/sources/sahut-main"
+        ]
     );
 }

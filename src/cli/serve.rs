@@ -1,21 +1,25 @@
 //! `hookgate serve`: logging, the listener, graceful shutdown.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use super::LogFormat;
-use crate::http::{app, Limits};
+use crate::config::Loaded;
+use crate::gateway::LiveGateway;
+use crate::http::{app_live, Limits};
+use crate::telemetry;
 
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
     init_logging(log_format);
-    let loaded = match config {
-        Some(p) => crate::config::load(&p)?,
+    let loaded = match &config {
+        Some(p) => crate::config::load(p)?,
         None => {
             tracing::warn!("no --config given: serving no sources (see examples/quickstart.toml)");
             crate::config::Loaded::empty()
         }
     };
-    let gateway = loaded.gateway()?;
+    let live = Arc::new(LiveGateway::new(loaded.gateway()?));
     let server = loaded.config.server.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -26,7 +30,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             listen = %listener.local_addr()?,
             config = %loaded.file,
             sources = loaded.config.sources.len(),
-            output = gateway.output().kind(),
+            output = live.load().output().kind(),
             "hookgate listening"
         );
         // Install the recorder before the first request; keep histograms drained.
@@ -39,8 +43,14 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                 }
             });
         }
-        let router = app(
-            gateway.clone(),
+        match config {
+            Some(path) => {
+                tokio::spawn(reload_on_sighup(path, loaded.clone(), live.clone()));
+            }
+            None => tracing::info!("no --config: SIGHUP has nothing to reload"),
+        }
+        let router = app_live(
+            live.clone(),
             Limits {
                 max_body_bytes: server.max_body_bytes,
                 read_timeout: server.read_timeout,
@@ -55,7 +65,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             server.shutdown_timeout,
         )
         .await;
-        gateway.output().shutdown().await;
+        live.load().output().shutdown().await;
         tracing::info!("hookgate stopped");
         Ok::<_, anyhow::Error>(())
     })?;
@@ -84,11 +94,81 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing in-flight requests");
 }
 
+/// SIGHUP: read the configuration file and the mapping folders again and swap
+/// the new gateway in whole. Anything wrong leaves the running one serving.
+async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGateway>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP: reload disabled");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            // Compiling mappings and schemas is CPU work: keep it off the
+            // request workers.
+            let (p, r, current) = (path.clone(), running.clone(), live.load_full());
+            let built = tokio::task::spawn_blocking(move || reload(&p, &r, &current)).await;
+            match built {
+                Ok(Ok(done)) => {
+                    live.store(done.gateway);
+                    running = done.loaded;
+                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "ok").increment(1);
+                    if !done.needs_restart.is_empty() {
+                        tracing::warn!(
+                            sections = %done.needs_restart.join(", "),
+                            "configuration reloaded, but these sections changed and apply only after a restart"
+                        );
+                    }
+                    tracing::info!(
+                        config = %running.file,
+                        sources = running.config.sources.len(),
+                        "configuration reloaded"
+                    );
+                }
+                Ok(Err(e)) => {
+                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "error").increment(1);
+                    // One log line per event, even when several mapping files fail.
+                    let error = e
+                        .to_string()
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::error!(%error, "configuration reload rejected: the previous configuration keeps serving");
+                }
+                Err(e) => {
+                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "error").increment(1);
+                    tracing::error!(error = %e, "configuration reload failed: the previous configuration keeps serving");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, running, live);
+    }
+}
+
+fn reload(
+    path: &Path,
+    running: &Loaded,
+    current: &crate::gateway::Gateway,
+) -> Result<crate::config::Reload, crate::config::ConfigError> {
+    crate::config::load(path)?.reload(running, current)
+}
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: log collectors get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),

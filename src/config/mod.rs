@@ -349,24 +349,68 @@ impl Loaded {
         })
     }
 
-    /// Builds the whole gateway.
-    pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
-        let mappings = self.mappings()?;
-        let sources = self.sources(&mappings)?;
+    fn engine(&self) -> Result<Engine, ConfigError> {
         let validator = EventValidator::new().map_err(|e| ConfigError::Invalid {
             file: self.file.clone(),
             detail: e.to_string(),
         })?;
+        Ok(Engine::new(validator))
+    }
+
+    /// Builds the whole gateway.
+    pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
+        let mappings = self.mappings()?;
+        let sources = self.sources(&mappings)?;
         let dedup = self.dedup_store()?;
         let d = &self.config.dedup;
         Ok(Arc::new(Gateway::new(
             sources,
-            Engine::new(validator),
+            self.engine()?,
             dedup,
             d.in_flight_wait,
             self.output()?,
         )))
     }
+
+    /// Builds the gateway this configuration describes on top of the running one
+    /// (SIGHUP). Sources, their secrets and the mapping files are replaced; the
+    /// listener, the output and the dedup store stay as they are, because changing
+    /// them under traffic could lose or duplicate events: those sections are kept
+    /// from `running` and reported in [`Reload::needs_restart`].
+    pub fn reload(mut self, running: &Loaded, current: &Gateway) -> Result<Reload, ConfigError> {
+        let mappings = self.mappings()?;
+        let sources = self.sources(&mappings)?;
+        let engine = self.engine()?;
+        let mut needs_restart = Vec::new();
+        let (new, old) = (&mut self.config, &running.config);
+        if new.server != old.server {
+            needs_restart.push("server");
+            new.server = old.server.clone();
+        }
+        if new.output != old.output {
+            needs_restart.push("output");
+            new.output = old.output.clone();
+        }
+        if new.dedup != old.dedup {
+            needs_restart.push("dedup");
+            new.dedup = old.dedup.clone();
+        }
+        Ok(Reload {
+            gateway: Arc::new(current.reconfigured(sources, engine)),
+            loaded: self,
+            needs_restart,
+        })
+    }
+}
+
+/// What [`Loaded::reload`] built.
+#[derive(Debug)]
+pub struct Reload {
+    /// The configuration now in effect (restart-only sections as they were).
+    pub loaded: Loaded,
+    pub gateway: Arc<Gateway>,
+    /// Sections that changed in the file but apply only after a restart.
+    pub needs_restart: Vec<&'static str>,
 }
 
 #[cfg(test)]
@@ -395,6 +439,39 @@ mod tests {
             Ok(_) => String::new(),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn reload_swaps_sources_and_keeps_restart_only_sections() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let events = dir.path().join("e.ndjson").display().to_string();
+        let dead = dir.path().join("d.ndjson").display().to_string();
+        let text = |listen: &str, ttl: &str, source: &str| {
+            format!(
+                "[server]\nlisten = \"{listen}\"\n[output]\nkind = \"file\"\npath = \"{events}\"\n\
+                 dead_letter_path = \"{dead}\"\n[dedup]\nttl = \"{ttl}\"\n\
+                 [[source]]\nid = \"{source}\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n"
+            )
+        };
+        let running = loaded(&text("127.0.0.1:1", "1h", "a")).unwrap_or_else(|e| panic!("{e}"));
+        let current = running.gateway().unwrap_or_else(|e| panic!("{e}"));
+        let next = loaded(&text("127.0.0.1:2", "2h", "b")).unwrap_or_else(|e| panic!("{e}"));
+        let done = next
+            .reload(&running, &current)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(done.needs_restart, ["server", "dedup"]);
+        assert!(done.gateway.source("b").is_some() && done.gateway.source("a").is_none());
+        assert!(Arc::ptr_eq(done.gateway.output(), current.output()));
+        assert!(Arc::ptr_eq(done.gateway.dedup(), current.dedup()));
+        // What is in effect is what the next reload compares against.
+        assert_eq!(done.loaded.config.server, running.config.server);
+        assert_eq!(done.loaded.config.dedup, running.config.dedup);
+        // Same restart-only sections: nothing to report.
+        let again = loaded(&text("127.0.0.1:1", "1h", "c")).unwrap_or_else(|e| panic!("{e}"));
+        let done = again
+            .reload(&running, &current)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(done.needs_restart.is_empty());
     }
 
     #[test]

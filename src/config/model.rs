@@ -26,7 +26,7 @@ pub struct Config {
     pub env_values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
@@ -73,7 +73,7 @@ pub struct MappingsConfig {
     pub dirs: Vec<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OutputConfig {
     File {
@@ -89,7 +89,7 @@ pub enum OutputConfig {
     Kafka(KafkaOutputConfig),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaOutputConfig {
     /// Bootstrap brokers, comma-separated `host:port`.
@@ -111,7 +111,7 @@ pub struct KafkaOutputConfig {
 }
 
 /// A librdkafka property value as TOML lets one write it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum LibrdkafkaValue {
     String(String),
@@ -169,7 +169,7 @@ pub enum DedupStoreKind {
     Redis,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DedupConfig {
     #[serde(default)]

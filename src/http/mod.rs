@@ -23,7 +23,7 @@ pub use server::serve;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::gateway::{Gateway, Outcome};
+use crate::gateway::{Gateway, LiveGateway, Outcome};
 use crate::telemetry;
 use crate::verify::Unverified;
 
@@ -36,14 +36,28 @@ pub struct Limits {
 
 #[derive(Debug, Clone)]
 struct AppState {
-    gateway: Arc<Gateway>,
+    live: Arc<LiveGateway>,
     limits: Limits,
 }
 
+impl AppState {
+    /// The configuration a request runs under, start to end (a reload may swap
+    /// in another one meanwhile; this request keeps its own).
+    fn gateway(&self) -> Arc<Gateway> {
+        self.live.load_full()
+    }
+}
+
+/// The router over a fixed gateway.
 pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
+    app_live(Arc::new(LiveGateway::new(gateway)), limits)
+}
+
+/// The router over a gateway that can be swapped while serving (SIGHUP reload).
+pub fn app_live(live: Arc<LiveGateway>, limits: Limits) -> Router {
     // The recorder must exist before the first request is counted.
     let _ = telemetry::prometheus();
-    let state = AppState { gateway, limits };
+    let state = AppState { live, limits };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
         .route(
@@ -90,7 +104,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         )
             .into_response();
     };
-    metrics::gauge!(telemetry::DEDUP_KEYS).set(st.gateway.dedup().entry_count() as f64);
+    metrics::gauge!(telemetry::DEDUP_KEYS).set(st.gateway().dedup().entry_count() as f64);
     handle.run_upkeep();
     (
         [(
@@ -103,7 +117,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
-    match st.gateway.output().ready().await {
+    match st.gateway().output().ready().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -119,7 +133,8 @@ async fn handshake(
     Path(source): Path<String>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let Some(src) = st.gateway.source(&source) else {
+    let gateway = st.gateway();
+    let Some(src) = gateway.source(&source) else {
         return ApiError::UnknownSource.into_response();
     };
     if !src.mapping.handshake().meta_subscribe {
@@ -179,9 +194,10 @@ async fn receive(
 ) -> Response {
     let _in_flight = InFlight::start();
     let started = std::time::Instant::now();
-    let result = pipeline(&st, &source, token, req).await;
+    let gateway = st.gateway();
+    let result = pipeline(&gateway, &st.limits, &source, token, req).await;
     // Label values come from configuration only, never from the URL.
-    let label = match st.gateway.source(&source) {
+    let label = match gateway.source(&source) {
         Some(s) => s.id.as_str().to_owned(),
         None => telemetry::UNKNOWN_SOURCE.to_owned(),
     };
@@ -223,13 +239,14 @@ async fn receive(
 }
 
 async fn pipeline(
-    st: &AppState,
+    gateway: &Arc<Gateway>,
+    limits: &Limits,
     source: &str,
     token: Option<String>,
     req: Request<Body>,
 ) -> Result<Outcome, ApiError> {
     // Unknown and over-budget sources are refused before reading a byte of the body.
-    let src = st.gateway.source(source).ok_or(ApiError::UnknownSource)?;
+    let src = gateway.source(source).ok_or(ApiError::UnknownSource)?;
     if let Some(limit) = &src.rate_limit {
         limit.check().map_err(|wait| ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
@@ -240,14 +257,14 @@ async fn pipeline(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
-    let body = read_body(body, &parts.headers, &st.limits).await?;
+    let body = read_body(body, &parts.headers, limits).await?;
     let unverified = Unverified {
         headers: parts.headers,
         body,
         peer,
         path_token: token,
     };
-    Ok(st.gateway.handle(source, unverified).await?)
+    Ok(gateway.handle(source, unverified).await?)
 }
 
 async fn read_body(

@@ -25,6 +25,8 @@ pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 pub const IN_FLIGHT: &str = "hookgate_requests_in_flight";
 /// Keys held by the dedup store (memory store; 0 for Redis).
 pub const DEDUP_KEYS: &str = "hookgate_dedup_keys";
+/// Configuration reloads (SIGHUP) by `result` (ok, error).
+pub const CONFIG_RELOADS: &str = "hookgate_config_reloads_total";
 
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.
