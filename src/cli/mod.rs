@@ -1,6 +1,7 @@
-//! The `hookgate` command line: serve, check, map, send.
+//! The `hookgate` command line: serve, check, map, send, probe.
 
 mod check;
+mod probe;
 mod send;
 mod serve;
 
@@ -59,6 +60,13 @@ pub enum Command {
     },
     /// Sign and send a sample delivery the way the provider would.
     Send(send::Args),
+    /// Health check: GET a URL, exit 0 on a 2xx answer (for container HEALTHCHECKs).
+    Probe {
+        #[arg(default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
 }
 
 /// Runs the parsed command; the exit code is non-zero on any failure.
@@ -77,6 +85,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             file,
         } => check::map(config, &provider, &headers, &file),
         Command::Send(args) => send::run(args),
+        Command::Probe { url, timeout } => probe::run(&url, timeout),
     }
 }
 
