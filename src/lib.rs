@@ -9,6 +9,7 @@ pub mod event;
 pub mod fixture;
 pub mod gateway;
 pub mod http;
+pub mod loadgen;
 pub mod mapping;
 pub mod output;
 pub mod telemetry;

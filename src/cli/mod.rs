@@ -1,5 +1,6 @@
-//! The `hookgate` command line: serve, check, map, send, probe.
+//! The `hookgate` command line: serve, check, map, send, probe, bench.
 
+mod bench;
 mod check;
 mod probe;
 mod send;
@@ -60,6 +61,8 @@ pub enum Command {
     },
     /// Sign and send a sample delivery the way the provider would.
     Send(send::Args),
+    /// Load generator: unique signed deliveries at a fixed concurrency or rate.
+    Bench(bench::Args),
     /// Health check: GET a URL, exit 0 on a 2xx answer (for container HEALTHCHECKs).
     Probe {
         #[arg(default_value = "http://127.0.0.1:8080/healthz")]
@@ -85,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             file,
         } => check::map(config, &provider, &headers, &file),
         Command::Send(args) => send::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Probe { url, timeout } => probe::run(&url, timeout),
     }
 }

@@ -18,7 +18,7 @@ use crate::gateway::{Gateway, RateLimit, Source};
 use crate::mapping::MappingSet;
 #[cfg(feature = "kafka")]
 use crate::output::kafka::{KafkaOutput, KafkaSettings};
-use crate::output::{FileOutput, Output};
+use crate::output::{FileOutput, NullOutput, Output};
 use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth};
 
 /// A configuration that cannot be used. Messages name the file, the key and the
@@ -291,6 +291,12 @@ impl Loaded {
                 Arc::new(FileOutput::files(&p, &d, *fsync).map_err(|e| err(e.to_string()))?)
             }
             OutputConfig::Stdout {} => Arc::new(FileOutput::stdout()),
+            OutputConfig::Null {} => {
+                tracing::warn!(
+                    "output kind = \"null\": events are encoded and dropped (benchmarks only)"
+                );
+                Arc::new(NullOutput)
+            }
             #[cfg(not(feature = "kafka"))]
             OutputConfig::Kafka(_) => {
                 return Err(err(

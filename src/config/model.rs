@@ -87,6 +87,8 @@ pub enum OutputConfig {
     },
     Stdout {},
     Kafka(KafkaOutputConfig),
+    /// Encodes and discards every record: for benchmarks only.
+    Null {},
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -4,11 +4,13 @@
 mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+mod null;
 
 use async_trait::async_trait;
 
 use crate::event::{CanonicalEvent, DeadLetter};
 pub use file::{FileOutput, LineSink};
+pub use null::NullOutput;
 
 /// CloudEvents Kafka protocol binding mode (configuration; see `kafka`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]

@@ -1,0 +1,441 @@
+//! Unique, correctly signed deliveries made from the fixture cases, so that every
+//! request of a benchmark does the gateway's whole work (dedup never short-cuts it).
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::event::SourceId;
+use crate::fixture::Case;
+use crate::mapping::{MapOutcome, Mapping};
+use crate::verify::{Scheme, Secret, SourceAuth, Unverified};
+
+/// Marks where a request's sequence number goes in a template's serialised body.
+const SLOT: &str = "\u{1}hookgate-bench-slot\u{1}";
+
+/// One request, ready to send.
+#[derive(Debug)]
+pub struct Delivery {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// How a template's body is made unique.
+#[derive(Debug, Clone)]
+enum Body {
+    /// The body's text split at the dedup-relevant leaves: each gap takes `-{n}`
+    /// after a string's text, or a fresh number.
+    Slots {
+        parts: Vec<String>,
+        numeric: Vec<bool>,
+    },
+    /// No leaf of the body feeds the dedup id (it is the body's hash): the raw body
+    /// gets `n` appended as insignificant JSON whitespace.
+    Whitespace(Bytes),
+}
+
+/// A fixture case bound to a configured source.
+#[derive(Debug, Clone)]
+struct Template {
+    case: String,
+    path: String,
+    body: Body,
+    headers: HeaderMap,
+    /// Header values that feed the dedup id: `-{n}` is appended.
+    unique_headers: Vec<HeaderName>,
+    signing: Option<(Scheme, Secret)>,
+}
+
+/// Where a benchmark's deliveries come from.
+#[derive(Debug, Clone)]
+pub struct DeliverySet {
+    templates: Arc<Vec<Template>>,
+}
+
+/// A source the generator can send to, as configured for the gateway.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub source: String,
+    pub mapping: Arc<Mapping>,
+    pub signing: Option<(Scheme, Secret)>,
+    pub token: Option<String>,
+    pub basic: Option<(String, String)>,
+}
+
+/// What was left out and why (printed before a run).
+#[derive(Debug, Default)]
+pub struct Skipped(pub Vec<String>);
+
+impl DeliverySet {
+    /// Every fixture case of each target's provider that becomes an event, made
+    /// unique per request. Cases that cannot be made unique are skipped and listed.
+    pub fn build(targets: &[Target], cases: &[(String, Vec<Case>)]) -> (Self, Skipped) {
+        let mut templates = Vec::new();
+        let mut skipped = Skipped::default();
+        for t in targets {
+            let Some((_, provider_cases)) = cases.iter().find(|(p, _)| p == t.mapping.provider())
+            else {
+                skipped.0.push(format!(
+                    "{}: no fixture cases for `{}`",
+                    t.source,
+                    t.mapping.provider()
+                ));
+                continue;
+            };
+            for case in provider_cases {
+                match Template::new(t, case) {
+                    Ok(Some(tpl)) => templates.push(tpl),
+                    Ok(None) => {}
+                    Err(why) => skipped.0.push(format!("{}/{}: {why}", t.source, case.name)),
+                }
+            }
+        }
+        (
+            Self {
+                templates: Arc::new(templates),
+            },
+            skipped,
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.templates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+
+    /// The `n`th delivery: templates in turn, each with the unique number `n`.
+    pub fn delivery(&self, n: u64, now: SystemTime) -> Option<Delivery> {
+        let count = self.templates.len() as u64;
+        if count == 0 {
+            return None;
+        }
+        let t = self.templates.get((n % count) as usize)?;
+        Some(t.render(n, now))
+    }
+
+    /// The fixture case names in use, `source/case`.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.templates
+            .iter()
+            .map(|t| format!("{} {}", t.path, t.case))
+    }
+}
+
+impl Template {
+    /// `Ok(None)` for a case that is not an event (ignored, handshake, dead letter).
+    fn new(target: &Target, case: &Case) -> Result<Option<Self>, String> {
+        let source = SourceId::parse(&target.source)?;
+        let Some((ty, dedup)) = map_event(&target.mapping, &source, &case.headers, &case.body)
+        else {
+            return Ok(None);
+        };
+        let mut path = format!("/webhooks/{}", target.source);
+        if let Some(tok) = &target.token {
+            path = format!("{path}/{tok}");
+        }
+        let mut headers = case.headers.clone();
+        if let Some((scheme, _)) = &target.signing {
+            headers.remove(scheme.header_name());
+        }
+        if let Some((user, pass)) = &target.basic {
+            let cred = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            headers.insert(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_str(&format!("Basic {cred}")).map_err(|e| e.to_string())?,
+            );
+        }
+        let mut tpl = Self {
+            case: case.name.clone(),
+            path,
+            body: Body::Whitespace(case.body.clone()),
+            headers,
+            unique_headers: Vec::new(),
+            signing: target.signing.clone(),
+        };
+        // Which leaves feed the dedup id: each candidate is tried alone, and kept
+        // when changing it changes the dedup id but not the event type.
+        let parsed: Option<Value> = serde_json::from_slice(&case.body).ok();
+        let mut leaves = Vec::new();
+        if let Some(v) = &parsed {
+            collect_leaves(v, &mut Vec::new(), &dedup, &mut leaves);
+        }
+        let probe = |tpl: &Template| {
+            let d = tpl.render(999_999, SystemTime::now());
+            map_event(&target.mapping, &source, &d.headers, &d.body)
+                .is_some_and(|(t, d2)| t == ty && d2 != dedup)
+        };
+        let mut kept_leaves = Vec::new();
+        for leaf in leaves {
+            let mut one = tpl.clone();
+            one.body = slots(parsed.as_ref(), std::slice::from_ref(&leaf))?;
+            if probe(&one) {
+                kept_leaves.push(leaf);
+            }
+        }
+        for (name, value) in &case.headers {
+            let v = value.to_str().unwrap_or_default();
+            if v.len() >= 3 && dedup.contains(v) {
+                let mut one = tpl.clone();
+                one.unique_headers = vec![name.clone()];
+                if probe(&one) {
+                    tpl.unique_headers.push(name.clone());
+                }
+            }
+        }
+        if !kept_leaves.is_empty() {
+            tpl.body = slots(parsed.as_ref(), &kept_leaves)?;
+        }
+        // Two different numbers must give two different dedup ids of the same type.
+        let a = tpl.render(1, SystemTime::now());
+        let b = tpl.render(2, SystemTime::now());
+        match (
+            map_event(&target.mapping, &source, &a.headers, &a.body),
+            map_event(&target.mapping, &source, &b.headers, &b.body),
+        ) {
+            (Some((ta, da)), Some((tb, db))) if ta == ty && tb == ty && da != db => Ok(Some(tpl)),
+            _ => Err("cannot be made unique per request".to_owned()),
+        }
+    }
+
+    fn render(&self, n: u64, now: SystemTime) -> Delivery {
+        let body = match &self.body {
+            Body::Whitespace(raw) => {
+                let mut b = Vec::with_capacity(raw.len() + 66);
+                b.extend_from_slice(raw);
+                b.push(b'\n');
+                b.extend((0..64).map(|i| if n >> i & 1 == 1 { b'\t' } else { b' ' }));
+                Bytes::from(b)
+            }
+            Body::Slots { parts, numeric } => {
+                let mut b =
+                    String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 24);
+                for (i, part) in parts.iter().enumerate() {
+                    b.push_str(part);
+                    match numeric.get(i) {
+                        // 13 digits: exact in an f64, so jq sees the same number.
+                        Some(true) => b.push_str(&format!("1{:012}", n % 1_000_000_000_000)),
+                        Some(false) => b.push_str(&format!("-{n}")),
+                        None => {}
+                    }
+                }
+                Bytes::from(b)
+            }
+        };
+        let mut headers = self.headers.clone();
+        for name in &self.unique_headers {
+            if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                if let Ok(v) = HeaderValue::from_str(&format!("{v}-{n}")) {
+                    headers.insert(name.clone(), v);
+                }
+            }
+        }
+        if let Some((scheme, secret)) = &self.signing {
+            for (name, value) in scheme.sign_at(secret, &headers, &body, now) {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(name, v);
+                }
+            }
+        }
+        Delivery {
+            path: self.path.clone(),
+            headers,
+            body,
+        }
+    }
+}
+
+/// The event type and dedup id a body maps to, when it maps to an event.
+fn map_event(
+    mapping: &Mapping,
+    source: &SourceId,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<(String, String)> {
+    let verified = Unverified {
+        headers: headers.clone(),
+        body: body.clone(),
+        peer: None,
+        path_token: None,
+    }
+    .verify(&SourceAuth::default())
+    .ok()?;
+    match mapping.map(source, &verified, chrono::Utc::now()) {
+        MapOutcome::Event { event, dedup } => Some((event.ty, dedup.as_str().to_owned())),
+        _ => None,
+    }
+}
+
+/// A path into a JSON document.
+type Leaf = Vec<Step>;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Leaves (strings, integers) whose text occurs in the dedup id.
+fn collect_leaves(v: &Value, at: &mut Leaf, dedup: &str, out: &mut Vec<Leaf>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                at.push(Step::Key(k.clone()));
+                collect_leaves(x, at, dedup, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(Step::Index(i));
+                collect_leaves(x, at, dedup, out);
+                at.pop();
+            }
+        }
+        Value::String(s) if s.len() >= 3 && dedup.contains(s.as_str()) => out.push(at.clone()),
+        Value::Number(n) if n.is_u64() && dedup.contains(&n.to_string()) => out.push(at.clone()),
+        _ => {}
+    }
+}
+
+fn leaf_mut<'v>(v: &'v mut Value, leaf: &[Step]) -> Option<&'v mut Value> {
+    leaf.iter().try_fold(v, |v, step| match step {
+        Step::Key(k) => v.get_mut(k.as_str()),
+        Step::Index(i) => v.get_mut(*i),
+    })
+}
+
+/// The body serialised with a slot at each leaf.
+fn slots(parsed: Option<&Value>, leaves: &[Leaf]) -> Result<Body, String> {
+    let mut doc = parsed.cloned().ok_or("not JSON")?;
+    let mut numeric_at = Vec::new();
+    for leaf in leaves {
+        let slot = leaf_mut(&mut doc, leaf).ok_or("leaf vanished")?;
+        match slot {
+            Value::String(s) => {
+                s.push_str(SLOT);
+                numeric_at.push(false);
+            }
+            _ => {
+                *slot = Value::String(format!("{SLOT}#"));
+                numeric_at.push(true);
+            }
+        }
+    }
+    let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
+    // Serialisation order is the document's, not the leaves' order: read the kind
+    // of each slot from the text itself.
+    let mut parts = Vec::new();
+    let mut numeric = Vec::new();
+    let mut rest = text.as_str();
+    let escaped = serde_json::to_string(SLOT).map_err(|e| e.to_string())?;
+    let escaped = escaped.trim_matches('"');
+    while let Some(i) = rest.find(escaped) {
+        let after = &rest[i + escaped.len()..];
+        if let Some(tail) = after.strip_prefix("#\"") {
+            // A number: drop the quote that opened the placeholder string.
+            let head = rest[..i].strip_suffix('"').ok_or("bad numeric slot")?;
+            parts.push(head.to_owned());
+            numeric.push(true);
+            rest = tail;
+        } else {
+            parts.push(rest[..i].to_owned());
+            numeric.push(false);
+            rest = after;
+        }
+    }
+    parts.push(rest.to_owned());
+    if numeric.len() != numeric_at.len() {
+        return Err("slot count mismatch".to_owned());
+    }
+    Ok(Body::Slots { parts, numeric })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(provider: &str, secret: &str) -> (Target, Vec<(String, Vec<Case>)>) {
+        let set = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let mapping = set
+            .get(provider)
+            .cloned()
+            .unwrap_or_else(|| panic!("{provider}"));
+        let signing = mapping.scheme().map(|s| {
+            (
+                s.clone(),
+                s.prepare_secret(secret).unwrap_or_else(|e| panic!("{e}")),
+            )
+        });
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let cases = crate::fixture::load_cases(&root, provider).unwrap_or_else(|e| panic!("{e}"));
+        (
+            Target {
+                source: format!("{provider}-src"),
+                mapping,
+                signing,
+                token: None,
+                basic: None,
+            },
+            vec![(provider.to_owned(), cases)],
+        )
+    }
+
+    #[test]
+    fn every_delivery_is_signed_and_maps_to_a_distinct_event_for_every_shipped_provider() {
+        let providers = [
+            "sahut",
+            "oneroute",
+            "magalu-sac",
+            "aisoule",
+            "savanto",
+            "standard-webhooks",
+            "stripe",
+            "slack",
+            "zendesk",
+            "github",
+            "whatsapp-cloud",
+            "intercom",
+            "shopify",
+            "telegram",
+        ];
+        for p in providers {
+            let (t, cases) = target(p, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+            let (set, skipped) = DeliverySet::build(std::slice::from_ref(&t), &cases);
+            assert!(skipped.0.is_empty(), "{p}: {:?}", skipped.0);
+            assert!(!set.is_empty(), "{p}: no event fixture");
+            let mut auth = SourceAuth::default();
+            if let Some((s, k)) = &t.signing {
+                auth.signature = Some((s.clone(), vec![k.clone()]));
+            }
+            let source = SourceId::parse(&t.source).unwrap_or_else(|e| panic!("{e}"));
+            let mut seen = std::collections::HashSet::new();
+            for n in 0..(set.len() as u64 * 3) {
+                let d = set
+                    .delivery(n, SystemTime::now())
+                    .unwrap_or_else(|| panic!("{p}"));
+                let verified = Unverified {
+                    headers: d.headers,
+                    body: d.body,
+                    peer: None,
+                    path_token: None,
+                }
+                .verify(&auth)
+                .unwrap_or_else(|e| panic!("{p}/{n}: {}", e.reason()));
+                match t.mapping.map(&source, &verified, chrono::Utc::now()) {
+                    MapOutcome::Event { dedup, .. } => {
+                        assert!(seen.insert(dedup.as_str().to_owned()), "{p}/{n}: repeated")
+                    }
+                    other => panic!("{p}/{n}: not an event: {other:?}"),
+                }
+            }
+        }
+    }
+}
