@@ -1,0 +1,114 @@
+//! The pipeline's stages per provider, on each provider's first event fixture:
+//! verify (signature), map (JSON parse + jq), validate (canonical schemas), encode
+//! (the record an output writes), and process (map + validate, as the gateway runs
+//! it). Dedup has its own bench (`benches/dedup.rs`).
+//! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- map/sahut`.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use hookgate::engine::{Engine, Processed};
+use hookgate::event::{EventValidator, SourceId};
+use hookgate::fixture::{self, Case};
+use hookgate::mapping::{MapOutcome, Mapping, MappingSet};
+use hookgate::verify::{SourceAuth, Unverified, Verified};
+
+fn fail<E: std::fmt::Debug>(e: E) -> ! {
+    panic!("{e:?}")
+}
+
+/// The provider's first fixture case that becomes an event.
+fn first_event(engine: &Engine, mapping: &Mapping, cases: Vec<Case>) -> Option<Case> {
+    cases
+        .into_iter()
+        .find(|c| fixture::outcome(engine, mapping, c).is_ok_and(|o| o["status"] == "accepted"))
+}
+
+fn auth_for(mapping: &Mapping) -> SourceAuth {
+    let signature = mapping.scheme().map(|s| {
+        let key = s
+            .prepare_secret(&fixture::fixture_secret(s))
+            .unwrap_or_else(|e| fail(e));
+        (s.clone(), vec![key])
+    });
+    SourceAuth {
+        signature,
+        ..Default::default()
+    }
+}
+
+fn unverified(case: &Case) -> Unverified {
+    Unverified {
+        headers: case.headers.clone(),
+        body: case.body.clone(),
+        peer: None,
+        path_token: None,
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mappings = MappingSet::load(&[]).unwrap_or_else(|e| fail(e));
+    let engine = Engine::new(EventValidator::new().unwrap_or_else(|e| fail(e)));
+    let validator = EventValidator::new().unwrap_or_else(|e| fail(e));
+    let at = fixture::fixture_received_at();
+    let now = fixture::fixture_now();
+    for provider in mappings.providers() {
+        let mapping = mappings.get(provider).unwrap_or_else(|| fail(provider));
+        let cases = fixture::load_cases(&root, provider).unwrap_or_else(|e| fail(e));
+        let Some(case) = first_event(&engine, mapping, cases) else {
+            continue;
+        };
+        let source = SourceId::parse(provider).unwrap_or_else(|e| fail(e));
+        let auth = auth_for(mapping);
+        let verified: Verified = unverified(&case)
+            .verify_at(&auth, now)
+            .unwrap_or_else(|e| fail(e));
+        let MapOutcome::Event { event, .. } = mapping.map(&source, &verified, at) else {
+            fail(format!("{provider}: not an event"))
+        };
+        let mut g = c.benchmark_group(provider.to_owned());
+        g.bench_function("verify", |b| {
+            b.iter_batched(
+                || unverified(&case),
+                |u| u.verify_at(&auth, now).is_ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function("map", |b| {
+            b.iter(|| {
+                matches!(
+                    mapping.map(&source, &verified, at),
+                    MapOutcome::Event { .. }
+                )
+            })
+        });
+        g.bench_function("validate", |b| {
+            b.iter(|| {
+                let v = serde_json::to_value(&*event).unwrap_or_else(|e| fail(e));
+                validator.validate(&v).is_ok()
+            })
+        });
+        g.bench_function("encode", |b| {
+            b.iter(|| serde_json::to_vec(&*event).map(|v| v.len()).unwrap_or(0))
+        });
+        g.bench_function("process", |b| {
+            b.iter(|| {
+                matches!(
+                    engine.process(&source, mapping, &verified, at),
+                    Processed::Event { .. }
+                )
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = stages
+}
+criterion_main!(benches);

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The benchmark: the same load generator (`hookgate bench`) drives, one after the
+# other on this machine, the baseline endpoint (examples/baseline.rs), hookgate with
+# the null output, with the file output (fsync on), and with Kafka (a local Tansu
+# broker, acks=all): the maximum rate at a fixed concurrency, then the latency at
+# half of that rate. Also idle memory. Prints a table of ratios to the baseline.
+#
+#   scripts/bench.sh                 # 10 s per run after 2 s of warm-up
+#   DURATION=30s CONCURRENCY=64 scripts/bench.sh
+#   SKIP_KAFKA=1 scripts/bench.sh    # without the broker
+#
+# Results (JSON per run and summary.md) go to $OUT (default target/bench/<time>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-2s}"
+CONCURRENCY="${CONCURRENCY:-32}"
+OUT="${OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}"
+TOOLS="${HOOKGATE_TOOLS_DIR:-$HOME/.cache/hookgate-tools}"
+TANSU="${HOOKGATE_TANSU:-$TOOLS/bin/tansu}"
+GATEWAY_PORT=18080
+BASELINE_PORT=19090
+BROKER_PORT=19092
+mkdir -p "$OUT"
+
+echo "== building (release)"
+cargo build --release --locked --quiet --bin hookgate --example baseline
+BIN=target/release/hookgate
+BASELINE=target/release/examples/baseline
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_http() {
+  for _ in $(seq 1 200); do
+    if "$BIN" probe --timeout 1s "$1" >/dev/null 2>&1; then return 0; fi
+    sleep 0.05
+  done
+  echo "error: nothing answers $1" >&2
+  return 1
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# config_with OUTPUT_BLOCK FILE: benches/gateway.toml with its output swapped.
+config_with() {
+  awk -v block="$1" '
+    /^# --- output ---$/ {print; print block; skip=1; next}
+    /^# --- end output ---$/ {skip=0}
+    !skip {print}' benches/gateway.toml > "$2"
+}
+
+bench() { # NAME URL ARGS...
+  local name="$1" url="$2"; shift 2
+  echo "== $name"
+  "$BIN" bench --config benches/gateway.toml --duration "$DURATION" --warmup "$WARMUP" \
+    --quiet --json "$@" "$url" > "$OUT/$name.json"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("   %.0f req/s  p50 %.2f ms  p99 %.2f ms  %s" % (r["requests_per_second"], r["latency_ms"]["p50"], r["latency_ms"]["p99"], r["statuses"]))' "$OUT/$name.json"
+}
+
+start_gateway() { # CONFIG NAME
+  "$BIN" serve --config "$1" 2> "$OUT/$2.log" &
+  GW=$!
+  PIDS+=("$GW")
+  wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz"
+  sleep 2
+  echo "$(rss_kb "$GW")" > "$OUT/$2.idle-rss-kb"
+}
+
+stop_gateway() { # NAME
+  hwm_kb "$GW" > "$OUT/$1.peak-rss-kb"
+  kill -TERM "$GW"
+  wait "$GW" || true
+}
+
+# 1. The baseline.
+"$BASELINE" "127.0.0.1:$BASELINE_PORT" 2>/dev/null &
+BL=$!
+PIDS+=("$BL")
+sleep 0.3
+bench baseline "http://127.0.0.1:$BASELINE_PORT" --concurrency "$CONCURRENCY"
+kill "$BL"; wait "$BL" 2>/dev/null || true
+
+# 2. hookgate, null output: the pipeline without I/O.
+config_with $'[output]\nkind = "null"' "$OUT/null.toml"
+start_gateway "$OUT/null.toml" null
+bench null "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
+stop_gateway null
+
+# 3. hookgate, file output with fsync.
+config_with "[output]
+kind = \"file\"
+path = \"$PWD/$OUT/events.ndjson\"
+dead_letter_path = \"$PWD/$OUT/dead-letters.ndjson\"" "$OUT/file.toml"
+start_gateway "$OUT/file.toml" file
+bench file "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
+stop_gateway file
+
+# 4. hookgate, Kafka output (Tansu, in memory, acks=all).
+if [ -z "${SKIP_KAFKA:-}" ]; then
+  [ -x "$TANSU" ] || { echo "error: no Tansu at $TANSU (run scripts/test.sh once, or SKIP_KAFKA=1)" >&2; exit 1; }
+  "$TANSU" broker --listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+    --storage-engine memory://tansu/ > "$OUT/tansu.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && break; sleep 0.1; done
+  "$TANSU" topic create --broker "tcp://127.0.0.1:$BROKER_PORT" --partitions 6 webhooks.events >/dev/null
+  "$TANSU" topic create --broker "tcp://127.0.0.1:$BROKER_PORT" --partitions 1 webhooks.dead-letter >/dev/null
+  config_with "[output]
+kind = \"kafka\"
+brokers = \"127.0.0.1:$BROKER_PORT\"" "$OUT/kafka.toml"
+  start_gateway "$OUT/kafka.toml" kafka
+  bench kafka-max "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
+  HALF=$(python3 -c 'import json,sys; print(max(1, int(json.load(open(sys.argv[1]))["requests_per_second"] / 2)))' "$OUT/kafka-max.json")
+  bench kafka-half "http://127.0.0.1:$GATEWAY_PORT" --rate "$HALF"
+  stop_gateway kafka
+fi
+
+python3 - "$OUT" <<'PY' | tee "$OUT/summary.md"
+import json, os, sys
+out = sys.argv[1]
+def load(n):
+    p = os.path.join(out, n + ".json")
+    return json.load(open(p)) if os.path.exists(p) else None
+def kb(n, kind):
+    p = os.path.join(out, f"{n}.{kind}-rss-kb")
+    return f"{int(open(p).read()) / 1024:.1f}" if os.path.exists(p) else ""
+base = load("baseline")
+print(f"\n{os.uname().nodename}: {os.cpu_count()} CPUs; generator and server on the same machine\n")
+print("| run | load | req/s | × baseline | p50 ms | p90 ms | p99 ms | max ms | non-2xx | idle RSS MB | peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for name, mem in [("baseline", None), ("null", "null"), ("file", "file"), ("kafka-max", "kafka"), ("kafka-half", None)]:
+    r = load(name)
+    if r is None:
+        continue
+    bad = sum(v for k, v in r["statuses"].items() if not k.startswith("2")) + r["transport_errors"] + r["not_sent"]
+    l = r["latency_ms"]
+    ratio = r["requests_per_second"] / base["requests_per_second"]
+    print(f"| {name} | {r['load']} | {r['requests_per_second']:.0f} | {ratio:.2f} | {l['p50']:.2f} | {l['p90']:.2f} | {l['p99']:.2f} | {l['max']:.2f} | {bad} | {kb(mem, 'idle') if mem else ''} | {kb(mem, 'peak') if mem else ''} |")
+PY
+echo "== results in $OUT"
