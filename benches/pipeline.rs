@@ -1,10 +1,14 @@
 //! The pipeline's stages per provider, on each provider's first event fixture:
-//! verify (signature), map (JSON parse + jq), validate (canonical schemas), encode
+//! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
 //! it). Dedup has its own bench (`benches/dedup.rs`).
 //! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- map/sahut`.
 
 use std::time::Duration;
+
+// The same allocator as the binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use hookgate::engine::{Engine, Processed};
@@ -74,6 +78,9 @@ fn stages(c: &mut Criterion) {
                 |u| u.verify_at(&auth, now).is_ok(),
                 BatchSize::SmallInput,
             )
+        });
+        g.bench_function("parse", |b| {
+            b.iter(|| serde_json::from_slice::<jaq_json::Val>(&case.body).is_ok())
         });
         g.bench_function("map", |b| {
             b.iter(|| {

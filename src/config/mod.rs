@@ -144,6 +144,23 @@ impl Loaded {
         })
     }
 
+    /// The mappings the configured sources use (plus every file in the mapping
+    /// folders): what the gateway compiles.
+    pub fn source_mappings(&self) -> Result<MappingSet, ConfigError> {
+        let wanted: std::collections::HashSet<&str> = self
+            .config
+            .sources
+            .iter()
+            .map(|s| s.provider.as_str())
+            .collect();
+        MappingSet::load_for(&self.mapping_dirs(), Some(&wanted)).map_err(|errs| {
+            ConfigError::Mappings {
+                file: self.file.clone(),
+                errors: errs.iter().map(ToString::to_string).collect(),
+            }
+        })
+    }
+
     /// A validation error, scrubbed of every value that came from the environment.
     fn invalid(&self, detail: String) -> ConfigError {
         ConfigError::Invalid {
@@ -365,7 +382,7 @@ impl Loaded {
 
     /// Builds the whole gateway.
     pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
-        let mappings = self.mappings()?;
+        let mappings = self.source_mappings()?;
         let sources = self.sources(&mappings)?;
         let dedup = self.dedup_store()?;
         let d = &self.config.dedup;
@@ -384,7 +401,7 @@ impl Loaded {
     /// them under traffic could lose or duplicate events: those sections are kept
     /// from `running` and reported in [`Reload::needs_restart`].
     pub fn reload(mut self, running: &Loaded, current: &Gateway) -> Result<Reload, ConfigError> {
-        let mappings = self.mappings()?;
+        let mappings = self.source_mappings()?;
         let sources = self.sources(&mappings)?;
         let engine = self.engine()?;
         let mut needs_restart = Vec::new();

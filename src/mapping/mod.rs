@@ -15,7 +15,7 @@ use jaq_json::Val;
 
 use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
 use crate::verify::{HmacScheme, Scheme, Verified};
-use jq::Jq;
+use jq::{Jq, JqSet};
 pub use model::{AuthSpec, EventRule, EventSpec, HandshakeSpec, MappingFile};
 pub use value::{prune, to_json};
 
@@ -223,13 +223,9 @@ impl Mapping {
             file: file.to_owned(),
             detail,
         };
-        let prelude = m.prelude.as_deref().unwrap_or("");
-        let jq = |e: &str| {
-            Jq::compile_with_prelude(prelude, e).map_err(|source| MappingError::Jq {
-                file: file.to_owned(),
-                source,
-            })
-        };
+        let set = JqSet::new(m.prelude.as_deref().unwrap_or(""));
+        // Expressions run once the whole set is compiled (below).
+        let jq = |e: &str| Ok::<_, MappingError>(set.add(e));
         let opt = |e: &Option<String>| e.as_deref().map(jq).transpose();
         let scheme = match &m.auth {
             AuthSpec::Hmac(spec) => Some(Scheme::Hmac(
@@ -303,6 +299,10 @@ impl Mapping {
             events,
             dead_letter_headers: dl_headers,
         };
+        set.finish().map_err(|source| MappingError::Jq {
+            file: file.to_owned(),
+            source,
+        })?;
         let uses_headers = mapping.filters().any(Jq::uses_headers);
         mapping.uses_headers = uses_headers;
         Ok(mapping)
@@ -485,16 +485,34 @@ impl Mapping {
 #[derive(Debug, Default)]
 pub struct MappingSet {
     by_provider: HashMap<String, Arc<Mapping>>,
+    /// Shipped providers left uncompiled because nothing asked for them.
+    skipped: Vec<String>,
 }
 
 impl MappingSet {
     /// The shipped mappings, then every `*.toml` in `dirs` (a file for a provider
     /// that is already known replaces it, so integrators can adjust a shipped one).
     pub fn load(dirs: &[PathBuf]) -> Result<Self, Vec<MappingError>> {
+        Self::load_for(dirs, None)
+    }
+
+    /// Like [`MappingSet::load`], but compiles only the shipped mappings of the
+    /// `wanted` providers (the gateway's sources): the others cost start-up time
+    /// and memory for nothing. Files in `dirs` are always compiled, so a broken
+    /// one is reported whether or not a source uses it.
+    pub fn load_for(
+        dirs: &[PathBuf],
+        wanted: Option<&HashSet<&str>>,
+    ) -> Result<Self, Vec<MappingError>> {
         let schema = mapping_schema().map_err(|e| vec![e])?;
         let mut set = Self::default();
         let mut errors = Vec::new();
         for (name, text) in SHIPPED {
+            let provider = name.strip_suffix(".toml").unwrap_or(name);
+            if wanted.is_some_and(|w| !w.contains(provider)) {
+                set.skipped.push(provider.to_owned());
+                continue;
+            }
             match Mapping::compile(&format!("(shipped) mappings/{name}"), text, &schema) {
                 Ok(m) => set.insert(m),
                 Err(e) => errors.push(e),
@@ -528,6 +546,7 @@ impl MappingSet {
     }
 
     fn insert(&mut self, m: Mapping) {
+        self.skipped.retain(|p| p != &m.provider);
         self.by_provider.insert(m.provider.clone(), Arc::new(m));
     }
 
@@ -536,7 +555,12 @@ impl MappingSet {
     }
 
     pub fn providers(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.by_provider.keys().map(String::as_str).collect();
+        let mut v: Vec<&str> = self
+            .by_provider
+            .keys()
+            .chain(&self.skipped)
+            .map(String::as_str)
+            .collect();
         v.sort_unstable();
         v
     }
@@ -570,6 +594,28 @@ pub fn mapping_schema() -> Result<jsonschema::Validator, MappingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipped_files_are_named_after_their_provider_and_load_for_compiles_only_those_wanted() {
+        // load_for skips shipped files by name, so the name must be the provider.
+        let all = MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        for (name, _) in SHIPPED {
+            let provider = name.strip_suffix(".toml").unwrap_or(name);
+            assert!(
+                all.get(provider).is_some(),
+                "{name} does not define `{provider}`"
+            );
+        }
+        let wanted: HashSet<&str> = ["sahut", "stripe"].into_iter().collect();
+        let some = MappingSet::load_for(&[], Some(&wanted)).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(some.get("sahut").is_some() && some.get("stripe").is_some());
+        assert!(some.get("github").is_none());
+        assert_eq!(
+            some.providers(),
+            all.providers(),
+            "skipped ones are still known"
+        );
+    }
 
     #[test]
     fn shipped_mappings_load() {
