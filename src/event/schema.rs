@@ -105,11 +105,14 @@ impl EventValidator {
 
     /// `Err` holds a short, human-readable list of violations (at most five).
     pub fn validate(&self, event: &Value) -> Result<(), String> {
-        let mut errors = self.validator.iter_errors(event).peekable();
-        if errors.peek().is_none() {
+        // The yes/no answer is much cheaper than collecting errors; only a failing
+        // event pays for the explanation.
+        if self.validator.is_valid(event) {
             return Ok(());
         }
-        let msgs: Vec<String> = errors
+        let msgs: Vec<String> = self
+            .validator
+            .iter_errors(event)
             .take(5)
             .map(|e| format!("{}: {}", e.instance_path(), e))
             .collect();
