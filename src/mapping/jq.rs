@@ -3,7 +3,8 @@
 //! A mapping's expressions are compiled together into one jaq program, so jaq's
 //! standard library is compiled once per mapping rather than once per expression
 //! (about 120 KB each: with one program per expression, the shipped mappings alone
-//! took 24 MB). The program picks the expression to run by a global variable.
+//! took 24 MB). The program picks the expression to run by the bits of its index,
+//! given as boolean global variables: a few `if $bit` tests, no arithmetic.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -13,16 +14,40 @@ use jaq_json::Val;
 
 type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
-/// The global variable that selects an expression.
-const SELECT: &str = "$__hookgate_expr";
+/// The global variables that select an expression: bit `i` of its index is
+/// `BIT_VARS[i]`. 16 bits: far more expressions than a mapping has.
+const BIT_VARS: [&str; 16] = [
+    "$__hookgate_b0",
+    "$__hookgate_b1",
+    "$__hookgate_b2",
+    "$__hookgate_b3",
+    "$__hookgate_b4",
+    "$__hookgate_b5",
+    "$__hookgate_b6",
+    "$__hookgate_b7",
+    "$__hookgate_b8",
+    "$__hookgate_b9",
+    "$__hookgate_b10",
+    "$__hookgate_b11",
+    "$__hookgate_b12",
+    "$__hookgate_b13",
+    "$__hookgate_b14",
+    "$__hookgate_b15",
+];
 
 /// One expression of a [`JqSet`]: cheap to run many times, shared between threads.
 pub struct Jq {
     source: String,
     /// Whether the expression, or the prelude, reads `$headers`.
     reads_headers: bool,
-    index: Val,
-    program: Arc<OnceLock<Program>>,
+    index: usize,
+    program: Arc<OnceLock<Compiled>>,
+}
+
+/// A set's program and how many index bits it reads.
+struct Compiled {
+    program: Program,
+    bits: usize,
 }
 
 impl std::fmt::Debug for Jq {
@@ -46,7 +71,7 @@ pub enum JqError {
 pub struct JqSet {
     prelude: String,
     exprs: Mutex<Vec<String>>,
-    program: Arc<OnceLock<Program>>,
+    program: Arc<OnceLock<Compiled>>,
 }
 
 impl JqSet {
@@ -65,7 +90,7 @@ impl JqSet {
         Jq {
             source: expr.to_owned(),
             reads_headers: self.prelude.contains("$headers") || expr.contains("$headers"),
-            index: Val::from((exprs.len() - 1) as isize),
+            index: exprs.len() - 1,
             program: self.program.clone(),
         }
     }
@@ -77,16 +102,20 @@ impl JqSet {
         if exprs.is_empty() {
             return Ok(());
         }
-        let code = format!("{}\n{}", self.prelude, select(&exprs, 0, exprs.len()));
-        match compile(&code) {
+        let bits = usize::BITS as usize - (exprs.len() - 1).leading_zeros() as usize;
+        if bits > BIT_VARS.len() {
+            return Err(Failure::Compile("too many expressions".to_owned()).naming("(mapping)"));
+        }
+        let code = format!("{}\n{}", self.prelude, select(&exprs, bits, 0));
+        match compile(&code, bits) {
             Ok(program) => {
-                let _ = self.program.set(program);
+                let _ = self.program.set(Compiled { program, bits });
                 Ok(())
             }
             Err(whole) => {
                 // Find the culprit, so the error names one expression.
                 for e in &exprs {
-                    compile(&format!("{}\n{e}", self.prelude)).map_err(|d| d.naming(e))?;
+                    compile(&format!("{}\n{e}", self.prelude), 0).map_err(|d| d.naming(e))?;
                 }
                 Err(whole.naming("(the mapping's expressions together)"))
             }
@@ -94,18 +123,22 @@ impl JqSet {
     }
 }
 
-/// `if $__hookgate_expr < mid then … else … end`, down to single expressions: a
-/// few comparisons per run, whatever the number of expressions.
-fn select(exprs: &[String], lo: usize, hi: usize) -> String {
-    if hi - lo == 1 {
+/// `if $__hookgate_b{bit} then … else … end` from the highest bit down to single
+/// expressions: `bits` tests per run.
+fn select(exprs: &[String], bits: usize, prefix: usize) -> String {
+    if bits == 0 {
         // The newline ends a trailing `# comment` before the closing parenthesis.
-        return format!("({}\n)", exprs[lo]);
+        return match exprs.get(prefix) {
+            Some(e) => format!("({e}\n)"),
+            None => "null".to_owned(),
+        };
     }
-    let mid = lo + (hi - lo) / 2;
+    let bit = bits - 1;
     format!(
-        "(if {SELECT} < {mid} then {} else {} end)",
-        select(exprs, lo, mid),
-        select(exprs, mid, hi)
+        "(if {} then {} else {} end)",
+        BIT_VARS[bit],
+        select(exprs, bit, prefix | 1 << bit),
+        select(exprs, bit, prefix)
     )
 }
 
@@ -130,7 +163,7 @@ impl Failure {
     }
 }
 
-fn compile(code: &str) -> Result<Program, Failure> {
+fn compile(code: &str, bits: usize) -> Result<Program, Failure> {
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
         .chain(jaq_json::defs());
@@ -143,7 +176,7 @@ fn compile(code: &str) -> Result<Program, Failure> {
         .load(&arena, File { code, path: () })
         .map_err(|errs| Failure::Parse(format!("{errs:?}")))?;
     Compiler::default()
-        .with_global_vars(["$headers", SELECT])
+        .with_global_vars(std::iter::once("$headers").chain(BIT_VARS.into_iter().take(bits)))
         .with_funs(funs)
         .compile(modules)
         .map_err(|errs| Failure::Compile(format!("{errs:?}")))
@@ -170,13 +203,17 @@ impl Jq {
     /// The first output of the filter; `null` when it yields nothing (like `empty`).
     /// `headers` is bound to `$headers` (an object of lower-case names).
     pub fn first(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
-        let Some(program) = self.program.get() else {
+        let Some(Compiled { program, bits }) = self.program.get() else {
             return Err(JqError::Runtime {
                 expr: self.source.clone(),
                 detail: "its mapping was not compiled".to_owned(),
             });
         };
-        let vars = Vars::new([headers.clone(), self.index.clone()]);
+        let index = self.index;
+        let vars = Vars::new(
+            std::iter::once(headers.clone())
+                .chain((0..*bits).map(|i| Val::from(index >> i & 1 == 1))),
+        );
         let ctx = Ctx::<data::JustLut<Val>>::new(&program.lut, vars);
         let mut out = program.id.run((ctx, input.clone())).map(unwrap_valr);
         match out.next() {
