@@ -111,9 +111,12 @@ async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGate
             // Compiling mappings and schemas is CPU work: keep it off the
             // request workers.
             let (p, r, current) = (path.clone(), running.clone(), live.load_full());
-            let built = tokio::task::spawn_blocking(move || reload(&p, &r, &current)).await;
+            let built = tokio::task::spawn_blocking(move || reload(&p, &r, &current))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
             match built {
-                Ok(Ok(done)) => {
+                Ok(done) => {
                     live.store(done.gateway);
                     running = done.loaded;
                     metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "ok").increment(1);
@@ -129,21 +132,16 @@ async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGate
                         "configuration reloaded"
                     );
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "error").increment(1);
                     // One log line per event, even when several mapping files fail.
                     let error = e
-                        .to_string()
                         .lines()
                         .map(str::trim)
                         .filter(|l| !l.is_empty())
                         .collect::<Vec<_>>()
                         .join("; ");
                     tracing::error!(%error, "configuration reload rejected: the previous configuration keeps serving");
-                }
-                Err(e) => {
-                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "error").increment(1);
-                    tracing::error!(error = %e, "configuration reload failed: the previous configuration keeps serving");
                 }
             }
         }

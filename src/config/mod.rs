@@ -138,10 +138,7 @@ impl Loaded {
 
     /// Loads and compiles every mapping file.
     pub fn mappings(&self) -> Result<MappingSet, ConfigError> {
-        MappingSet::load(&self.mapping_dirs()).map_err(|errs| ConfigError::Mappings {
-            file: self.file.clone(),
-            errors: errs.iter().map(ToString::to_string).collect(),
-        })
+        self.load_mappings(None)
     }
 
     /// The mappings the configured sources use (plus every file in the mapping
@@ -153,11 +150,16 @@ impl Loaded {
             .iter()
             .map(|s| s.provider.as_str())
             .collect();
-        MappingSet::load_for(&self.mapping_dirs(), Some(&wanted)).map_err(|errs| {
-            ConfigError::Mappings {
-                file: self.file.clone(),
-                errors: errs.iter().map(ToString::to_string).collect(),
-            }
+        self.load_mappings(Some(&wanted))
+    }
+
+    fn load_mappings(
+        &self,
+        wanted: Option<&std::collections::HashSet<&str>>,
+    ) -> Result<MappingSet, ConfigError> {
+        MappingSet::load_for(&self.mapping_dirs(), wanted).map_err(|errs| ConfigError::Mappings {
+            file: self.file.clone(),
+            errors: errs.iter().map(ToString::to_string).collect(),
         })
     }
 

@@ -121,7 +121,7 @@ impl DeliverySet {
         Some(t.render(n, now))
     }
 
-    /// The fixture case names in use, `source/case`.
+    /// The templates in use, as `path case`.
     pub fn names(&self) -> impl Iterator<Item = String> + '_ {
         self.templates
             .iter()
@@ -362,8 +362,11 @@ fn slots(parsed: Option<&Value>, leaves: &[Leaf]) -> Result<Body, String> {
 mod tests {
     use super::*;
 
-    fn target(provider: &str, secret: &str) -> (Target, Vec<(String, Vec<Case>)>) {
-        let set = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    fn target(
+        set: &crate::mapping::MappingSet,
+        provider: &str,
+        secret: &str,
+    ) -> (Target, Vec<(String, Vec<Case>)>) {
         let mapping = set
             .get(provider)
             .cloned()
@@ -406,8 +409,9 @@ mod tests {
             "shopify",
             "telegram",
         ];
+        let mappings = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for p in providers {
-            let (t, cases) = target(p, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+            let (t, cases) = target(&mappings, p, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
             let (set, skipped) = DeliverySet::build(std::slice::from_ref(&t), &cases);
             assert!(skipped.0.is_empty(), "{p}: {:?}", skipped.0);
             assert!(!set.is_empty(), "{p}: no event fixture");
