@@ -608,3 +608,87 @@ fn probe_succeeds_on_a_live_gateway_and_fails_on_a_dead_one() {
     let out = probe(format!("http://127.0.0.1:{free}/healthz"));
     assert!(!out.status.success(), "nobody listening is not healthy");
 }
+
+/// `hookgate bench` against a live gateway: every delivery is accepted as a new
+/// event (signed right, unique, so dedup never answers for it), and the report's
+/// 2xx count matches what reached the output.
+#[test]
+fn bench_drives_a_live_gateway_with_unique_signed_deliveries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args(["bench", "--config"])
+        .arg(&server.config)
+        .args(["--duration", "1s", "--warmup", "0s", "--concurrency", "4"])
+        .args(["--json", "--quiet"])
+        .arg(format!("http://127.0.0.1:{}", server.port))
+        .output()
+        .expect("bench runs");
+    assert!(
+        out.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let ok = report["statuses"]["200"].as_u64().unwrap_or(0);
+    let requests = report["requests"].as_u64().expect("requests");
+    assert!(ok > 0, "no 200 answers: {report}");
+    assert_eq!(ok, requests, "every request answered 200: {report}");
+    assert_eq!(report["transport_errors"], 0, "{report}");
+    // Every source of the quick start contributes templates.
+    assert!(report["templates"].as_u64().unwrap_or(0) >= 5, "{report}");
+
+    let events = std::fs::read_to_string(dir.path().join("events.ndjson")).expect("events");
+    let ids: std::collections::HashSet<String> = events
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("event JSON");
+            v["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), events.lines().count(), "no event written twice");
+    // A duplicate would be answered 200 without being written: the output holds at
+    // least one event per 200 (deliveries still in flight at the end may add some).
+    assert!(
+        ids.len() as u64 >= ok,
+        "{} events written for {ok} answers of 200",
+        ids.len()
+    );
+    assert!(
+        !dir.path().join("dead-letters.ndjson").exists()
+            || std::fs::read_to_string(dir.path().join("dead-letters.ndjson"))
+                .expect("dead letters")
+                .is_empty(),
+        "no bench delivery is dead-lettered"
+    );
+}
+
+#[test]
+fn bench_refuses_a_broken_fixture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = dir.path().join("fixtures/sahut/01-broken");
+    std::fs::create_dir_all(&case).expect("mkdir");
+    std::fs::write(case.join("headers.json"), "{not json").expect("write");
+    std::fs::write(case.join("body.json"), "{}").expect("write");
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args([
+            "bench",
+            "--config",
+            "examples/quickstart.toml",
+            "--source",
+            "sahut-main",
+        ])
+        .arg("--fixtures")
+        .arg(dir.path().join("fixtures"))
+        .args(["--duration", "1s", "http://127.0.0.1:9"])
+        .output()
+        .expect("bench runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a broken fixture must fail the run");
+    assert!(
+        stderr.contains("01-broken") && stderr.contains("sahut"),
+        "the error names the fixture: {stderr}"
+    );
+}

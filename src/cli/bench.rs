@@ -70,7 +70,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         });
         let provider = src.mapping.provider().to_owned();
         if !cases.iter().any(|(p, _)| p == &provider) {
-            let c = crate::fixture::load_cases(&a.fixtures, &provider).unwrap_or_default();
+            // A broken fixture is an error, not a quietly smaller (and different) mix.
+            let c = crate::fixture::load_cases(&a.fixtures, &provider)
+                .map_err(|e| anyhow::anyhow!("fixtures of `{provider}`: {e}"))?;
             cases.push((provider, c));
         }
     }
