@@ -2,7 +2,7 @@
 //! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
 //! it). Dedup has its own bench (`benches/dedup.rs`).
-//! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- map/sahut`.
+//! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- sahut/map`.
 
 use std::time::Duration;
 
