@@ -2,8 +2,6 @@
 //! real Redis (a `redis-server` started on a free loopback port for the run).
 //! Run: cargo bench --bench dedup
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -12,39 +10,10 @@ use hookgate::dedup::redis::{OnUnavailable, RedisSettings, RedisStore};
 use hookgate::dedup::{Claim, DedupStore, MemoryStore};
 use hookgate::event::{DedupId, EventId, SourceId};
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> (RedisServer, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("free port: {e}"));
-    let child = Command::new("redis-server")
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--port",
-        ])
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("redis-server is needed for this benchmark: {e}"));
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (RedisServer(child), format!("redis://127.0.0.1:{port}/0"))
-}
+// The integration tests' harness: the same redis-server start-up, port and checks.
+#[path = "../tests/common/mod.rs"]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
 
 fn claim_commit(
     c: &mut Criterion,
@@ -77,9 +46,9 @@ fn bench(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"));
     let memory = MemoryStore::new(Duration::from_secs(3600), 10_000_000);
     claim_commit(c, "dedup claim+commit (memory)", &memory, &rt);
-    let (_server, url) = start_redis();
+    let server = common::redis::Redis::start();
     let redis = RedisStore::new(RedisSettings {
-        url,
+        url: server.url(),
         key_prefix: "bench:".into(),
         ttl: Duration::from_secs(3600),
         pending_ttl: Duration::from_secs(15),
