@@ -129,6 +129,21 @@ fn send(args: &[&str], url: &str) -> (bool, String) {
     )
 }
 
+/// A signed Savanto `event` to the quick-start gateway listening on `port`.
+fn send_savanto(port: u16, event: &str) -> (bool, String) {
+    send(
+        &[
+            "--provider",
+            "savanto",
+            "--event",
+            event,
+            "--secret",
+            "demo-savanto-secret",
+        ],
+        &format!("http://127.0.0.1:{port}/webhooks/savanto"),
+    )
+}
+
 #[test]
 fn serve_and_send_every_provider_over_a_real_socket() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -216,18 +231,7 @@ fn serve_and_send_every_provider_over_a_real_socket() {
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = serve(dir.path());
-    let url = format!("http://127.0.0.1:{}/webhooks/savanto", server.port);
-    let (ok, _) = send(
-        &[
-            "--provider",
-            "savanto",
-            "--event",
-            "feedback.submitted",
-            "--secret",
-            "demo-savanto-secret",
-        ],
-        &url,
-    );
+    let (ok, _) = send_savanto(server.port, "feedback.submitted");
     assert!(ok);
     server.signal("-TERM");
     let exit = server.wait_exit(Duration::from_secs(10));
@@ -268,18 +272,7 @@ fn slow_headers_are_cut_off_by_the_read_timeout() {
         started.elapsed()
     );
     // Meanwhile normal deliveries are served.
-    let url = format!("http://127.0.0.1:{}/webhooks/savanto", server.port);
-    let (ok, out) = send(
-        &[
-            "--provider",
-            "savanto",
-            "--event",
-            "product.created",
-            "--secret",
-            "demo-savanto-secret",
-        ],
-        &url,
-    );
+    let (ok, out) = send_savanto(server.port, "product.created");
     assert!(ok, "{out}");
 }
 
