@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use hookgate::dedup::redis::{OnUnavailable, RedisSettings, RedisStore};
-use hookgate::dedup::{Claim, DedupStore, MemoryStore};
+use hookgate::dedup::{Claim, DedupKey, DedupStore, MemoryStore};
 use hookgate::event::{DedupId, EventId, SourceId};
 
 // The integration tests' harness: the same redis-server start-up, port and checks.
@@ -26,12 +26,16 @@ fn claim_commit(
     c.bench_function(name, |b| {
         b.iter(|| {
             let i = n.fetch_add(1, Ordering::Relaxed);
-            let key = EventId::derive(&source, &DedupId::new(format!("evt_{i}")));
+            let key = DedupKey {
+                source: source.clone(),
+                id: EventId::derive(&source, &DedupId::new(format!("evt_{i}"))),
+            };
             rt.block_on(async {
-                match store.claim(key, Duration::ZERO).await {
-                    Ok(Claim::Acquired(t)) => {
-                        store.commit(key, t).await.unwrap_or_else(|e| panic!("{e}"))
-                    }
+                match store.claim(&key, Duration::ZERO).await {
+                    Ok(Claim::Acquired(t)) => store
+                        .commit(&key, t)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}")),
                     other => panic!("unexpected {other:?}"),
                 }
             })

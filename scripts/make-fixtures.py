@@ -294,8 +294,15 @@ cust = {"id": 706405506930370084, "email": "bob@example.com", "first_name": "Bob
         "tags": "vip, newsletter", "updated_at": "2026-01-01T00:00:00-05:00"}
 shopify("customers-create", "customers/create", cust, "98880550-7158-44d4-b7cd-2c97c8a091b5")
 shopify("customers-update", "customers/update", {**cust, "email": "bob.norman@example.com"}, "98880550-7158-44d4-b7cd-2c97c8a091b6")
-shopify("orders-create-is-dead-lettered", "orders/create", {"id": 820982911946154508, "email": "bob@example.com"},
-        "98880550-7158-44d4-b7cd-2c97c8a091b7")
+# Trimmed from Shopify's documented orders/create example (its sample ids): what
+# tells an order from a customer is what `requires` checks (line_items, order_number).
+order = {"id": 820982911946154508, "email": "jon@example.com", "created_at": "2026-01-01T00:00:00-05:00",
+         "updated_at": "2026-01-01T00:00:00-05:00", "number": 234, "order_number": 1234, "currency": "USD",
+         "total_price": "403.00", "financial_status": "voided",
+         "line_items": [{"id": 866550311766439020, "product_id": 632910392, "title": "IPod Nano - 8GB",
+                         "quantity": 1, "price": "199.00", "sku": "IPOD2008PINK"}],
+         "customer": {"id": 115310627314723954, "email": "john@example.com", "first_name": "John", "last_name": "Smith"}}
+shopify("orders-create-is-dead-lettered", "orders/create", order, "98880550-7158-44d4-b7cd-2c97c8a091b7")
 
 def stripe(name, obj):
     body = compact(obj)

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::dedup::{Claim, ClaimGuard, DedupStore};
+use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupStore};
 use crate::engine::{Engine, Processed};
 use crate::event::{DeadLetterReason, EventId, SourceId};
 use crate::mapping::Mapping;
 use crate::output::Output;
-use crate::verify::{SourceAuth, Unverified, VerifyError};
+use crate::verify::{Admitted, RequestHead, SourceAuth, Unverified, VerifyError};
 
 /// One configured source: a URL path segment bound to a provider mapping and the
 /// checks its deliveries must pass.
@@ -26,7 +26,21 @@ pub struct Source {
     /// Replay guard for providers without a signed timestamp: events whose own
     /// time is older than this are refused (401 `event_too_old`).
     pub max_event_age: Option<Duration>,
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: Option<SourceLimits>,
+    /// Replaces the mapping's tenant on every event (configuration, so trusted).
+    pub tenant: Option<String>,
+}
+
+/// A source's request budgets. Only requests that passed the body-free checks
+/// (address, URL token, basic auth) spend `authenticated`, so a stranger who knows
+/// the source id cannot lock the provider out. A source whose only check is a
+/// signature cannot tell a forgery before reading the body: its pre-body budget is
+/// `unverified` (larger), and `authenticated` is spent once the signature matched,
+/// so forgeries never starve authentic deliveries of their budget.
+#[derive(Debug)]
+pub struct SourceLimits {
+    pub authenticated: RateLimit,
+    pub unverified: Option<RateLimit>,
 }
 
 /// A per-source request budget (GCRA, from the governor crate).
@@ -69,6 +83,23 @@ impl Source {
         }
         let ok = expected.ct_eq(token?.as_bytes());
         ok.then_some(challenge?)
+    }
+}
+
+/// A request admitted to a source: its body may be read.
+#[derive(Debug)]
+pub struct Admission {
+    source: Arc<Source>,
+    admitted: Admitted,
+}
+
+impl Admission {
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn headers(&self) -> &http::HeaderMap {
+        self.admitted.headers()
     }
 }
 
@@ -119,6 +150,9 @@ pub enum GatewayError {
     /// A copy of this event is being delivered by another request right now.
     #[error("a copy of this event is in flight")]
     InFlight,
+    /// The source's request budget is spent: retry after this long.
+    #[error("rate limited")]
+    RateLimited(Duration),
 }
 
 /// What reaches the dedup store and the output.
@@ -197,27 +231,59 @@ impl Gateway {
         &self.dedup
     }
 
-    /// Runs the whole pipeline for one delivery. Everything after verification runs
-    /// in its own task: if the caller goes away mid-delivery, the delivery and its
-    /// dedup commit still complete, so the provider's retry is a clean duplicate.
-    pub async fn handle(
-        self: &Arc<Self>,
-        source_id: &str,
-        req: Unverified,
-    ) -> Result<Outcome, GatewayError> {
+    /// The checks that need no body, and the pre-body request budget: what
+    /// decides whether the body is worth reading.
+    pub fn admit(&self, source_id: &str, head: RequestHead) -> Result<Admission, GatewayError> {
         let source = self
             .source(source_id)
             .ok_or(GatewayError::UnknownSource)?
             .clone();
-        let verified = req
-            .verify(&source.auth)
+        let admitted = head
+            .admit(&source.auth)
             .map_err(GatewayError::Unauthorized)?;
+        if let Some(limits) = &source.rate_limit {
+            match &limits.unverified {
+                Some(pre) => pre.check(),
+                None => limits.authenticated.check(),
+            }
+            .map_err(GatewayError::RateLimited)?;
+        }
+        Ok(Admission { source, admitted })
+    }
+
+    /// Verifies the body and runs the rest of the pipeline. Everything after
+    /// verification runs in its own task: if the caller goes away mid-delivery, the
+    /// delivery and its dedup commit still complete, so the provider's retry is a
+    /// clean duplicate.
+    pub async fn handle(
+        self: &Arc<Self>,
+        admission: Admission,
+        body: bytes::Bytes,
+    ) -> Result<Outcome, GatewayError> {
+        let Admission { source, admitted } = admission;
+        let verified = admitted
+            .verify(body, &source.auth)
+            .map_err(GatewayError::Unauthorized)?;
+        if let Some(limits) = source
+            .rate_limit
+            .as_ref()
+            .filter(|l| l.unverified.is_some())
+        {
+            limits
+                .authenticated
+                .check()
+                .map_err(GatewayError::RateLimited)?;
+        }
         let this = self.clone();
         let task = tokio::spawn(async move {
             let now = Utc::now();
-            let processed = this
+            let mut processed = this
                 .engine
                 .process(&source.id, &source.mapping, &verified, now);
+            if let (Some(tenant), Processed::Event { event, .. }) = (&source.tenant, &mut processed)
+            {
+                event.tenant = Some(tenant.clone());
+            }
             if let (Some(max), Processed::Event { event, .. }) = (source.max_event_age, &processed)
             {
                 let too_old = chrono::DateTime::parse_from_rfc3339(&event.time)
@@ -231,13 +297,33 @@ impl Gateway {
                     return Err(GatewayError::Unauthorized(VerifyError::EventTooOld));
                 }
             }
-            this.deliver(processed).await
+            this.deliver(&source.id, processed).await
         });
         task.await
             .map_err(|e| GatewayError::Unavailable(format!("pipeline task failed: {e}")))?
     }
 
-    async fn deliver(&self, processed: Processed) -> Result<Outcome, GatewayError> {
+    /// A whole request at once (tests and tools): [`Gateway::admit`], then
+    /// [`Gateway::handle`].
+    pub async fn handle_request(
+        self: &Arc<Self>,
+        source_id: &str,
+        req: Unverified,
+    ) -> Result<Outcome, GatewayError> {
+        let head = RequestHead {
+            headers: req.headers,
+            peer: req.peer,
+            path_token: req.path_token,
+        };
+        let admission = self.admit(source_id, head)?;
+        self.handle(admission, req.body).await
+    }
+
+    async fn deliver(
+        &self,
+        source: &SourceId,
+        processed: Processed,
+    ) -> Result<Outcome, GatewayError> {
         let record = match processed {
             Processed::Ignored { provider_type } => return Ok(Outcome::Ignored { provider_type }),
             Processed::Respond(v) => return Ok(Outcome::Responded(v)),
@@ -248,15 +334,19 @@ impl Gateway {
             Record::Event(event) => event.id,
             Record::DeadLetter(d) => d.id,
         };
+        let dedup_key = DedupKey {
+            source: source.clone(),
+            id: key,
+        };
         let claim = self
             .dedup
-            .claim(key, self.dedup_wait)
+            .claim(&dedup_key, self.dedup_wait)
             .await
             .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         let guard = match claim {
             Claim::Duplicate => return Ok(Outcome::Duplicate { id: key }),
             Claim::InFlight => return Err(GatewayError::InFlight),
-            Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
+            Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), dedup_key, token),
         };
         let started = std::time::Instant::now();
         let (result, outcome) = match record {

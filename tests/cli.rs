@@ -3,69 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookgate");
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    config: std::path::PathBuf,
-    logs: std::sync::mpsc::Receiver<String>,
-}
-
-impl Server {
-    /// Waits for a log line containing `needle` and returns it.
-    fn wait_log(&self, needle: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.logs.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("no log line containing {needle:?} within {within:?}"),
-            }
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not stop within {within:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::server::{raw_request, read_response, root, Server, BIN};
 
 /// Starts `hookgate serve` on a free port with the quick-start sources, writing
 /// into `dir`.
@@ -74,44 +18,15 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn serve_with(dir: &Path, read_timeout: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
     let text = std::fs::read_to_string(root().join("examples/quickstart.toml"))
         .expect("quickstart")
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
         .replace("../events.ndjson", "events.ndjson")
         .replace("../dead-letters.ndjson", "dead-letters.ndjson")
         .replace(
             "read_timeout = \"10s\"",
             &format!("read_timeout = \"{read_timeout}\""),
         );
-    let config = dir.join("hookgate.toml");
-    std::fs::write(&config, text).expect("write config");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, logs) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("[hookgate] {line}");
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server {
-        child,
-        port,
-        config,
-        logs,
-    };
-    server.wait_log("hookgate listening", Duration::from_secs(20));
-    server
+    Server::start(dir, &text, "human")
 }
 
 fn send(args: &[&str], url: &str) -> (bool, String) {
@@ -323,9 +238,27 @@ fn check_fails_on_a_broken_mapping_and_names_the_file() {
 #[test]
 fn the_full_example_config_builds_a_gateway() {
     // Every option in one file; Kafka and Redis are not contacted at build time.
-    let loaded = hookgate::config::load(&root().join("examples/full.toml"))
+    // Its secrets have no defaults: they come from the environment.
+    let path = root().join("examples/full.toml");
+    let text = std::fs::read_to_string(&path).expect("examples/full.toml");
+    let env = |k: &str| {
+        Some(match k {
+            "STANDARD_WEBHOOKS_SECRET" => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            k => format!("{}-value-0123456789", k.to_lowercase()),
+        })
+        .filter(|_| !k.starts_with("KAFKA") && !k.starts_with("REDIS") && !k.ends_with("_PREVIOUS"))
+    };
+    let config = hookgate::config::parse(&text, "examples/full.toml", &env)
         .expect("examples/full.toml parses");
+    let loaded = hookgate::config::Loaded {
+        config,
+        file: "examples/full.toml".into(),
+        base_dir: root().join("examples"),
+    };
     assert_eq!(loaded.config.sources.len(), 11);
+    let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
+        .expect_err("secrets have no shipped defaults");
+    assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
     let gateway = loaded.gateway().expect("examples/full.toml builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert!(gateway
@@ -410,23 +343,11 @@ fn serve_refuses_a_source_without_authentication() {
     );
 }
 
-/// A raw HTTP/1.1 exchange: what comes back on the socket, as text.
-fn read_response(stream: &mut std::net::TcpStream) -> String {
-    use std::io::Read;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn scrape_metrics(port: u16) -> String {
-    use std::io::Write;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .expect("write");
-    read_response(&mut s)
+    raw_request(
+        port,
+        b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
 }
 
 #[test]
@@ -500,7 +421,7 @@ fn sighup_reloads_sources_and_mappings_and_a_broken_config_keeps_the_old_one() {
                 "--body",
                 copy_body.to_str().expect("utf-8 path"),
                 "--secret",
-                "copy-secret",
+                "copy-secret-0123456789",
             ],
             &format!("{base}/sahut-copy"),
         )
@@ -520,7 +441,7 @@ fn sighup_reloads_sources_and_mappings_and_a_broken_config_keeps_the_old_one() {
     std::fs::write(extra.join("sahut-copy.toml"), mapping).expect("write mapping");
     let good = original.replace("demo-sahut-secret", "rotated-sahut-secret")
         + "\n[mappings]\ndirs = [\"extra\"]\n\n[[source]]\nid = \"sahut-copy\"\n\
-           provider = \"sahut-copy\"\nsecrets = [\"copy-secret\"]\n";
+           provider = \"sahut-copy\"\nsecrets = [\"copy-secret-0123456789\"]\n";
     std::fs::write(&server.config, &good).expect("write config");
     std::fs::write(&send_config, &good).expect("write config");
     server.signal("-HUP");

@@ -78,18 +78,10 @@ async fn every_fixture_through_http_into_the_file_output() {
     assert_eq!(h.events().len(), expected_events.len());
 }
 
-fn first_case(provider: &str, name: &str) -> fixture::Case {
-    fixture::load_cases(&fixtures_root(), provider)
-        .expect("cases")
-        .into_iter()
-        .find(|c| c.name == name)
-        .expect("case exists")
-}
-
 #[tokio::test]
 async fn signature_failures_are_401_and_store_nothing() {
     let h = Harness::new(&all_providers_config());
-    let case = first_case("savanto", "product-created");
+    let case = fixture_case("savanto", "product-created");
     let body = case.body.to_vec();
     let good = hmac_hex("sha256", FIXTURE_SECRET.as_bytes(), &body);
     let mut tampered = body.clone();
@@ -201,13 +193,13 @@ async fn signature_failures_are_401_and_store_nothing() {
 async fn rotated_secrets_and_both_aisoule_headers_verify() {
     let h = Harness::new(&all_providers_config());
     // Sahut's source lists an old secret first; the fixture is signed with the second.
-    let case = first_case("sahut", "message-created-incoming");
+    let case = fixture_case("sahut", "message-created-incoming");
     let (status, body, _) = h.send(request("/webhooks/sahut", &case)).await;
     assert_eq!(
         (status, body["status"].as_str()),
         (StatusCode::OK, Some("accepted"))
     );
-    let case = first_case("aisoule", "message-received-developer-variant");
+    let case = fixture_case("aisoule", "message-received-developer-variant");
     assert!(case.headers.contains_key("x-aisoule-signature"));
     let (status, body, _) = h.send(request("/webhooks/aisoule", &case)).await;
     assert_eq!(
@@ -219,7 +211,7 @@ async fn rotated_secrets_and_both_aisoule_headers_verify() {
 #[tokio::test]
 async fn unsigned_provider_ways_in() {
     let h = Harness::new(&all_providers_config());
-    let case = first_case("magalu-sac", "ticket-creation");
+    let case = fixture_case("magalu-sac", "ticket-creation");
     let body = case.body.clone();
     // Token in the URL.
     let (s, _) = h
@@ -244,7 +236,7 @@ async fn unsigned_provider_ways_in() {
     // Basic auth.
     let creds = base64::engine::general_purpose::STANDARD.encode("magalu:basic-secret");
     let auth = format!("Basic {creds}");
-    let other = first_case("magalu-sac", "ticket-update").body;
+    let other = fixture_case("magalu-sac", "ticket-update").body;
     let (s, _) = h
         .post(
             "/webhooks/magalu-basic",
@@ -265,7 +257,7 @@ async fn unsigned_provider_ways_in() {
         (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
     );
     // Address allow-list, with the peer address the server would see.
-    let third = first_case("magalu-sac", "ticket-deletion").body;
+    let third = fixture_case("magalu-sac", "ticket-deletion").body;
     for (peer, want) in [
         ("174.138.104.128:5555", StatusCode::OK),
         ("203.0.113.9:5555", StatusCode::UNAUTHORIZED),
@@ -279,7 +271,7 @@ async fn unsigned_provider_ways_in() {
         assert_eq!(s, want, "{peer}: {j}");
     }
     // OneRoute without a signature, through its token source.
-    let one = first_case("oneroute", "new-message");
+    let one = fixture_case("oneroute", "new-message");
     let (s, j) = h
         .post(
             "/webhooks/oneroute-token/oneroute-token-0123456789",
@@ -489,7 +481,7 @@ async fn request_ids_are_kept_or_made_and_echoed() {
 #[tokio::test]
 async fn ping_is_ignored_and_not_written() {
     let h = Harness::new(&all_providers_config());
-    let case = first_case("aisoule", "ping");
+    let case = fixture_case("aisoule", "ping");
     let (s, j, _) = h.send(request("/webhooks/aisoule", &case)).await;
     assert_eq!((s, j["status"].as_str()), (StatusCode::OK, Some("ignored")));
     assert!(h.events().is_empty() && h.dead_letters().is_empty());
@@ -498,7 +490,7 @@ async fn ping_is_ignored_and_not_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_copies_of_one_delivery_are_written_once() {
     let h = std::sync::Arc::new(Harness::new(&all_providers_config()));
-    let case = first_case("aisoule", "message-incoming");
+    let case = fixture_case("aisoule", "message-incoming");
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let h = h.clone();

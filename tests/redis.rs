@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
 use hookgate::dedup::redis::{OnUnavailable, RedisSettings, RedisStore};
-use hookgate::dedup::{Claim, DedupStore};
+use hookgate::dedup::{Claim, DedupKey, DedupStore};
 use hookgate::event::{DedupId, EventId, SourceId};
 use hookgate::fixture::FIXTURE_SECRET;
 
@@ -75,11 +75,10 @@ async fn fifty_copies_split_between_two_replicas_deliver_once() {
     );
 }
 
-fn key(n: usize) -> EventId {
-    EventId::derive(
-        &SourceId::parse("sahut").unwrap(),
-        &DedupId::new(format!("evt_redis_{n}")),
-    )
+fn key(n: usize) -> DedupKey {
+    let source = SourceId::parse("sahut").unwrap();
+    let id = EventId::derive(&source, &DedupId::new(format!("evt_redis_{n}")));
+    DedupKey { source, id }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +95,7 @@ async fn a_claim_abandoned_by_a_dead_replica_expires_after_the_pending_ttl() {
     })
     .unwrap();
     assert!(matches!(
-        dead.claim(key(7), Duration::ZERO).await.unwrap(),
+        dead.claim(&key(7), Duration::ZERO).await.unwrap(),
         Claim::Acquired(_)
     ));
     let claimed_at = Instant::now();

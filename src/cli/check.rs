@@ -34,6 +34,24 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
                 continue;
             }
         };
+        for read in mapping.unsigned_reads() {
+            let level = if read.checked_by_requires {
+                "note"
+            } else {
+                "warn"
+            };
+            let guard = if read.checked_by_requires {
+                "; every event rule checks the payload with `requires`"
+            } else {
+                ""
+            };
+            println!(
+                "{level} {provider}: {} reads header(s) {} that the signature does not cover: \
+                 whoever holds one delivery can choose this value{guard}",
+                read.field,
+                read.headers.join(", ")
+            );
+        }
         if cases.is_empty() {
             println!(
                 "warn {provider}: no fixture cases under {}/{provider}",

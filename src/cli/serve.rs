@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::LogFormat;
 use crate::config::Loaded;
 use crate::gateway::LiveGateway;
-use crate::http::{app_live, Limits};
+use crate::http::{app_live, ops_app, webhook_app, Limits, ServeOptions};
 use crate::telemetry;
 
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
@@ -19,6 +19,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             crate::config::Loaded::empty()
         }
     };
+    warn_public_secrets(&loaded);
     let live = Arc::new(LiveGateway::new(loaded.gateway()?));
     let server = loaded.config.server.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -26,8 +27,16 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(server.listen).await?;
+        let ops_listener = match server.metrics_listen {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+            None => None,
+        };
         tracing::info!(
             listen = %listener.local_addr()?,
+            metrics_listen = %ops_listener
+                .as_ref()
+                .and_then(|l| l.local_addr().ok())
+                .map_or_else(|| "(same)".to_owned(), |a| a.to_string()),
             config = %loaded.file,
             sources = loaded.config.sources.len(),
             output = live.load().output().kind(),
@@ -49,22 +58,45 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             }
             None => tracing::info!("no --config: SIGHUP has nothing to reload"),
         }
-        let router = app_live(
-            live.clone(),
-            Limits {
-                max_body_bytes: server.max_body_bytes,
-                read_timeout: server.read_timeout,
-            },
-        );
-        // Slow headers get the same budget as the body.
-        crate::http::serve(
-            listener,
-            router,
-            server.read_timeout,
-            shutdown_signal(),
-            server.shutdown_timeout,
-        )
-        .await;
+        let limits = Limits {
+            max_body_bytes: server.max_body_bytes,
+            read_timeout: server.read_timeout,
+        };
+        let options = ServeOptions {
+            // Slow headers get the same budget as the body.
+            header_timeout: server.read_timeout,
+            drain: server.shutdown_timeout,
+            max_connections: server.max_connections,
+        };
+        // One signal stops every listener.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        match ops_listener {
+            Some(ops_listener) => {
+                let ops =
+                    crate::http::serve(ops_listener, ops_app(live.clone()), options, stopped());
+                let public = crate::http::serve(
+                    listener,
+                    webhook_app(live.clone(), limits),
+                    options,
+                    stopped(),
+                );
+                tokio::join!(public, ops);
+            }
+            None => {
+                crate::http::serve(listener, app_live(live.clone(), limits), options, stopped())
+                    .await
+            }
+        }
         live.load().output().shutdown().await;
         tracing::info!("hookgate stopped");
         Ok::<_, anyhow::Error>(())
@@ -117,6 +149,7 @@ async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGate
                 .and_then(|r| r.map_err(|e| e.to_string()));
             match built {
                 Ok(done) => {
+                    warn_public_secrets(&done.loaded);
                     live.store(done.gateway);
                     running = done.loaded;
                     metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "ok").increment(1);
@@ -158,6 +191,13 @@ fn reload(
     current: &crate::gateway::Gateway,
 ) -> Result<crate::config::Reload, crate::config::ConfigError> {
     crate::config::load(path)?.reload(running, current)
+}
+
+/// Loud on purpose: a published key in production lets anyone forge deliveries.
+fn warn_public_secrets(loaded: &Loaded) {
+    for w in loaded.public_secret_warnings() {
+        tracing::warn!("INSECURE: {w}");
+    }
 }
 
 fn init_logging(format: LogFormat) {

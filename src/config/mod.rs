@@ -14,12 +14,29 @@ use crate::dedup::redis::{RedisSettings, RedisStore};
 use crate::dedup::{DedupStore, MemoryStore};
 use crate::engine::Engine;
 use crate::event::{EventValidator, SourceId};
-use crate::gateway::{Gateway, RateLimit, Source};
+use crate::gateway::{Gateway, RateLimit, Source, SourceLimits};
 use crate::mapping::MappingSet;
 #[cfg(feature = "kafka")]
 use crate::output::kafka::{KafkaOutput, KafkaSettings};
 use crate::output::{FileOutput, NullOutput, Output};
-use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth};
+use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth, MIN_SECRET_BYTES};
+
+/// Credentials published with hookgate: the quick start's `${VAR:-default}`
+/// defaults, the fixtures' signing key and the benchmark configuration's keys.
+/// `serve` warns loudly when a source uses one (a test keeps the list complete).
+pub const PUBLIC_SECRETS: &[&str] = &[
+    "demo-sahut-secret",
+    "demo-oneroute-secret",
+    "demo-magalu-token-0123456789",
+    "demo-aisoule-secret",
+    "demo-savanto-secret",
+    crate::fixture::FIXTURE_SECRET,
+    "bench-sahut-secret",
+    "bench-oneroute-secret",
+    "bench-magalu-token-0123456789",
+    "bench-aisoule-secret",
+    "bench-savanto-secret",
+];
 
 /// A configuration that cannot be used. Messages name the file, the key and the
 /// reason, and never a secret's value.
@@ -95,6 +112,7 @@ pub fn parse(
             invalid(format!("{path}: {inner}"))
         }
     })?;
+    config.check_bounds().map_err(invalid)?;
     config.env_values = from_env.take();
     Ok(config)
 }
@@ -189,15 +207,36 @@ impl Loaded {
                     mappings.providers().join(", ")
                 ))
             })?;
+            if mapping.scheme().is_none() && s.secrets.iter().any(|x| !x.trim().is_empty()) {
+                return Err(invalid(format!(
+                    "{at}: provider `{}` does not sign its deliveries, so `secrets` cannot be checked; \
+                     use token, basic_auth or allow_ips",
+                    s.provider
+                )));
+            }
+            // An empty slot (`"${PREVIOUS:-}"` unset) is skipped before decoding; a
+            // value that decodes to a short or empty key is refused, never used: an
+            // empty HMAC key is one anybody can sign with.
             let secrets: Vec<Secret> = s
                 .secrets
                 .iter()
-                .filter(|x| !x.is_empty())
-                .map(|x| match mapping.scheme() {
-                    Some(scheme) => scheme
-                        .prepare_secret(x)
-                        .map_err(|e| invalid(format!("{at}: secrets: {e}"))),
-                    None => Ok(Secret::new(x.as_bytes())),
+                .enumerate()
+                .filter(|(_, x)| !x.trim().is_empty())
+                .map(|(n, x)| {
+                    let key = match mapping.scheme() {
+                        Some(scheme) => scheme
+                            .prepare_secret(x)
+                            .map_err(|e| invalid(format!("{at}: secrets[{n}]: {e}")))?,
+                        None => Secret::new(x.as_bytes()), // refused above
+                    };
+                    if key.len() < MIN_SECRET_BYTES {
+                        return Err(invalid(format!(
+                            "{at}: secrets[{n}] is {} bytes after decoding; keys must be at least \
+                             {MIN_SECRET_BYTES} bytes (is a variable inside it unset?)",
+                            key.len()
+                        )));
+                    }
+                    Ok(key)
                 })
                 .collect::<Result<_, _>>()?;
             if !s.secrets.is_empty() && secrets.is_empty() {
@@ -205,16 +244,9 @@ impl Loaded {
                     "{at}: every entry of `secrets` is empty (is the environment variable set?)"
                 )));
             }
-            let signature = match (mapping.scheme(), secrets.is_empty()) {
-                (Some(scheme), false) => Some((scheme.clone(), secrets)),
-                (None, false) => {
-                    return Err(invalid(format!(
-                        "{at}: provider `{}` does not sign its deliveries, so `secrets` cannot be checked; \
-                         use token, basic_auth or allow_ips",
-                        s.provider
-                    )))
-                }
-                (_, true) => None,
+            let signature = match mapping.scheme() {
+                Some(scheme) if !secrets.is_empty() => Some((scheme.clone(), secrets)),
+                _ => None,
             };
             let token = match &s.token {
                 Some(t) if t.len() < 16 => {
@@ -277,15 +309,23 @@ impl Loaded {
                 Some(t) => Some(Secret::new(t.as_bytes())),
                 None => None,
             };
+            // Only a signature stands between a stranger and the body.
+            let signature_only = auth.signature.is_some() && !auth.checks_before_body();
             out.push(Source {
                 id,
                 mapping: mapping.clone(),
                 auth,
                 verify_token,
                 max_event_age: s.max_event_age,
-                rate_limit: s
-                    .rate_limit
-                    .map(|r| RateLimit::new(r.per_second, r.burst.unwrap_or(r.per_second))),
+                tenant: s.tenant.clone(),
+                rate_limit: s.rate_limit.map(|r| {
+                    let (rate, burst) = r.authenticated();
+                    let (pre_rate, pre_burst) = r.unverified();
+                    SourceLimits {
+                        authenticated: RateLimit::new(rate, burst),
+                        unverified: signature_only.then(|| RateLimit::new(pre_rate, pre_burst)),
+                    }
+                }),
             });
         }
         Ok(out)
@@ -382,6 +422,42 @@ impl Loaded {
         Ok(Engine::new(validator))
     }
 
+    /// Warnings for every configured credential that equals a value published with
+    /// hookgate (the quick start's defaults, the fixtures' and the benchmark's keys):
+    /// anyone who read the repository can sign with those.
+    pub fn public_secret_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, s) in self.config.sources.iter().enumerate() {
+            let mut values: Vec<(String, &str)> = s
+                .secrets
+                .iter()
+                .enumerate()
+                .map(|(n, v)| (format!("secrets[{n}]"), v.as_str()))
+                .collect();
+            values.extend(s.token.as_deref().map(|t| ("token".to_owned(), t)));
+            values.extend(
+                s.basic_auth
+                    .as_ref()
+                    .map(|b| ("basic_auth.password".to_owned(), b.password.as_str())),
+            );
+            values.extend(
+                s.verify_token
+                    .as_deref()
+                    .map(|t| ("verify_token".to_owned(), t)),
+            );
+            for (key, value) in values {
+                if PUBLIC_SECRETS.contains(&value) {
+                    out.push(format!(
+                        "source[{i}] (id `{}`): {key} is a value published in hookgate's \
+                         examples or fixtures: anyone can sign requests with it; set your own",
+                        s.id
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Builds the whole gateway.
     pub fn gateway(&self) -> Result<Arc<Gateway>, ConfigError> {
         let mappings = self.source_mappings()?;
@@ -442,6 +518,9 @@ pub struct Reload {
 mod tests {
     use super::*;
 
+    /// A key long enough for every scheme.
+    const KEY: &str = "0123456789abcdef";
+
     fn env(k: &str) -> Option<String> {
         (k == "S").then(|| "secret-value".to_owned())
     }
@@ -475,7 +554,7 @@ mod tests {
             format!(
                 "[server]\nlisten = \"{listen}\"\n[output]\nkind = \"file\"\npath = \"{events}\"\n\
                  dead_letter_path = \"{dead}\"\n[dedup]\nttl = \"{ttl}\"\n\
-                 [[source]]\nid = \"{source}\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n"
+                 [[source]]\nid = \"{source}\"\nprovider = \"sahut\"\nsecrets = [\"{KEY}\"]\n"
             )
         };
         let running = loaded(&text("127.0.0.1:1", "1h", "a")).unwrap_or_else(|e| panic!("{e}"));
@@ -519,13 +598,16 @@ mod tests {
         );
         let e = sources_err("[server]\nlisten = \"${S}\"\n");
         assert!(e.contains("listen") && !e.contains("secret-value"), "{e}");
-        let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"${S}\"\nsecrets = [\"x\"]\n");
+        let e = sources_err(
+            "[[source]]\nid = \"s\"\nprovider = \"${S}\"\nsecrets = [\"0123456789abcdef\"]\n",
+        );
         assert!(
             e.contains("unknown provider") && !e.contains("secret-value"),
             "{e}"
         );
-        let e =
-            sources_err("[[source]]\nid = \"${S}!\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n");
+        let e = sources_err(
+            "[[source]]\nid = \"${S}!\"\nprovider = \"sahut\"\nsecrets = [\"0123456789abcdef\"]\n",
+        );
         assert!(
             e.contains("source id") && !e.contains("secret-value"),
             "{e}"
@@ -575,12 +657,116 @@ mod tests {
     fn signing_provider_without_secrets_is_refused() {
         let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"sahut\"\n");
         assert!(e.contains("set `secrets`"), "{e}");
-        let e = sources_err("[[source]]\nid = \"s\"\nprovider = \"nope\"\nsecrets = [\"x\"]\n");
+        let e = sources_err(
+            "[[source]]\nid = \"s\"\nprovider = \"nope\"\nsecrets = [\"0123456789abcdef\"]\n",
+        );
         assert!(e.contains("unknown provider `nope`"), "{e}");
         let e = sources_err(
-            "[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"x\"]\n",
+            "[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"0123456789abcdef\"]\n[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"0123456789abcdef\"]\n",
         );
         assert!(e.contains("duplicate source id"), "{e}");
+    }
+
+    #[test]
+    fn every_published_credential_is_known_and_warned_about() {
+        for (file, text) in [
+            (
+                "quickstart.toml",
+                include_str!("../../examples/quickstart.toml"),
+            ),
+            ("gateway.toml", include_str!("../../benches/gateway.toml")),
+        ] {
+            let config = parse(text, file, &|_| None).unwrap_or_else(|e| panic!("{e}"));
+            let published: Vec<String> = config
+                .sources
+                .iter()
+                .flat_map(|s| s.secrets.iter().chain(&s.token).filter(|v| !v.is_empty()))
+                .cloned()
+                .collect();
+            assert!(!published.is_empty(), "{file}");
+            for v in &published {
+                assert!(
+                    PUBLIC_SECRETS.contains(&v.as_str()),
+                    "{file}: {v} is not listed"
+                );
+            }
+            let l = Loaded {
+                config,
+                file: file.into(),
+                base_dir: PathBuf::new(),
+            };
+            let warnings = l.public_secret_warnings();
+            assert_eq!(warnings.len(), published.len(), "{file}: {warnings:?}");
+            assert!(warnings[0].contains("published"), "{}", warnings[0]);
+        }
+        let own = loaded(&format!(
+            "[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"{KEY}\"]\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(own.public_secret_warnings().is_empty());
+    }
+
+    /// Found by the security review: `"whsec_${PREVIOUS:-}"` with the variable unset
+    /// decoded to an empty HMAC key, which verifies anything signed with it.
+    #[test]
+    fn empty_and_short_keys_are_refused_and_empty_slots_skipped() {
+        let std = |secrets: &str| {
+            sources_err(&format!(
+                "[[source]]\nid = \"svix-main\"\nprovider = \"standard-webhooks\"\nsecrets = [{secrets}]\n"
+            ))
+        };
+        let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let e = std(&format!("\"{good}\", \"whsec_${{PREVIOUS:-}}\""));
+        assert!(
+            e.contains("svix-main") && e.contains("secrets[1]") && e.contains("empty key"),
+            "{e}"
+        );
+        // 11 bytes once decoded ("demo-secret").
+        let e = std("\"whsec_ZGVtby1zZWNyZXQ=\"");
+        assert!(
+            e.contains("svix-main") && e.contains("11 bytes") && e.contains("at least 16"),
+            "{e}"
+        );
+        // An empty slot is a rotation slot not in use.
+        assert_eq!(std(&format!("\"{good}\", \"${{PREVIOUS:-}}\"")), "");
+        let e =
+            sources_err("[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"short\"]\n");
+        assert!(
+            e.contains("source[0] (id `s`)") && e.contains("at least 16"),
+            "{e}"
+        );
+        assert!(!e.contains("short\""), "the value is never shown: {e}");
+        let e = sources_err(
+            "[[source]]\nid = \"tg\"\nprovider = \"telegram\"\nsecrets = [\"tg-token\"]\n",
+        );
+        assert!(e.contains("tg") && e.contains("at least 16"), "{e}");
+    }
+
+    /// Found by the security review: a huge `read_timeout` panicked every connection
+    /// task ("overflow when adding duration to instant").
+    #[test]
+    fn durations_are_bounded_and_errors_name_the_key() {
+        for (text, key) in [
+            ("[server]\nread_timeout = \"100000000y\"\n", "server.read_timeout"),
+            ("[server]\nread_timeout = \"0s\"\n", "server.read_timeout"),
+            ("[server]\nshutdown_timeout = \"2h\"\n", "server.shutdown_timeout"),
+            ("[dedup]\nin_flight_wait = \"500000y\"\n", "dedup.in_flight_wait"),
+            ("[dedup]\nttl = \"400d\"\n", "dedup.ttl"),
+            ("[dedup]\npending_ttl = \"9999999999s\"\n", "dedup.pending_ttl"),
+            ("[dedup]\ntimeout = \"2m\"\n", "dedup.timeout"),
+            (
+                "[output]\nkind = \"kafka\"\nbrokers = \"b:9092\"\nack_timeout = \"1y\"\n",
+                "output.ack_timeout",
+            ),
+            (
+                "[[source]]\nid = \"s\"\nprovider = \"sahut\"\nsecrets = [\"0123456789abcdef\"]\nmax_event_age = \"100y\"\n",
+                "source[0].max_event_age",
+            ),
+        ] {
+            let e = loaded(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains(key) && e.contains("outside the accepted range"), "{text}: {e}");
+        }
+        assert!(loaded("[server]\nread_timeout = \"1h\"\n[dedup]\nttl = \"366d\"\n").is_ok());
     }
 
     #[test]

@@ -26,6 +26,72 @@ pub struct Config {
     pub env_values: Vec<String>,
 }
 
+impl Config {
+    /// Every duration within the range hookgate can act on. An unbounded one would
+    /// overflow a deadline at run time (a panic in every connection task, or a
+    /// Redis `PX` that wraps) instead of being refused here, naming its key.
+    pub fn check_bounds(&self) -> Result<(), String> {
+        const MS: Duration = Duration::from_millis(1);
+        const SEC: Duration = Duration::from_secs(1);
+        const MIN: Duration = Duration::from_secs(60);
+        const HOUR: Duration = Duration::from_secs(3600);
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        let mut checks: Vec<(String, Duration, Duration, Duration)> = vec![
+            (
+                "server.read_timeout".into(),
+                self.server.read_timeout,
+                100 * MS,
+                HOUR,
+            ),
+            (
+                "server.shutdown_timeout".into(),
+                self.server.shutdown_timeout,
+                Duration::ZERO,
+                HOUR,
+            ),
+            ("dedup.ttl".into(), self.dedup.ttl, SEC, 366 * DAY),
+            (
+                "dedup.in_flight_wait".into(),
+                self.dedup.in_flight_wait,
+                Duration::ZERO,
+                MIN,
+            ),
+            (
+                "dedup.pending_ttl".into(),
+                self.dedup.pending_ttl,
+                SEC,
+                HOUR,
+            ),
+            ("dedup.timeout".into(), self.dedup.timeout, MS, MIN),
+        ];
+        if let OutputConfig::Kafka(k) = &self.output {
+            checks.push(("output.ack_timeout".into(), k.ack_timeout, MS, 5 * MIN));
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            if let Some(age) = s.max_event_age {
+                checks.push((format!("source[{i}].max_event_age"), age, SEC, 3660 * DAY));
+            }
+        }
+        if !(1..=1_000_000).contains(&self.server.max_connections) {
+            return Err(format!(
+                "server.max_connections: {} is outside the accepted range 1 to 1000000",
+                self.server.max_connections
+            ));
+        }
+        for (key, value, min, max) in checks {
+            if value < min || value > max {
+                return Err(format!(
+                    "{key}: {} is outside the accepted range {} to {}",
+                    humantime::format_duration(value),
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
@@ -39,6 +105,13 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight requests.
     #[serde(default = "default_shutdown_timeout", deserialize_with = "duration")]
     pub shutdown_timeout: Duration,
+    /// Connections open at once; past it new ones are answered 503 and closed.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Serve `/metrics`, `/readyz` and `/healthz` on this address instead of
+    /// `listen` (they name sources and failure reasons: keep them off a public port).
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +121,8 @@ impl Default for ServerConfig {
             max_body_bytes: default_max_body(),
             read_timeout: default_read_timeout(),
             shutdown_timeout: default_shutdown_timeout(),
+            max_connections: default_max_connections(),
+            metrics_listen: None,
         }
     }
 }
@@ -60,6 +135,9 @@ fn default_max_body() -> usize {
 }
 fn default_read_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_max_connections() -> usize {
+    1024
 }
 fn default_shutdown_timeout() -> Duration {
     Duration::from_secs(30)
@@ -270,16 +348,54 @@ pub struct SourceConfig {
     /// Requests per second this source accepts (past it: 429 + Retry-After).
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// The CloudEvents `tenant` of every event of this source, in place of the
+    /// mapping's: for providers whose tenant is not covered by the signature
+    /// (Shopify's shop domain header), one source per tenant says it trustworthily.
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
+    /// Authenticated requests per second.
     pub per_second: std::num::NonZeroU32,
     /// Requests allowed at once above the rate (default: `per_second`).
     #[serde(default)]
     pub burst: Option<std::num::NonZeroU32>,
+    /// Sources checked by signature only: requests per second read before the
+    /// signature is known (default: 4 × `per_second`). Forgeries spend this
+    /// budget, never the authenticated one.
+    #[serde(default)]
+    pub unverified_per_second: Option<std::num::NonZeroU32>,
+    /// Burst of the unverified budget (default: 4 × `burst`).
+    #[serde(default)]
+    pub unverified_burst: Option<std::num::NonZeroU32>,
 }
+
+impl RateLimitConfig {
+    /// The authenticated budget's (rate, burst).
+    pub fn authenticated(&self) -> (std::num::NonZeroU32, std::num::NonZeroU32) {
+        (self.per_second, self.burst.unwrap_or(self.per_second))
+    }
+
+    /// The unverified budget's (rate, burst).
+    pub fn unverified(&self) -> (std::num::NonZeroU32, std::num::NonZeroU32) {
+        let (rate, burst) = self.authenticated();
+        (
+            self.unverified_per_second
+                .unwrap_or(rate.saturating_mul(UNVERIFIED_FACTOR)),
+            self.unverified_burst
+                .unwrap_or(burst.saturating_mul(UNVERIFIED_FACTOR)),
+        )
+    }
+}
+
+/// How much larger the default pre-signature budget is than the authenticated one.
+const UNVERIFIED_FACTOR: std::num::NonZeroU32 = match std::num::NonZeroU32::new(4) {
+    Some(n) => n,
+    None => std::num::NonZeroU32::MIN,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,16 +1,19 @@
-//! In-process dedup store: a moka cache with TTL and a size bound, plus a watch
-//! channel per in-flight claim so racing duplicates wait for the original.
+//! In-process dedup store: one moka cache per source, each with a TTL and its own
+//! size bound, plus a watch channel per in-flight claim so racing duplicates wait
+//! for the original.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use moka::notification::RemovalCause;
 use moka::ops::compute::Op;
 use tokio::sync::watch;
 
-use super::{Claim, ClaimToken, DedupError, DedupStore};
-use crate::event::EventId;
+use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
+use crate::event::{EventId, SourceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -24,33 +27,65 @@ struct Slot {
     state: watch::Sender<State>,
 }
 
+type Cache = moka::sync::Cache<EventId, Arc<Slot>>;
+
 pub struct MemoryStore {
-    cache: moka::sync::Cache<EventId, Arc<Slot>>,
+    /// One cache per source: a source that floods ids (an open one, or one whose
+    /// token leaked) evicts only its own, never another source's.
+    caches: RwLock<HashMap<SourceId, Cache>>,
+    ttl: Duration,
+    max_entries: u64,
     next_token: AtomicU64,
 }
 
 impl MemoryStore {
-    /// `ttl`: how long a delivered event is remembered; `max_entries`: the bound
-    /// past which the least recently used keys are forgotten (duplicates of those
-    /// would then be delivered again, never lost).
+    /// `ttl`: how long a delivered event is remembered; `max_entries`: the bound, per
+    /// source, past which its least recently used keys are forgotten (duplicates
+    /// of those would then be delivered again, never lost; counted in
+    /// `hookgate_dedup_evictions_total`).
     pub fn new(ttl: Duration, max_entries: u64) -> Self {
         Self {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(max_entries)
-                .time_to_live(ttl)
-                .build(),
+            caches: RwLock::new(HashMap::new()),
+            ttl,
+            max_entries,
             next_token: AtomicU64::new(1),
         }
+    }
+
+    fn cache(&self, source: &SourceId) -> Cache {
+        let read = self.caches.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = read.get(source) {
+            return c.clone();
+        }
+        drop(read);
+        let mut write = self.caches.write().unwrap_or_else(|p| p.into_inner());
+        write
+            .entry(source.clone())
+            .or_insert_with(|| {
+                let label = source.as_str().to_owned();
+                Cache::builder()
+                    .max_capacity(self.max_entries)
+                    .time_to_live(self.ttl)
+                    .eviction_listener(move |_, _, cause| {
+                        if cause == RemovalCause::Size {
+                            metrics::counter!(crate::telemetry::DEDUP_EVICTIONS, "source" => label.clone())
+                                .increment(1);
+                        }
+                    })
+                    .build()
+            })
+            .clone()
     }
 }
 
 #[async_trait]
 impl DedupStore for MemoryStore {
-    async fn claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError> {
+    async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError> {
+        let cache = self.cache(&key.source);
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
-            let entry = self.cache.entry(key).or_insert_with(|| {
+            let entry = cache.entry(key.id).or_insert_with(|| {
                 Arc::new(Slot {
                     token,
                     state: watch::Sender::new(State::Pending),
@@ -79,8 +114,8 @@ impl DedupStore for MemoryStore {
         }
     }
 
-    async fn commit(&self, key: EventId, token: ClaimToken) -> Result<(), DedupError> {
-        if let Some(slot) = self.cache.get(&key) {
+    async fn commit(&self, key: &DedupKey, token: ClaimToken) -> Result<(), DedupError> {
+        if let Some(slot) = self.cache(&key.source).get(&key.id) {
             if slot.token == token {
                 slot.state.send_replace(State::Delivered);
             }
@@ -88,51 +123,64 @@ impl DedupStore for MemoryStore {
         Ok(())
     }
 
-    async fn release(&self, key: EventId, token: ClaimToken) {
+    async fn release(&self, key: &DedupKey, token: ClaimToken) {
         let mut released = None;
-        self.cache.entry(key).and_compute_with(|e| match e {
-            Some(e) if e.value().token == token => {
-                released = Some(e.into_value());
-                Op::Remove
-            }
-            _ => Op::Nop,
-        });
+        self.cache(&key.source)
+            .entry(key.id)
+            .and_compute_with(|e| match e {
+                Some(e) if e.value().token == token => {
+                    released = Some(e.into_value());
+                    Op::Remove
+                }
+                _ => Op::Nop,
+            });
         if let Some(slot) = released {
             slot.state.send_replace(State::Released);
         }
     }
 
     fn entry_count(&self) -> u64 {
-        // moka counts lazily; settle pending inserts so the gauge is exact when scraped.
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        let caches = self.caches.read().unwrap_or_else(|p| p.into_inner());
+        caches
+            .values()
+            .map(|c| {
+                // moka counts lazily; settle pending inserts so the gauge is exact.
+                c.run_pending_tasks();
+                c.entry_count()
+            })
+            .sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{DedupId, SourceId};
+    use crate::event::DedupId;
 
-    fn key(n: u32) -> EventId {
-        let s = SourceId::parse("s").unwrap_or_else(|e| panic!("{e}"));
-        EventId::derive(&s, &DedupId::new(n.to_string()))
+    fn key_in(source: &str, n: u32) -> DedupKey {
+        let s = SourceId::parse(source).unwrap_or_else(|e| panic!("{e}"));
+        let id = EventId::derive(&s, &DedupId::new(n.to_string()));
+        DedupKey { source: s, id }
+    }
+
+    fn key(n: u32) -> DedupKey {
+        key_in("s", n)
     }
 
     #[tokio::test]
     async fn claim_commit_duplicate() -> Result<(), DedupError> {
         let s = MemoryStore::new(Duration::from_secs(60), 1000);
-        let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
+        let Claim::Acquired(t) = s.claim(&key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
         };
         assert_eq!(
-            s.claim(key(1), Duration::from_millis(10)).await?,
+            s.claim(&key(1), Duration::from_millis(10)).await?,
             Claim::InFlight
         );
-        s.commit(key(1), t).await?;
-        assert_eq!(s.claim(key(1), Duration::ZERO).await?, Claim::Duplicate);
+        s.commit(&key(1), t).await?;
+        assert_eq!(s.claim(&key(1), Duration::ZERO).await?, Claim::Duplicate);
         assert!(matches!(
-            s.claim(key(2), Duration::ZERO).await?,
+            s.claim(&key(2), Duration::ZERO).await?,
             Claim::Acquired(_)
         ));
         Ok(())
@@ -143,12 +191,12 @@ mod tests {
     /// A store where key 1 is claimed (token returned) and a second claim waits on it.
     async fn claimed_with_waiter() -> Result<(Arc<MemoryStore>, ClaimToken, Waiter), DedupError> {
         let s = Arc::new(MemoryStore::new(Duration::from_secs(60), 1000));
-        let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
+        let Claim::Acquired(t) = s.claim(&key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
         };
         let waiter = {
             let s = s.clone();
-            tokio::spawn(async move { s.claim(key(1), Duration::from_secs(5)).await })
+            tokio::spawn(async move { s.claim(&key(1), Duration::from_secs(5)).await })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         Ok((s, t, waiter))
@@ -158,8 +206,8 @@ mod tests {
     async fn release_lets_a_retry_through_and_wakes_waiters() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
         // A stale token cannot release someone else's claim.
-        s.release(key(1), ClaimToken(t.0 + 1000)).await;
-        s.release(key(1), t).await;
+        s.release(&key(1), ClaimToken(t.0 + 1000)).await;
+        s.release(&key(1), t).await;
         let got = waiter
             .await
             .map_err(|e| DedupError::Unavailable(e.to_string()))??;
@@ -173,7 +221,7 @@ mod tests {
     #[tokio::test]
     async fn waiter_sees_commit_as_duplicate() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
-        s.commit(key(1), t).await?;
+        s.commit(&key(1), t).await?;
         let got = waiter
             .await
             .map_err(|e| DedupError::Unavailable(e.to_string()))??;
@@ -181,16 +229,43 @@ mod tests {
         Ok(())
     }
 
+    /// Found by the security review: with one store for every source, a weak
+    /// source flushed another source's ids out, so their redeliveries were accepted.
+    #[tokio::test]
+    async fn a_flooding_source_evicts_only_its_own_ids() -> Result<(), DedupError> {
+        let s = MemoryStore::new(Duration::from_secs(60), 100);
+        let Claim::Acquired(t) = s.claim(&key_in("victim", 1), Duration::ZERO).await? else {
+            panic!("first claim must be acquired")
+        };
+        s.commit(&key_in("victim", 1), t).await?;
+        for n in 0..2_000 {
+            let k = key_in("flood", n);
+            if let Claim::Acquired(t) = s.claim(&k, Duration::ZERO).await? {
+                s.commit(&k, t).await?;
+            }
+        }
+        let count = s.entry_count();
+        assert!(
+            count <= 101 + 10,
+            "the flood stays within its own bound: {count}"
+        );
+        assert_eq!(
+            s.claim(&key_in("victim", 1), Duration::ZERO).await?,
+            Claim::Duplicate
+        );
+        Ok(())
+    }
+
     #[tokio::test]
     async fn entries_expire() -> Result<(), DedupError> {
         let s = MemoryStore::new(Duration::from_millis(50), 1000);
-        let Claim::Acquired(t) = s.claim(key(1), Duration::ZERO).await? else {
+        let Claim::Acquired(t) = s.claim(&key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
         };
-        s.commit(key(1), t).await?;
+        s.commit(&key(1), t).await?;
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert!(matches!(
-            s.claim(key(1), Duration::ZERO).await?,
+            s.claim(&key(1), Duration::ZERO).await?,
             Claim::Acquired(_)
         ));
         Ok(())

@@ -9,8 +9,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::event::EventId;
+use crate::event::{EventId, SourceId};
 pub use memory::MemoryStore;
+
+/// What the dedup store remembers: an event id, within its source's share of the
+/// store (one source's traffic cannot push another's ids out).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DedupKey {
+    pub source: SourceId,
+    pub id: EventId,
+}
 
 /// Identifies one claim, so only its owner can commit or release it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +45,11 @@ pub enum DedupError {
 pub trait DedupStore: Send + Sync + 'static {
     /// Claims `key`. When another copy is in flight, waits up to `wait` for it to
     /// finish: a duplicate is never answered before the original is safe.
-    async fn claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError>;
+    async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError>;
     /// Marks the event delivered for the rest of the window.
-    async fn commit(&self, key: EventId, token: ClaimToken) -> Result<(), DedupError>;
+    async fn commit(&self, key: &DedupKey, token: ClaimToken) -> Result<(), DedupError>;
     /// Gives the claim up (delivery failed), so a retry can deliver.
-    async fn release(&self, key: EventId, token: ClaimToken);
+    async fn release(&self, key: &DedupKey, token: ClaimToken);
     /// Approximate number of keys held (for metrics).
     fn entry_count(&self) -> u64;
 }
@@ -50,13 +58,13 @@ pub trait DedupStore: Send + Sync + 'static {
 /// half-way never leaves a claim behind that would block the provider's retry.
 pub struct ClaimGuard {
     store: Arc<dyn DedupStore>,
-    key: EventId,
+    key: DedupKey,
     token: ClaimToken,
     done: bool,
 }
 
 impl ClaimGuard {
-    pub fn new(store: Arc<dyn DedupStore>, key: EventId, token: ClaimToken) -> Self {
+    pub fn new(store: Arc<dyn DedupStore>, key: DedupKey, token: ClaimToken) -> Self {
         Self {
             store,
             key,
@@ -67,12 +75,12 @@ impl ClaimGuard {
 
     pub async fn commit(mut self) -> Result<(), DedupError> {
         self.done = true;
-        self.store.commit(self.key, self.token).await
+        self.store.commit(&self.key, self.token).await
     }
 
     pub async fn release(mut self) {
         self.done = true;
-        self.store.release(self.key, self.token).await;
+        self.store.release(&self.key, self.token).await;
     }
 }
 
@@ -81,9 +89,9 @@ impl Drop for ClaimGuard {
         if self.done {
             return;
         }
-        let (store, key, token) = (self.store.clone(), self.key, self.token);
+        let (store, key, token) = (self.store.clone(), self.key.clone(), self.token);
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move { store.release(key, token).await });
+            handle.spawn(async move { store.release(&key, token).await });
         }
     }
 }

@@ -10,7 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
-use super::{Claim, ClaimToken, DedupError, DedupStore};
+use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
 use crate::event::EventId;
 
 /// What to do when Redis cannot be reached.
@@ -126,7 +126,10 @@ fn unavailable(e: redis::RedisError) -> DedupError {
 
 #[async_trait]
 impl DedupStore for RedisStore {
-    async fn claim(&self, key: EventId, wait: Duration) -> Result<Claim, DedupError> {
+    async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError> {
+        // The event id already names the source (it is derived from it), and Redis
+        // has no shared size bound to defend: one key space serves every source.
+        let key = key.id;
         match self.try_claim(key, wait).await {
             Err(e) if self.settings.on_unavailable == OnUnavailable::Open => {
                 tracing::warn!(error = %e, event_id = %key, "Redis unavailable: delivering without dedup (fail-open)");
@@ -136,7 +139,8 @@ impl DedupStore for RedisStore {
         }
     }
 
-    async fn commit(&self, key: EventId, _token: ClaimToken) -> Result<(), DedupError> {
+    async fn commit(&self, key: &DedupKey, _token: ClaimToken) -> Result<(), DedupError> {
+        let key = key.id;
         // The event is safe whoever claimed it, so mark it delivered unconditionally.
         let mut conn = self.conn().await?;
         let px = self.settings.ttl.as_millis().max(1) as u64;
@@ -151,7 +155,8 @@ impl DedupStore for RedisStore {
         Ok(())
     }
 
-    async fn release(&self, key: EventId, token: ClaimToken) {
+    async fn release(&self, key: &DedupKey, token: ClaimToken) {
+        let key = key.id;
         let Ok(mut conn) = self.conn().await else {
             // The pending TTL frees the key by itself.
             return;

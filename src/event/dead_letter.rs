@@ -14,6 +14,8 @@ pub enum DeadLetterReason {
     UnknownEventType,
     MappingError,
     SchemaViolation,
+    /// The payload does not fit the event type it was labelled with (`requires`).
+    TypeMismatch,
 }
 
 impl DeadLetterReason {
@@ -23,6 +25,7 @@ impl DeadLetterReason {
             Self::UnknownEventType => "unknown_event_type",
             Self::MappingError => "mapping_error",
             Self::SchemaViolation => "schema_violation",
+            Self::TypeMismatch => "type_mismatch",
         }
     }
 }

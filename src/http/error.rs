@@ -41,6 +41,9 @@ impl From<GatewayError> for ApiError {
             GatewayError::Unauthorized(v) => Self::Unauthorized(v.reason()),
             GatewayError::Unavailable(_) => Self::Unavailable,
             GatewayError::InFlight => Self::InFlight,
+            GatewayError::RateLimited(wait) => Self::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            },
         }
     }
 }

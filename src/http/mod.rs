@@ -18,14 +18,14 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
 pub use error::ApiError;
-pub use server::serve;
+pub use server::{serve, ServeOptions};
 
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::gateway::{Gateway, LiveGateway, Outcome};
 use crate::telemetry;
-use crate::verify::Unverified;
+use crate::verify::RequestHead;
 
 /// What the HTTP layer needs besides the gateway.
 #[derive(Debug, Clone)]
@@ -53,8 +53,25 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
     app_live(Arc::new(LiveGateway::new(gateway)), limits)
 }
 
-/// The router over a gateway that can be swapped while serving (SIGHUP reload).
+/// The router over a gateway that can be swapped while serving (SIGHUP reload):
+/// webhooks and the operations endpoints on one listener.
 pub fn app_live(live: Arc<LiveGateway>, limits: Limits) -> Router {
+    with_request_layers(webhook_routes(live.clone(), limits).merge(ops_routes(live)))
+}
+
+/// The webhook routes only, for a public listener when `server.metrics_listen`
+/// takes the operations endpoints elsewhere. `/healthz` stays: it reveals nothing.
+pub fn webhook_app(live: Arc<LiveGateway>, limits: Limits) -> Router {
+    with_request_layers(webhook_routes(live, limits).route("/healthz", get(healthz)))
+}
+
+/// `/metrics`, `/readyz` and `/healthz` alone. They name sources and failure
+/// reasons, so `server.metrics_listen` can keep them off the public listener.
+pub fn ops_app(live: Arc<LiveGateway>) -> Router {
+    with_request_layers(ops_routes(live))
+}
+
+fn webhook_routes(live: Arc<LiveGateway>, limits: Limits) -> Router {
     // The recorder must exist before the first request is counted.
     let _ = telemetry::prometheus();
     let state = AppState { live, limits };
@@ -68,35 +85,88 @@ pub fn app_live(live: Arc<LiveGateway>, limits: Limits) -> Router {
             "/webhooks/{source}/{token}",
             post(webhook_with_token).fallback(not_allowed),
         )
+        .with_state(state)
+}
+
+fn ops_routes(live: Arc<LiveGateway>) -> Router {
+    let _ = telemetry::prometheus();
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/readyz", get(readyz))
-        .fallback(|| async { ApiError::NotFound })
-        .with_state(state)
-        // Outermost first: take or make the request id, open a span carrying it (so
-        // every log line of the request has it), echo it in the response.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(PropagateRequestIdLayer::x_request_id()),
-        )
+        .with_state(live)
 }
 
+/// Outermost first: drop an unsafe request id, take or make one, open a span
+/// carrying it (so every log line of the request has it), echo it.
+fn with_request_layers(routes: Router) -> Router {
+    routes.fallback(|| async { ApiError::NotFound }).layer(
+        tower::ServiceBuilder::new()
+            .layer(tower::util::MapRequestLayer::new(drop_unsafe_request_id))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(PropagateRequestIdLayer::x_request_id()),
+    )
+}
+
+/// The request span carries the matched route (`/webhooks/{source}/{token}`), never
+/// the raw path: a URL token must not reach the logs. The source id is added by the
+/// handler, escaped.
 fn request_span<B>(req: &Request<B>) -> tracing::Span {
     let id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str)
+        .unwrap_or("(no route)");
+    tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
+}
+
+/// The longest client-chosen request id kept.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// A client's `x-request-id` is written into every log line of its request, so one
+/// that is not short printable ASCII (a newline would forge a log line) is dropped
+/// and replaced by a fresh one.
+fn drop_unsafe_request_id<B>(mut req: Request<B>) -> Request<B> {
+    let safe = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= MAX_REQUEST_ID_LEN && b.iter().all(|c| c.is_ascii_graphic())
+    };
+    let ok = req.headers().get_all("x-request-id").iter().count() <= 1
+        && req.headers().get("x-request-id").is_none_or(safe);
+    if !ok {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
+}
+
+/// A client-chosen string (the `{source}` segment of an unknown source, say) made
+/// safe for a log line: control characters and quotes escaped, length bounded.
+struct LogSafe<'a>(&'a str);
+
+impl std::fmt::Display for LogSafe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MAX: usize = 64;
+        for (i, c) in self.0.chars().enumerate() {
+            if i == MAX {
+                return f.write_str("…");
+            }
+            std::fmt::Display::fmt(&c.escape_debug(), f)?;
+        }
+        Ok(())
+    }
 }
 
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-async fn metrics_text(State(st): State<AppState>) -> Response {
+async fn metrics_text(State(live): State<Arc<LiveGateway>>) -> Response {
     let Some(handle) = telemetry::prometheus() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -104,7 +174,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         )
             .into_response();
     };
-    metrics::gauge!(telemetry::DEDUP_KEYS).set(st.gateway().dedup().entry_count() as f64);
+    metrics::gauge!(telemetry::DEDUP_KEYS).set(live.load().dedup().entry_count() as f64);
     handle.run_upkeep();
     (
         [(
@@ -116,8 +186,9 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn readyz(State(st): State<AppState>) -> Response {
-    match st.gateway().output().ready().await {
+async fn readyz(State(live): State<Arc<LiveGateway>>) -> Response {
+    let gateway = live.load_full();
+    match gateway.output().ready().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -148,7 +219,7 @@ async fn handshake(
     ) {
         Some(challenge) => (StatusCode::OK, challenge.to_owned()).into_response(),
         None => {
-            tracing::warn!(source = %source, "subscription handshake refused");
+            tracing::warn!(source = %LogSafe(&source), "subscription handshake refused");
             ApiError::Forbidden.into_response()
         }
     }
@@ -224,7 +295,7 @@ async fn receive(
                 }
                 Outcome::Ignored { .. } | Outcome::Responded(_) => {}
             }
-            tracing::debug!(source = %source, ?outcome, "delivery answered");
+            tracing::debug!(source = %LogSafe(&source), ?outcome, "delivery answered");
             Json(outcome_body(&outcome)).into_response()
         }
         Err(e) => {
@@ -232,7 +303,7 @@ async fn receive(
                 metrics::counter!(telemetry::VERIFICATION_FAILURES, "source" => label, "reason" => *reason)
                     .increment(1);
             }
-            tracing::warn!(source = %source, error = e.kind(), detail = %e, "delivery rejected");
+            tracing::warn!(source = %LogSafe(&source), error = e.kind(), detail = %e, "delivery rejected");
             e.into_response()
         }
     }
@@ -245,26 +316,23 @@ async fn pipeline(
     token: Option<String>,
     req: Request<Body>,
 ) -> Result<Outcome, ApiError> {
-    // Unknown and over-budget sources are refused before reading a byte of the body.
-    let src = gateway.source(source).ok_or(ApiError::UnknownSource)?;
-    if let Some(limit) = &src.rate_limit {
-        limit.check().map_err(|wait| ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        })?;
-    }
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
-    let body = read_body(body, &parts.headers, limits).await?;
-    let unverified = Unverified {
-        headers: parts.headers,
-        body,
-        peer,
-        path_token: token,
-    };
-    Ok(gateway.handle(source, unverified).await?)
+    // Unknown sources, wrong tokens, credentials or addresses, and spent budgets are
+    // refused before a byte of the body is read.
+    let admission = gateway.admit(
+        source,
+        RequestHead {
+            headers: parts.headers,
+            peer,
+            path_token: token,
+        },
+    )?;
+    let body = read_body(body, admission.headers(), limits).await?;
+    Ok(gateway.handle(admission, body).await?)
 }
 
 async fn read_body(

@@ -35,11 +35,79 @@ const BIT_VARS: [&str; 16] = [
     "$__hookgate_b15",
 ];
 
+/// The request headers an expression reads through `$headers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderReads {
+    /// Lower-case names read as `$headers["name"]` or `$headers.name`.
+    pub names: std::collections::BTreeSet<String>,
+    /// `$headers` used another way (`$headers | keys`, `$headers[$x]`): any header.
+    pub any: bool,
+}
+
+impl HeaderReads {
+    /// Scans jq text for `$headers` uses. Conservative: text inside a comment or a
+    /// string counts too, so a read is never missed.
+    pub fn scan(code: &str) -> Self {
+        let mut reads = Self::default();
+        let mut rest = code;
+        while let Some(i) = rest.find("$headers") {
+            rest = &rest[i + "$headers".len()..];
+            if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue; // another variable, such as `$headers_seen`
+            }
+            match Self::literal_key(rest) {
+                Some(name) => {
+                    reads.names.insert(name.to_ascii_lowercase());
+                }
+                None => reads.any = true,
+            }
+        }
+        reads
+    }
+
+    /// The constant key of `["name"]`, `."name"`, `.["name"]` or `.name` at the start of `s`.
+    fn literal_key(s: &str) -> Option<String> {
+        let s = s.trim_start();
+        let s = s.strip_prefix('.').map(str::trim_start).unwrap_or(s);
+        let quoted = |s: &str| -> Option<(String, usize)> {
+            let body = s.strip_prefix('"')?;
+            let end = body.find(['"', '\\'])?;
+            (body.as_bytes()[end] == b'"').then(|| (body[..end].to_owned(), end + 2))
+        };
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner.trim_start();
+            let (name, used) = quoted(inner)?;
+            inner[used..].trim_start().starts_with(']').then_some(name)
+        } else if s.starts_with('"') {
+            quoted(s).map(|(name, _)| name)
+        } else if code_is_dot_ident(s) {
+            Some(
+                s.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect(),
+            )
+        } else {
+            None
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && !self.any
+    }
+}
+
+/// Whether `s` (after a `.`) starts with an identifier.
+fn code_is_dot_ident(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+}
+
 /// One expression of a [`JqSet`]: cheap to run many times, shared between threads.
 pub struct Jq {
     source: String,
     /// Whether the expression, or the prelude, reads `$headers`.
     reads_headers: bool,
+    /// Which headers the expression (with the prelude) reads.
+    header_reads: HeaderReads,
     index: usize,
     program: Arc<OnceLock<Compiled>>,
 }
@@ -87,9 +155,14 @@ impl JqSet {
     pub fn add(&self, expr: &str) -> Jq {
         let mut exprs = self.exprs.lock().unwrap_or_else(|p| p.into_inner());
         exprs.push(expr.to_owned());
+        let mut header_reads = HeaderReads::scan(expr);
+        let prelude = HeaderReads::scan(&self.prelude);
+        header_reads.names.extend(prelude.names);
+        header_reads.any |= prelude.any;
         Jq {
             source: expr.to_owned(),
             reads_headers: self.prelude.contains("$headers") || expr.contains("$headers"),
+            header_reads,
             index: exprs.len() - 1,
             program: self.program.clone(),
         }
@@ -200,6 +273,11 @@ impl Jq {
         self.reads_headers
     }
 
+    /// The headers the expression (or a prelude definition in scope) reads.
+    pub fn header_reads(&self) -> &HeaderReads {
+        &self.header_reads
+    }
+
     /// The first output of the filter; `null` when it yields nothing (like `empty`).
     /// `headers` is bound to `$headers` (an object of lower-case names).
     pub fn first(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
@@ -251,6 +329,22 @@ mod tests {
         assert!(jq.uses_headers());
         assert_eq!(jq.first(&v, &h)?.to_string(), "\"issues\"");
         Ok(())
+    }
+
+    #[test]
+    fn header_reads_are_found_in_every_spelling() {
+        let r = HeaderReads::scan(
+            r#"$headers["X-GitHub-Event"] // $headers . "x-a" // $headers.x_b // $headers.["x-c"] // $headers_other"#,
+        );
+        assert_eq!(
+            r.names.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["x-a", "x-c", "x-github-event", "x_b"]
+        );
+        assert!(!r.any);
+        assert!(HeaderReads::scan("$headers | keys").any);
+        assert!(HeaderReads::scan("$headers[$k]").any);
+        assert!(HeaderReads::scan(r#"$headers["a\"b"]"#).any, "escapes: any");
+        assert!(HeaderReads::scan(".a.b").is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use jaq_json::Val;
 
 use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
 use crate::verify::{HmacScheme, Scheme, Verified};
+pub use jq::HeaderReads;
 use jq::{Jq, JqSet};
 pub use model::{AuthSpec, EventRule, EventSpec, HandshakeSpec, MappingFile};
 pub use value::{prune, to_json};
@@ -101,6 +102,19 @@ struct CompiledRule {
     subject: Option<Jq>,
     partition_key: Option<Jq>,
     time: Option<Jq>,
+    requires: Option<Jq>,
+}
+
+/// An event field whose value comes from a request header the provider's signature
+/// does not cover: anyone holding one captured delivery can choose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedRead {
+    /// Where the expression is: `event.dedup`, `events."x".time`, …
+    pub field: String,
+    /// The unsigned headers it reads (`*` for a dynamic `$headers` use).
+    pub headers: Vec<String>,
+    /// For `event.type`: every event rule checks the payload with `requires`.
+    pub checked_by_requires: bool,
 }
 
 /// A delivery as the expressions see it: parsed once, read by every expression.
@@ -228,9 +242,9 @@ impl Mapping {
         let jq = |e: &str| Ok::<_, MappingError>(set.add(e));
         let opt = |e: &Option<String>| e.as_deref().map(jq).transpose();
         let scheme = match &m.auth {
-            AuthSpec::Hmac(spec) => Some(Scheme::Hmac(
+            AuthSpec::Hmac(spec) => Some(Scheme::Hmac(Box::new(
                 HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
-            )),
+            ))),
             AuthSpec::HeaderToken(spec) => Some(Scheme::HeaderToken(
                 http::HeaderName::try_from(spec.header.as_str())
                     .map_err(|_| invalid(format!("auth: invalid header name `{}`", spec.header)))?,
@@ -245,6 +259,7 @@ impl Mapping {
                 subject: opt(&rule.subject)?,
                 partition_key: opt(&rule.partition_key)?,
                 time: opt(&rule.time)?,
+                requires: opt(&rule.requires)?,
             };
             events.insert(name.clone(), compiled);
         }
@@ -322,12 +337,59 @@ impl Mapping {
             .chain(event.into_iter().flatten())
             .chain(self.events.values().flat_map(|r| {
                 std::iter::once(&r.data).chain(
-                    [&r.subject, &r.partition_key, &r.time]
+                    [&r.subject, &r.partition_key, &r.time, &r.requires]
                         .into_iter()
                         .flatten(),
                 )
             }))
             .chain(self.respond.iter().flat_map(|(when, body)| [when, body]))
+    }
+
+    /// The fields that matter for dedup, replay and routing (type, dedup id, time,
+    /// tenant) whose expressions read headers the signature does not cover.
+    pub fn unsigned_reads(&self) -> Vec<UnsignedRead> {
+        let signed: Vec<&str> = self
+            .scheme
+            .as_ref()
+            .map(|s| s.signed_headers().iter().map(|h| h.as_str()).collect())
+            .unwrap_or_default();
+        let all_checked = self.events.values().all(|r| r.requires.is_some());
+        let mut fields: Vec<(String, &Jq)> = [
+            ("event.type", Some(&self.ty)),
+            ("event.dedup", self.dedup.as_ref()),
+            ("event.time", self.time.as_ref()),
+            ("event.tenant", self.tenant.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, j)| j.map(|j| (f.to_owned(), j)))
+        .collect();
+        let mut rules: Vec<_> = self.events.iter().collect();
+        rules.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, rule) in rules {
+            if let Some(t) = &rule.time {
+                fields.push((format!("events.\"{name}\".time"), t));
+            }
+        }
+        fields
+            .into_iter()
+            .filter_map(|(field, jq)| {
+                let reads = jq.header_reads();
+                let mut headers: Vec<String> = reads
+                    .names
+                    .iter()
+                    .filter(|n| !signed.contains(&n.as_str()))
+                    .cloned()
+                    .collect();
+                if reads.any {
+                    headers.push("*".to_owned());
+                }
+                (!headers.is_empty()).then(|| UnsignedRead {
+                    checked_by_requires: field == "event.type" && all_checked,
+                    field,
+                    headers,
+                })
+            })
+            .collect()
     }
 
     /// `$headers`: lower-case names to values (repeated headers joined by ", ").
@@ -410,6 +472,21 @@ impl Mapping {
                 Some(provider_type),
             );
         };
+        if let Some(requires) = &rule.requires {
+            let fits = requires
+                .first(&input, &headers)
+                .is_ok_and(|v| !matches!(v, Val::Null | Val::Bool(false)));
+            if !fits {
+                return reject(
+                    DeadLetterReason::TypeMismatch,
+                    format!(
+                        "the payload does not fit provider event type `{provider_type}` (requires: {})",
+                        requires.source()
+                    ),
+                    Some(provider_type),
+                );
+            }
+        }
         let delivery = Delivery {
             req,
             body: &input,
@@ -667,6 +744,67 @@ data = '{contact: {id: "1"}}'
         let mut h = http::HeaderMap::new();
         h.insert("x-kind", http::HeaderValue::from_static("a"));
         assert_eq!(m.event_type(&h, b"{}").as_deref(), Some("a"));
+        Ok(())
+    }
+
+    #[test]
+    fn unsigned_header_reads_are_reported_and_signed_ones_are_not() -> Result<(), MappingError> {
+        let text = |dedup: &str, requires: &str| {
+            format!(
+                r#"
+provider = "x"
+[auth]
+scheme = "hmac"
+algorithm = "sha256"
+headers = ["X-Sig"]
+signed = "{{header:X-Signed-Id}}.{{body}}"
+[event]
+type = '$headers["x-kind"]'
+dedup = '{dedup}'
+time = '$headers["x-time"] // .t'
+[events.a]
+type = "contact.created"
+{requires}
+data = '{{contact: {{id: "1"}}}}'
+"#
+            )
+        };
+        let m = Mapping::compile(
+            "x.toml",
+            &text(r#"$headers["x-id"]"#, ""),
+            &mapping_schema()?,
+        )?;
+        let reads = m.unsigned_reads();
+        let fields: Vec<(&str, Vec<&str>, bool)> = reads
+            .iter()
+            .map(|r| {
+                (
+                    r.field.as_str(),
+                    r.headers.iter().map(String::as_str).collect(),
+                    r.checked_by_requires,
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("event.type", vec!["x-kind"], false),
+                ("event.dedup", vec!["x-id"], false),
+                ("event.time", vec!["x-time"], false),
+            ]
+        );
+        // A header inside the signed template is covered; `requires` on every rule
+        // is reported with the type.
+        let m = Mapping::compile(
+            "x.toml",
+            &text(r#"$headers["x-signed-id"]"#, "requires = '.a != null'"),
+            &mapping_schema()?,
+        )?;
+        let reads = m.unsigned_reads();
+        assert!(reads.iter().all(|r| r.field != "event.dedup"), "{reads:?}");
+        assert!(reads
+            .iter()
+            .any(|r| r.field == "event.type" && r.checked_by_requires));
         Ok(())
     }
 

@@ -122,4 +122,9 @@ pub struct EventRule {
     pub partition_key: Option<String>,
     #[serde(default)]
     pub time: Option<String>,
+    /// jq predicate the payload must satisfy to be handled as this type (else the
+    /// delivery is dead-lettered `type_mismatch`): what stops a body relabelled
+    /// through a header the signature does not cover.
+    #[serde(default)]
+    pub requires: Option<String>,
 }

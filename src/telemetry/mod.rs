@@ -25,8 +25,14 @@ pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 pub const IN_FLIGHT: &str = "hookgate_requests_in_flight";
 /// Keys held by the dedup store (memory store; 0 for Redis).
 pub const DEDUP_KEYS: &str = "hookgate_dedup_keys";
+/// Ids the memory dedup store forgot before their TTL because a source reached
+/// its `max_entries`, by `source` (their redeliveries would be delivered again).
+pub const DEDUP_EVICTIONS: &str = "hookgate_dedup_evictions_total";
 /// Configuration reloads (SIGHUP) by `result` (ok, error).
 pub const CONFIG_RELOADS: &str = "hookgate_config_reloads_total";
+
+/// Connections refused because `server.max_connections` were open.
+pub const CONNECTIONS_REFUSED: &str = "hookgate_connections_refused_total";
 
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.

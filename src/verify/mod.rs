@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 pub use access::{BasicAuth, IpAllowList};
-pub use secret::Secret;
+pub use secret::{Secret, MIN_SECRET_BYTES};
 pub use signature::{
     Algorithm, Encoding, HmacScheme, HmacSpec, SchemeError, SecretEncoding, SignatureFormat,
     DEFAULT_TOLERANCE,
@@ -67,7 +67,7 @@ impl VerifyError {
 /// How a provider proves a delivery is its own.
 #[derive(Debug, Clone)]
 pub enum Scheme {
-    Hmac(HmacScheme),
+    Hmac(Box<HmacScheme>),
     /// The secret itself in a header (Telegram's secret token), compared in
     /// constant time.
     HeaderToken(http::HeaderName),
@@ -78,6 +78,16 @@ impl Scheme {
         match self {
             Self::Hmac(h) => h.prepare_secret(s),
             Self::HeaderToken(_) => Ok(Secret::new(s.as_bytes())),
+        }
+    }
+
+    /// The request headers the proof covers: a value taken from any other header
+    /// can be changed by whoever holds one captured delivery.
+    pub fn signed_headers(&self) -> &[http::HeaderName] {
+        match self {
+            Self::Hmac(h) => h.signed_headers(),
+            // The token proves who sent the request, not what it says.
+            Self::HeaderToken(_) => &[],
         }
     }
 
@@ -143,6 +153,12 @@ pub struct SourceAuth {
 }
 
 impl SourceAuth {
+    /// Whether a check that needs no body (address, URL token, basic auth) stands
+    /// before the body is read.
+    pub fn checks_before_body(&self) -> bool {
+        self.token.is_some() || self.basic.is_some() || self.allow.is_some()
+    }
+
     /// True when no check is configured: only allowed with an explicit opt-in.
     pub fn is_open(&self) -> bool {
         self.signature.is_none()
@@ -152,7 +168,22 @@ impl SourceAuth {
     }
 }
 
-/// A request as received: nothing about it is trusted yet.
+/// What arrives before the body: enough for the checks that need no body.
+#[derive(Debug)]
+pub struct RequestHead {
+    pub headers: HeaderMap,
+    pub peer: Option<IpAddr>,
+    pub path_token: Option<String>,
+}
+
+/// A request whose body-free checks passed (address, URL token, basic auth): its
+/// body may now be read. Only [`RequestHead::admit`] makes one.
+#[derive(Debug)]
+pub struct Admitted {
+    headers: HeaderMap,
+}
+
+/// A request as received, body included: nothing about it is trusted yet.
 #[derive(Debug)]
 pub struct Unverified {
     pub headers: HeaderMap,
@@ -161,8 +192,10 @@ pub struct Unverified {
     pub path_token: Option<String>,
 }
 
-/// A request that passed every check its source requires. Only [`Unverified::verify`]
-/// makes one, so holding a `Verified` is proof of authenticity.
+/// A request that passed every check its source requires. Only
+/// [`Admitted::verify`] makes one (directly, or through [`Unverified::verify`]), so
+/// holding a `Verified` is proof that the source's checks passed; for a source
+/// configured with `allow_unauthenticated`, there were none to pass.
 #[derive(Debug)]
 pub struct Verified {
     headers: HeaderMap,
@@ -179,14 +212,10 @@ impl Verified {
     }
 }
 
-impl Unverified {
-    pub fn verify(self, auth: &SourceAuth) -> Result<Verified, VerifyError> {
-        self.verify_at(auth, SystemTime::now())
-    }
-
-    /// As [`Unverified::verify`], with the clock the replay window is checked against.
-    pub fn verify_at(self, auth: &SourceAuth, now: SystemTime) -> Result<Verified, VerifyError> {
-        // Cheapest checks first; a signature costs one MAC per secret.
+impl RequestHead {
+    /// The checks that need no body, cheapest first. Run before a byte of the body
+    /// is read, so a request without the right token or address costs nothing.
+    pub fn admit(self, auth: &SourceAuth) -> Result<Admitted, VerifyError> {
         if let Some(allow) = &auth.allow {
             match self.peer {
                 Some(ip) if allow.contains(ip) => {}
@@ -204,13 +233,52 @@ impl Unverified {
         if let Some(basic) = &auth.basic {
             basic.check(&self.headers)?;
         }
+        Ok(Admitted {
+            headers: self.headers,
+        })
+    }
+}
+
+impl Admitted {
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The signature check, on the raw body.
+    pub fn verify(self, body: Bytes, auth: &SourceAuth) -> Result<Verified, VerifyError> {
+        self.verify_at(body, auth, SystemTime::now())
+    }
+
+    /// As [`Admitted::verify`], with the clock the replay window is checked against.
+    pub fn verify_at(
+        self,
+        body: Bytes,
+        auth: &SourceAuth,
+        now: SystemTime,
+    ) -> Result<Verified, VerifyError> {
         if let Some((scheme, secrets)) = &auth.signature {
-            scheme.verify_at(secrets, &self.headers, &self.body, now)?;
+            scheme.verify_at(secrets, &self.headers, &body, now)?;
         }
         Ok(Verified {
             headers: self.headers,
-            body: self.body,
+            body,
         })
+    }
+}
+
+impl Unverified {
+    pub fn verify(self, auth: &SourceAuth) -> Result<Verified, VerifyError> {
+        self.verify_at(auth, SystemTime::now())
+    }
+
+    /// As [`Unverified::verify`], with the clock the replay window is checked against.
+    pub fn verify_at(self, auth: &SourceAuth, now: SystemTime) -> Result<Verified, VerifyError> {
+        let head = RequestHead {
+            headers: self.headers,
+            peer: self.peer,
+            path_token: self.path_token,
+        };
+        head.admit(auth)?.verify_at(self.body, auth, now)
     }
 }
 

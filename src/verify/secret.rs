@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+/// The shortest key hookgate accepts for an HMAC, a header token or a JWT secret,
+/// after decoding. Shorter keys are guessable offline from one captured delivery,
+/// and an empty one (an unset variable) lets anybody sign.
+pub const MIN_SECRET_BYTES: usize = 16;
+
 /// A shared secret (HMAC key, URL token, password). `Debug` and `Display` print
 /// `[redacted]` so a secret cannot leak through a log line or an error message.
 #[derive(Clone)]
@@ -18,6 +23,11 @@ impl Secret {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The key's length in bytes (safe to show: it says nothing of the contents).
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// Equality in constant time with respect to the contents (length still leaks,

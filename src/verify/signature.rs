@@ -78,6 +78,8 @@ pub struct HmacScheme {
     id_header: Option<HeaderName>,
     tolerance: Duration,
     secret_encoding: SecretEncoding,
+    /// Headers whose values are part of the signed content.
+    signed_headers: Vec<HeaderName>,
 }
 
 /// The declarative form of an HMAC scheme, as written in a mapping file.
@@ -129,6 +131,9 @@ fn default_versions() -> Vec<String> {
 
 /// The default replay window of timestamped schemes.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// The widest replay window a mapping may declare.
+const MAX_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
 
 /// At most this many signatures are considered in one header (bounded work).
 const MAX_CANDIDATES: usize = 8;
@@ -199,13 +204,44 @@ impl HmacScheme {
         if template.contains(&Part::Id) && id_header.is_none() {
             return Err(template_err("uses {id} but id_header is not set"));
         }
+        // A replay window or id checked on a value the signature does not cover is
+        // no check at all: anyone could send a fresh timestamp with an old delivery.
+        if has_timestamp && !template.contains(&Part::Timestamp) {
+            return Err(template_err(
+                "the scheme has a timestamp but the signed template does not include {timestamp}, \
+                 so the replay window would check an unsigned value",
+            ));
+        }
+        if id_header.is_some() && !template.contains(&Part::Id) {
+            return Err(template_err(
+                "id_header is set but the signed template does not include {id}",
+            ));
+        }
         let tolerance = match &spec.tolerance {
             Some(t) => {
                 humantime::parse_duration(t).map_err(|e| SchemeError::Tolerance(e.to_string()))?
             }
             None => DEFAULT_TOLERANCE,
         };
+        if tolerance.is_zero() || tolerance > MAX_TOLERANCE {
+            return Err(SchemeError::Tolerance(format!(
+                "{} is outside the accepted range 1s to 1day",
+                humantime::format_duration(tolerance)
+            )));
+        }
+        let mut signed_headers: Vec<HeaderName> = template
+            .iter()
+            .filter_map(|p| match p {
+                Part::Header(h) => Some(h.clone()),
+                _ => None,
+            })
+            .chain(timestamp_header.clone())
+            .chain(id_header.clone())
+            .collect();
+        signed_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        signed_headers.dedup();
         Ok(Self {
+            signed_headers,
             algorithm: spec.algorithm,
             headers,
             encodings: spec.encodings.clone(),
@@ -226,6 +262,12 @@ impl HmacScheme {
         &self.headers[0]
     }
 
+    /// The request headers inside the signed content (template headers, and the
+    /// timestamp and id headers, which compile only when the template signs them).
+    pub fn signed_headers(&self) -> &[HeaderName] {
+        &self.signed_headers
+    }
+
     /// Whether sources give `whsec_<base64>` secrets.
     pub fn uses_whsec(&self) -> bool {
         self.secret_encoding == SecretEncoding::WhsecBase64
@@ -242,13 +284,19 @@ impl HmacScheme {
             SecretEncoding::Raw => Ok(Secret::new(s.as_bytes())),
             SecretEncoding::WhsecBase64 => {
                 let b64 = s.strip_prefix("whsec_").unwrap_or(s);
-                base64::engine::general_purpose::STANDARD
+                let key = base64::engine::general_purpose::STANDARD
                     .decode(b64)
-                    .map(Secret::new)
                     .map_err(|_| {
                         "this provider's secrets are `whsec_<base64>` and this one does not decode"
                             .to_owned()
-                    })
+                    })?;
+                if key.is_empty() {
+                    return Err(
+                        "this `whsec_` secret decodes to an empty key (is a variable inside it unset?)"
+                            .to_owned(),
+                    );
+                }
+                Ok(Secret::new(key))
             }
         }
     }
@@ -950,5 +998,26 @@ mod tests {
         sp.signed = "{body}".into();
         sp.tolerance = Some("soon".into());
         assert!(HmacScheme::compile(&sp).is_err());
+        // Found by the security review: a timestamp outside the signed content.
+        sp.tolerance = None;
+        sp.timestamp_header = Some("x-ts".into());
+        let e = HmacScheme::compile(&sp).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("does not include {timestamp}")),
+            "{e:?}"
+        );
+        sp.timestamp_header = None;
+        sp.format = SignatureFormat::Stripe;
+        assert!(
+            HmacScheme::compile(&sp).is_err(),
+            "stripe's t= must be signed"
+        );
+        sp.format = SignatureFormat::Plain;
+        sp.id_header = Some("x-id".into());
+        assert!(
+            HmacScheme::compile(&sp).is_err(),
+            "an id header must be signed"
+        );
     }
 }

@@ -20,6 +20,7 @@ use hookgate::http::{app, Limits};
 
 pub mod broker;
 pub mod redis;
+pub mod server;
 
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";
 
@@ -217,4 +218,13 @@ pub fn stable(mut ev: Value) -> Value {
 
 pub fn fixtures_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The shipped fixture case `fixtures/<provider>/<name>/`.
+pub fn fixture_case(provider: &str, name: &str) -> hookgate::fixture::Case {
+    hookgate::fixture::load_cases(&fixtures_root(), provider)
+        .expect("cases load")
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no fixture case {provider}/{name}"))
 }

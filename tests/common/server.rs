@@ -1,0 +1,129 @@
+//! `hookgate serve` as a real process on a free loopback port, for tests that need
+//! the binary itself: signals, sockets, log output.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hookgate");
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub config: std::path::PathBuf,
+    logs: std::sync::mpsc::Receiver<String>,
+    /// Every line logged so far (stderr), in order.
+    all_logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Writes `config_text` into `dir` with `127.0.0.1:8080` replaced by a free port,
+    /// starts `hookgate serve --log-format <log_format>` on it and waits until it
+    /// listens.
+    pub fn start(dir: &Path, config_text: &str, log_format: &str) -> Self {
+        let port = super::broker::free_port();
+        let text = config_text.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+        let config = dir.join("hookgate.toml");
+        std::fs::write(&config, text).expect("write config");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--log-format", log_format, "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, logs) = std::sync::mpsc::channel();
+        let all_logs = Arc::new(Mutex::new(Vec::new()));
+        let keep = all_logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[hookgate] {line}");
+                keep.lock().expect("logs").push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let server = Self {
+            child,
+            port,
+            config,
+            logs,
+            all_logs,
+        };
+        server.wait_log("hookgate listening", Duration::from_secs(20));
+        server
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    pub fn wait_log(&self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.logs.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line containing {needle:?} within {within:?}"),
+            }
+        }
+    }
+
+    /// Every line logged so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.all_logs.lock().expect("logs").clone()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One raw HTTP/1.1 exchange on a fresh connection (`connection: close`): the
+/// response as text.
+pub fn raw_request(port: u16, request: &[u8]) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(request).expect("write");
+    read_response(&mut s)
+}
+
+/// Everything the server sends until it closes the connection, as text.
+pub fn read_response(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
