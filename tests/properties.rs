@@ -86,3 +86,62 @@ proptest! {
         prop_assert_eq!(expand(&escaped, &env).unwrap(), s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// The `$headers` scanner behind `check`'s unsigned-header report is total and
+    /// never misses a literal read, whatever surrounds it.
+    #[test]
+    fn header_reads_never_miss_a_literal_read(
+        before in "[ -~]{0,40}",
+        name in "[a-z][a-z0-9-]{0,20}",
+        after in "[ -~]{0,40}",
+        spelling in 0usize..3,
+    ) {
+        let read = match spelling {
+            0 => format!("$headers[\"{name}\"]"),
+            1 => format!("$headers.\"{name}\""),
+            _ => format!("$headers | .[\"{name}\"]"),
+        };
+        let reads = hookgate::mapping::HeaderReads::scan(&format!("{before}{read}{after}"));
+        prop_assert!(reads.names.contains(&name) || reads.any, "{reads:?}");
+    }
+
+    /// Whatever a `whsec_` secret holds, a key is either refused or at least one byte:
+    /// an empty HMAC key (anybody can sign with it) never comes out.
+    #[test]
+    fn whsec_decoding_never_yields_an_empty_key(tail in "[A-Za-z0-9+/=_%-]{0,40}") {
+        static STD: std::sync::OnceLock<Scheme> = std::sync::OnceLock::new();
+        let scheme = STD.get_or_init(|| {
+            let set = Loaded::empty().mappings().unwrap();
+            set.get("standard-webhooks").and_then(|m| m.scheme().cloned()).unwrap()
+        });
+        if let Ok(key) = scheme.prepare_secret(&format!("whsec_{tail}")) {
+            prop_assert!(!key.is_empty());
+        }
+    }
+
+    /// Any duration in any key: the configuration is refused, or every duration it
+    /// holds is one the gateway can add to a deadline.
+    #[test]
+    fn durations_are_bounded_whatever_is_written(
+        key in prop::sample::select(vec![
+            "server.read_timeout", "server.shutdown_timeout", "dedup.ttl",
+            "dedup.in_flight_wait", "dedup.pending_ttl", "dedup.timeout",
+        ]),
+        amount in 0u64..u64::MAX,
+        unit in prop::sample::select(vec!["ms", "s", "m", "h", "d", "y"]),
+    ) {
+        let (section, name) = key.split_once('.').unwrap();
+        let text = format!("[{section}]\n{name} = \"{amount}{unit}\"\n");
+        if let Ok(c) = hookgate::config::parse(&text, "p.toml", &|_| None) {
+            let year = Duration::from_secs(367 * 24 * 3600);
+            for d in [c.server.read_timeout, c.server.shutdown_timeout, c.dedup.ttl,
+                      c.dedup.in_flight_wait, c.dedup.pending_ttl, c.dedup.timeout] {
+                prop_assert!(d <= year);
+                prop_assert!(std::time::Instant::now().checked_add(d).is_some());
+            }
+        }
+    }
+}

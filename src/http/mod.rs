@@ -371,3 +371,38 @@ fn outcome_body(o: &Outcome) -> serde_json::Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a client puts in the `{source}` segment, its log form is one
+        /// line without control characters, and bounded.
+        #[test]
+        fn log_safe_text_is_one_bounded_line(s in "\\PC*|[\\x00-\\x1f\\x7f\\u{2028}\\u{85}a-z]{0,200}") {
+            let shown = LogSafe(&s).to_string();
+            prop_assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            let line_separator = '\u{2028}';
+            prop_assert!(!shown.contains(line_separator));
+            prop_assert!(shown.chars().count() <= 64 * 10 + 1);
+        }
+
+        /// A request id is kept only when it is short printable ASCII; otherwise
+        /// it is dropped (and a fresh one made).
+        #[test]
+        fn kept_request_ids_are_short_printable_ascii(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let Ok(value) = axum::http::HeaderValue::from_bytes(&bytes) else {
+                return Ok(());
+            };
+            let req = Request::get("/").header("x-request-id", value).body(()).unwrap_or_default();
+            let req = drop_unsafe_request_id(req);
+            if let Some(kept) = req.headers().get("x-request-id") {
+                let b = kept.as_bytes();
+                prop_assert!(!b.is_empty() && b.len() <= MAX_REQUEST_ID_LEN);
+                prop_assert!(b.iter().all(u8::is_ascii_graphic));
+            }
+        }
+    }
+}
