@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hookgate::dedup::redis::{OnUnavailable, RedisSettings, RedisStore};
-use hookgate::dedup::{Claim, DedupKey, DedupStore, MemoryStore};
+use hookgate::dedup::{
+    Claim, DedupConfig, DedupKey, DedupStore, DedupStoreKind, MemoryStore, OnUnavailable,
+};
 use hookgate::event::{DedupId, EventId, SourceId};
 
 // The integration tests' harness: the same redis-server start-up, port and checks.
@@ -51,16 +52,22 @@ fn bench(c: &mut Criterion) {
     let memory = MemoryStore::new(Duration::from_secs(3600), 10_000_000);
     claim_commit(c, "dedup claim+commit (memory)", &memory, &rt);
     let server = common::redis::Redis::start();
-    let redis = RedisStore::new(RedisSettings {
-        url: server.url(),
+    let redis = DedupConfig {
+        store: DedupStoreKind::Redis,
+        url: Some(server.url()),
         key_prefix: "bench:".into(),
         ttl: Duration::from_secs(3600),
-        pending_ttl: Duration::from_secs(15),
         on_unavailable: OnUnavailable::Closed,
-        timeout: Duration::from_millis(500),
-    })
+        ..DedupConfig::default()
+    }
+    .build()
     .unwrap_or_else(|e| panic!("{e}"));
-    claim_commit(c, "dedup claim+commit (redis, loopback)", &redis, &rt);
+    claim_commit(
+        c,
+        "dedup claim+commit (redis, loopback)",
+        redis.as_ref(),
+        &rt,
+    );
 }
 
 criterion_group!(benches, bench);

@@ -11,10 +11,10 @@ use std::time::Duration;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use hookgate::engine::{Engine, Processed};
-use hookgate::event::{EventValidator, SourceId};
+use hookgate::engine::{Engine, Policy};
+use hookgate::event::{Decision, EventValidator, SourceId};
 use hookgate::fixture::{self, Case};
-use hookgate::mapping::{MapOutcome, Mapping, MappingSet};
+use hookgate::mapping::{Mapping, MappingSet};
 use hookgate::verify::{SourceAuth, Unverified, Verified};
 
 fn fail<E: std::fmt::Debug>(e: E) -> ! {
@@ -23,9 +23,10 @@ fn fail<E: std::fmt::Debug>(e: E) -> ! {
 
 /// The provider's first fixture case that becomes an event.
 fn first_event(engine: &Engine, mapping: &Mapping, cases: Vec<Case>) -> Option<Case> {
-    cases
-        .into_iter()
-        .find(|c| fixture::outcome(engine, mapping, c).is_ok_and(|o| o["status"] == "accepted"))
+    cases.into_iter().find(|c| {
+        fixture::outcome(engine, mapping, &Policy::default(), c)
+            .is_ok_and(|o| o["status"] == "accepted")
+    })
 }
 
 fn auth_for(mapping: &Mapping) -> SourceAuth {
@@ -68,7 +69,7 @@ fn stages(c: &mut Criterion) {
         let verified: Verified = unverified(&case)
             .verify_at(&auth, now)
             .unwrap_or_else(|e| fail(e));
-        let MapOutcome::Event { event, .. } = mapping.map(&source, &verified, at) else {
+        let Decision::Deliver(event) = mapping.map(&source, &verified, at) else {
             fail(format!("{provider}: not an event"))
         };
         let mut g = c.benchmark_group(provider.to_owned());
@@ -83,12 +84,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| serde_json::from_slice::<jaq_json::Val>(&case.body).is_ok())
         });
         g.bench_function("map", |b| {
-            b.iter(|| {
-                matches!(
-                    mapping.map(&source, &verified, at),
-                    MapOutcome::Event { .. }
-                )
-            })
+            b.iter(|| matches!(mapping.map(&source, &verified, at), Decision::Deliver(_)))
         });
         g.bench_function("validate", |b| {
             b.iter(|| {
@@ -102,8 +98,8 @@ fn stages(c: &mut Criterion) {
         g.bench_function("process", |b| {
             b.iter(|| {
                 matches!(
-                    engine.process(&source, mapping, &verified, at),
-                    Processed::Event { .. }
+                    engine.process(&source, mapping, &verified, at, &Policy::default()),
+                    Ok(Decision::Deliver(_))
                 )
             })
         });

@@ -1,30 +1,22 @@
-//! The sans-I/O core of the pipeline: a verified delivery in, a validated canonical
-//! event, an ignore, or a dead-letter record out. Used by the gateway, `check`,
-//! `map`, the fixture tests and the benchmarks alike.
+//! The sans-I/O core of the pipeline: a verified delivery in, a [`Decision`] out
+//! (a validated canonical event, a dead letter, an ignore or a handshake answer),
+//! or a refusal. Used by the gateway, `check`, `map`, the fixture tests and the
+//! benchmarks alike, so all of them apply the same rules.
 
-use std::collections::BTreeMap;
+use chrono::{DateTime, Utc};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::event::{DeadLetterReason, Decision, EventValidator, Rejection, SourceId};
+use crate::mapping::Mapping;
+use crate::verify::{Verified, VerifyError};
 
-use crate::event::{
-    CanonicalEvent, DeadLetter, DeadLetterReason, DedupId, EventId, EventValidator, SourceId,
-};
-use crate::mapping::{MapOutcome, Mapping};
-use crate::verify::Verified;
-
-/// What one delivery becomes.
-#[derive(Debug)]
-pub enum Processed {
-    Event {
-        event: Box<CanonicalEvent>,
-        dedup: DedupId,
-    },
-    Ignored {
-        provider_type: String,
-    },
-    /// A handshake answered directly (not forwarded, not deduplicated).
-    Respond(serde_json::Value),
-    DeadLetter(Box<DeadLetter>),
+/// What a source applies to its events beyond its mapping.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Replay guard for providers without a signed timestamp: events whose own
+    /// time is older than this are refused (401 `event_too_old`).
+    pub max_event_age: Option<std::time::Duration>,
+    /// Replaces the mapping's tenant on every event (configuration, so trusted).
+    pub tenant: Option<String>,
 }
 
 /// Maps and validates. Holds nothing per request.
@@ -38,89 +30,50 @@ impl Engine {
         Self { validator }
     }
 
+    /// Decides what a verified delivery becomes. `Err` refuses it (401): its own
+    /// time is older than the policy's `max_event_age`.
     pub fn process(
         &self,
         source: &SourceId,
         mapping: &Mapping,
         req: &Verified,
         received_at: DateTime<Utc>,
-    ) -> Processed {
-        let dead = |reason, detail: String, provider_type| {
-            Processed::DeadLetter(Box::new(dead_letter(
-                source,
-                mapping,
-                req,
-                received_at,
-                reason,
-                detail,
-                provider_type,
-            )))
+        policy: &Policy,
+    ) -> Result<Decision, VerifyError> {
+        let mut event = match mapping.map(source, req, received_at) {
+            Decision::Deliver(event) => event,
+            other => return Ok(other),
         };
-        match mapping.map(source, req, received_at) {
-            MapOutcome::Ignored { provider_type } => Processed::Ignored { provider_type },
-            MapOutcome::Respond(v) => Processed::Respond(v),
-            MapOutcome::Rejected {
-                reason,
-                detail,
-                provider_type,
-            } => dead(reason, detail, provider_type),
-            MapOutcome::Event { event, dedup } => {
-                let as_json = match serde_json::to_value(&*event) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return dead(
-                            DeadLetterReason::MappingError,
-                            e.to_string(),
-                            Some(event.providereventtype.clone()),
-                        )
-                    }
-                };
-                match self.validator.validate(&as_json) {
-                    Ok(()) => Processed::Event { event, dedup },
-                    Err(detail) => dead(
-                        DeadLetterReason::SchemaViolation,
-                        detail,
-                        Some(event.providereventtype.clone()),
-                    ),
-                }
+        if let Some(max) = policy.max_event_age {
+            let too_old = DateTime::parse_from_rfc3339(&event.time).is_ok_and(|t| {
+                received_at
+                    .signed_duration_since(t)
+                    .to_std()
+                    .is_ok_and(|age| age > max)
+            });
+            if too_old {
+                return Err(VerifyError::EventTooOld);
             }
         }
-    }
-}
-
-fn dead_letter(
-    source: &SourceId,
-    mapping: &Mapping,
-    req: &Verified,
-    received_at: DateTime<Utc>,
-    reason: DeadLetterReason,
-    detail: String,
-    providereventtype: Option<String>,
-) -> DeadLetter {
-    let mut headers = BTreeMap::new();
-    for name in mapping.dead_letter_headers() {
-        if let Some(v) = req.headers().get(name) {
-            headers.insert(
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            );
+        if let Some(tenant) = &policy.tenant {
+            event.tenant = Some(tenant.clone());
         }
-    }
-    let (body, body_base64) = DeadLetter::body_fields(req.body());
-    let dedup = DedupId::new(format!(
-        "dead-letter:{}",
-        DedupId::from_body(req.body()).as_str()
-    ));
-    DeadLetter {
-        id: EventId::derive(source, &dedup),
-        source: source.to_string(),
-        provider: mapping.provider().to_owned(),
-        reason,
-        detail,
-        providereventtype,
-        received_at: received_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-        headers,
-        body,
-        body_base64,
+        let invalid = |reason, detail: String| {
+            let why = Rejection::new(reason, detail).of_type(event.providereventtype.clone());
+            Ok(Decision::DeadLetter(Box::new(mapping.dead_letter(
+                source,
+                req,
+                &received_at,
+                why,
+            ))))
+        };
+        let as_json = match serde_json::to_value(&*event) {
+            Ok(v) => v,
+            Err(e) => return invalid(DeadLetterReason::MappingError, e.to_string()),
+        };
+        match self.validator.validate(&as_json) {
+            Ok(()) => Ok(Decision::Deliver(event)),
+            Err(detail) => invalid(DeadLetterReason::SchemaViolation, detail),
+        }
     }
 }

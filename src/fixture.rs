@@ -9,8 +9,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
-use crate::engine::{Engine, Processed};
-use crate::event::SourceId;
+use crate::engine::{Engine, Policy};
+use crate::event::{Decision, SourceId};
 use crate::mapping::Mapping;
 use crate::verify::{Scheme, SourceAuth, Unverified};
 
@@ -115,7 +115,12 @@ fn read_json(p: &Path) -> Result<Value, String> {
 }
 
 /// The outcome of a case as the JSON shape `expected.json` holds.
-pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value, String> {
+pub fn outcome(
+    engine: &Engine,
+    mapping: &Mapping,
+    policy: &Policy,
+    case: &Case,
+) -> Result<Value, String> {
     let signature = match mapping.scheme() {
         Some(s) => Some((s.clone(), vec![s.prepare_secret(&fixture_secret(s))?])),
         None => None,
@@ -138,11 +143,12 @@ pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value,
     })?;
     let source = SourceId::parse(mapping.provider())?;
     Ok(
-        match engine.process(&source, mapping, &verified, fixture_received_at()) {
-            Processed::Event { event, .. } => json!({"status": "accepted", "event": event}),
-            Processed::Ignored { .. } => json!({"status": "ignored"}),
-            Processed::Respond(v) => json!({"status": "responded", "body": v}),
-            Processed::DeadLetter(d) => {
+        match engine.process(&source, mapping, &verified, fixture_received_at(), policy) {
+            Err(refused) => json!({"status": "refused", "reason": refused.reason()}),
+            Ok(Decision::Deliver(event)) => json!({"status": "accepted", "event": event}),
+            Ok(Decision::Ignore { .. }) => json!({"status": "ignored"}),
+            Ok(Decision::Respond(v)) => json!({"status": "responded", "body": v}),
+            Ok(Decision::DeadLetter(d)) => {
                 json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail})
             }
         },
@@ -150,8 +156,8 @@ pub fn outcome(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<Value,
 }
 
 /// Runs a case against its `expected.json`; `Err` explains the difference.
-pub fn run(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<(), String> {
-    let got = outcome(engine, mapping, case)?;
+pub fn run(engine: &Engine, mapping: &Mapping, policy: &Policy, case: &Case) -> Result<(), String> {
+    let got = outcome(engine, mapping, policy, case)?;
     let Some(expected) = &case.expected else {
         return Err("no expected.json (run `hookgate check --bless` and review it)".to_owned());
     };
@@ -167,8 +173,13 @@ pub fn run(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<(), String
 }
 
 /// Writes the current outcome as the case's `expected.json` (to be reviewed).
-pub fn bless(engine: &Engine, mapping: &Mapping, case: &Case) -> Result<(), String> {
-    let got = outcome(engine, mapping, case)?;
+pub fn bless(
+    engine: &Engine,
+    mapping: &Mapping,
+    policy: &Policy,
+    case: &Case,
+) -> Result<(), String> {
+    let got = outcome(engine, mapping, policy, case)?;
     let text = serde_json::to_string_pretty(&got).map_err(|e| e.to_string())? + "\n";
     std::fs::write(case.dir.join("expected.json"), text).map_err(|e| e.to_string())
 }

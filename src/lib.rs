@@ -12,5 +12,7 @@ pub mod http;
 pub mod loadgen;
 pub mod mapping;
 pub mod output;
+pub mod settings;
+pub mod source;
 pub mod telemetry;
 pub mod verify;

@@ -327,14 +327,10 @@ async fn per_source_rate_limit() {
 fn whsec_secrets_must_decode() {
     let bad =
         "[[source]]\nid = \"std\"\nprovider = \"standard-webhooks\"\nsecrets = [\"whsec_***\"]\n";
-    let cfg = hookgate::config::parse(bad, "t.toml", &|_| None).unwrap();
-    let loaded = hookgate::config::Loaded {
-        config: cfg,
-        file: "t.toml".into(),
-        base_dir: std::path::PathBuf::new(),
-    };
-    let e = loaded
-        .gateway()
+    let loaded =
+        hookgate::config::Loaded::from_text(bad, "t.toml", std::path::Path::new(""), &|_| None)
+            .unwrap();
+    let e = hookgate::gateway::Gateway::build(&loaded)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::server::{raw_request, read_response, root, Server, BIN};
+use hookgate::config::Loaded;
+use hookgate::gateway::Gateway;
 
 /// Starts `hookgate serve` on a free port with the quick-start sources, writing
 /// into `dir`.
@@ -248,18 +250,13 @@ fn the_full_example_config_builds_a_gateway() {
         })
         .filter(|_| !k.starts_with("KAFKA") && !k.starts_with("REDIS") && !k.ends_with("_PREVIOUS"))
     };
-    let config = hookgate::config::parse(&text, "examples/full.toml", &env)
+    let loaded = Loaded::from_text(&text, "examples/full.toml", &root().join("examples"), &env)
         .expect("examples/full.toml parses");
-    let loaded = hookgate::config::Loaded {
-        config,
-        file: "examples/full.toml".into(),
-        base_dir: root().join("examples"),
-    };
     assert_eq!(loaded.config.sources.len(), 11);
     let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
         .expect_err("secrets have no shipped defaults");
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
-    let gateway = loaded.gateway().expect("examples/full.toml builds");
+    let gateway = Gateway::build(&loaded).expect("examples/full.toml builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert!(gateway
         .source("whatsapp")
@@ -284,15 +281,10 @@ fn the_container_config_builds_and_demands_its_secrets() {
             .contains(&k)
             .then(|| format!("{}-value-0123456789", k.to_lowercase()))
     };
-    let config = hookgate::config::parse(&text, "deploy/hookgate.toml", &env)
+    let loaded = Loaded::from_text(&text, "deploy/hookgate.toml", &root().join("deploy"), &env)
         .expect("parses with the secrets set");
-    assert_eq!(config.server.listen.to_string(), "0.0.0.0:8080");
-    let loaded = hookgate::config::Loaded {
-        config,
-        file: "deploy/hookgate.toml".into(),
-        base_dir: root().join("deploy"),
-    };
-    let gateway = loaded.gateway().expect("builds");
+    assert_eq!(loaded.config.server.listen.to_string(), "0.0.0.0:8080");
+    let gateway = Gateway::build(&loaded).expect("builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert_eq!(gateway.sources().count(), 5);
     // Every secret the file needs is one compose.yaml provides.

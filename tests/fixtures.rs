@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use hookgate::config::Loaded;
-use hookgate::engine::Engine;
+use hookgate::engine::{Engine, Policy};
 use hookgate::event::EventValidator;
 use hookgate::fixture;
 
@@ -22,7 +22,7 @@ fn every_fixture_case_matches_its_expected_outcome() {
         assert!(!cases.is_empty(), "{provider} has no fixture cases");
         for case in cases {
             count += 1;
-            if let Err(e) = fixture::run(&engine, mapping, &case) {
+            if let Err(e) = fixture::run(&engine, mapping, &Policy::default(), &case) {
                 failures.push(format!("{provider}/{}: {e}", case.name));
             }
         }

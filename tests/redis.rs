@@ -11,8 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
-use hookgate::dedup::redis::{OnUnavailable, RedisSettings, RedisStore};
-use hookgate::dedup::{Claim, DedupKey, DedupStore};
+use hookgate::dedup::{Claim, DedupConfig, DedupKey, DedupStoreKind, OnUnavailable};
 use hookgate::event::{DedupId, EventId, SourceId};
 use hookgate::fixture::FIXTURE_SECRET;
 
@@ -85,14 +84,15 @@ fn key(n: usize) -> DedupKey {
 async fn a_claim_abandoned_by_a_dead_replica_expires_after_the_pending_ttl() {
     let redis = Redis::start();
     // The "dead replica": claims and never commits or releases.
-    let dead = RedisStore::new(RedisSettings {
-        url: redis.url(),
-        key_prefix: "hookgate:dedup:".into(),
-        ttl: Duration::from_secs(3600),
+    let dead = DedupConfig {
+        store: DedupStoreKind::Redis,
+        url: Some(redis.url()),
         pending_ttl: Duration::from_secs(3),
+        in_flight_wait: Duration::from_secs(1),
         on_unavailable: OnUnavailable::Closed,
-        timeout: Duration::from_millis(500),
-    })
+        ..DedupConfig::default()
+    }
+    .build()
     .unwrap();
     assert!(matches!(
         dead.claim(&key(7), Duration::ZERO).await.unwrap(),

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use chrono::TimeZone;
 use hookgate::config::Loaded;
-use hookgate::engine::{Engine, Processed};
-use hookgate::event::{EventValidator, SourceId};
+use hookgate::engine::{Engine, Policy};
+use hookgate::event::{Decision, EventValidator, SourceId};
 use hookgate::mapping::MappingSet;
 use hookgate::verify::{SourceAuth, Unverified};
 use libfuzzer_sys::fuzz_target;
@@ -42,8 +42,8 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         let source = SourceId::parse("fuzz").unwrap_or_else(|e| panic!("{e}"));
-        match engine.process(&source, mapping, &verified, now) {
-            Processed::DeadLetter(d) => assert_eq!(
+        match engine.process(&source, mapping, &verified, now, &Policy::default()) {
+            Ok(Decision::DeadLetter(d)) => assert_eq!(
                 d.body
                     .as_deref()
                     .map(str::as_bytes)
@@ -55,7 +55,8 @@ fuzz_target!(|data: &[u8]| {
                         .unwrap_or_default(),
                 data.len()
             ),
-            Processed::Event { .. } | Processed::Ignored { .. } | Processed::Respond(_) => {}
+            Ok(Decision::Deliver(_) | Decision::Ignore { .. } | Decision::Respond(_)) => {}
+            Err(refused) => panic!("no policy, yet refused: {refused}"),
         }
     }
 });

@@ -46,7 +46,7 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let loaded = crate::config::load(&a.config)?;
     let mappings = loaded.mappings()?;
-    let sources = loaded.sources(&mappings)?;
+    let sources = crate::gateway::compile_sources(&loaded, &mappings)?;
     let mut targets = Vec::new();
     let mut cases = Vec::new();
     for (src, conf) in sources.iter().zip(&loaded.config.sources) {

@@ -5,15 +5,27 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use crate::engine::{Engine, Processed};
-use crate::event::{EventValidator, SourceId};
+use crate::engine::{Engine, Policy};
+use crate::event::{Decision, EventValidator, SourceId};
 use crate::fixture;
+use crate::gateway::compile_sources;
+use crate::source::Source;
 use crate::verify::{SourceAuth, Unverified};
+
+/// The policy (`max_event_age`, `tenant`) of the first configured source of
+/// `provider`, so offline runs apply what serving would.
+fn policy_for(sources: &[Source], provider: &str) -> Policy {
+    sources
+        .iter()
+        .find(|s| s.mapping.provider() == provider)
+        .map(|s| s.policy.clone())
+        .unwrap_or_default()
+}
 
 pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::Result<ExitCode> {
     let loaded = super::load(config)?;
     let mappings = loaded.mappings()?;
-    let sources = loaded.sources(&mappings)?;
+    let sources = compile_sources(&loaded, &mappings)?;
     println!(
         "config: {} ({} source(s)); mappings: {}",
         loaded.file,
@@ -59,10 +71,11 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
             );
         }
         for case in &cases {
+            let policy = policy_for(&sources, provider);
             let result = if bless {
-                fixture::bless(&engine, mapping, case)
+                fixture::bless(&engine, mapping, &policy, case)
             } else {
-                fixture::run(&engine, mapping, case)
+                fixture::run(&engine, mapping, &policy, case)
             };
             match result {
                 Ok(()) => {
@@ -110,20 +123,25 @@ pub fn map(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = SourceId::parse(provider).map_err(|e| anyhow::anyhow!(e))?;
     let engine = Engine::new(EventValidator::new()?);
-    match engine.process(&source, mapping, &verified, Utc::now()) {
-        Processed::Event { event, .. } => {
+    let policy = policy_for(&compile_sources(&loaded, &mappings)?, provider);
+    match engine.process(&source, mapping, &verified, Utc::now(), &policy) {
+        Err(refused) => {
+            eprintln!("refused: {}", refused.reason());
+            Ok(ExitCode::FAILURE)
+        }
+        Ok(Decision::Deliver(event)) => {
             println!("{}", serde_json::to_string_pretty(&event)?);
             Ok(ExitCode::SUCCESS)
         }
-        Processed::Respond(v) => {
+        Ok(Decision::Respond(v)) => {
             println!("handshake, answered directly: {v}");
             Ok(ExitCode::SUCCESS)
         }
-        Processed::Ignored { provider_type } => {
+        Ok(Decision::Ignore { provider_type }) => {
             println!("ignored: provider event `{provider_type}` is declared ignorable");
             Ok(ExitCode::SUCCESS)
         }
-        Processed::DeadLetter(d) => {
+        Ok(Decision::DeadLetter(d)) => {
             eprintln!("dead letter: {}: {}", d.reason.as_str(), d.detail);
             Ok(ExitCode::FAILURE)
         }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::LogFormat;
 use crate::config::Loaded;
-use crate::gateway::LiveGateway;
-use crate::http::{app_live, ops_app, webhook_app, Limits, ServeOptions};
+use crate::gateway::{Gateway, LiveGateway};
+use crate::http::{app_live, ops_app, webhook_app};
 use crate::telemetry;
 
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
@@ -20,7 +20,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         }
     };
     warn_public_secrets(&loaded);
-    let live = Arc::new(LiveGateway::new(loaded.gateway()?));
+    let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
     let server = loaded.config.server.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -58,16 +58,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             }
             None => tracing::info!("no --config: SIGHUP has nothing to reload"),
         }
-        let limits = Limits {
-            max_body_bytes: server.max_body_bytes,
-            read_timeout: server.read_timeout,
-        };
-        let options = ServeOptions {
-            // Slow headers get the same budget as the body.
-            header_timeout: server.read_timeout,
-            drain: server.shutdown_timeout,
-            max_connections: server.max_connections,
-        };
+        let (limits, options) = (server.limits(), server.serve_options());
         // One signal stops every listener.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -152,30 +143,14 @@ async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGate
                     warn_public_secrets(&done.loaded);
                     live.store(done.gateway);
                     running = done.loaded;
-                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "ok").increment(1);
-                    if !done.needs_restart.is_empty() {
-                        tracing::warn!(
-                            sections = %done.needs_restart.join(", "),
-                            "configuration reloaded, but these sections changed and apply only after a restart"
-                        );
+                    telemetry::events::ConfigReloaded {
+                        file: &running.file,
+                        sources: running.config.sources.len(),
+                        needs_restart: &done.needs_restart,
                     }
-                    tracing::info!(
-                        config = %running.file,
-                        sources = running.config.sources.len(),
-                        "configuration reloaded"
-                    );
+                    .emit();
                 }
-                Err(e) => {
-                    metrics::counter!(telemetry::CONFIG_RELOADS, "result" => "error").increment(1);
-                    // One log line per event, even when several mapping files fail.
-                    let error = e
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    tracing::error!(%error, "configuration reload rejected: the previous configuration keeps serving");
-                }
+                Err(e) => telemetry::events::ConfigReloadFailed { error: &e }.emit(),
             }
         }
     }
@@ -188,9 +163,9 @@ async fn reload_on_sighup(path: PathBuf, mut running: Loaded, live: Arc<LiveGate
 fn reload(
     path: &Path,
     running: &Loaded,
-    current: &crate::gateway::Gateway,
-) -> Result<crate::config::Reload, crate::config::ConfigError> {
-    crate::config::load(path)?.reload(running, current)
+    current: &Gateway,
+) -> Result<crate::gateway::Reload, crate::config::ConfigError> {
+    current.reload(crate::config::load(path)?, running)
 }
 
 /// Loud on purpose: a published key in production lets anyone forge deliveries.

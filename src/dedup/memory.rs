@@ -68,8 +68,7 @@ impl MemoryStore {
                     .time_to_live(self.ttl)
                     .eviction_listener(move |_, _, cause| {
                         if cause == RemovalCause::Size {
-                            metrics::counter!(crate::telemetry::DEDUP_EVICTIONS, "source" => label.clone())
-                                .increment(1);
+                            crate::telemetry::events::DedupEvicted { source: &label }.emit();
                         }
                     })
                     .build()

@@ -1,8 +1,11 @@
 //! Deduplication on (source, dedup id) within a window: claim before delivery,
 //! commit once the output acknowledged, release on failure.
 
+mod config;
 mod memory;
 pub mod redis;
+
+pub use config::{DedupConfig, DedupStoreKind, OnUnavailable};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +42,8 @@ pub enum Claim {
 pub enum DedupError {
     #[error("dedup store unavailable: {0}")]
     Unavailable(String),
+    #[error("{0}")]
+    Config(String),
 }
 
 #[async_trait]

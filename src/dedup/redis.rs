@@ -10,31 +10,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
+use super::config::{DedupConfig, OnUnavailable};
 use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
 use crate::event::EventId;
-
-/// What to do when Redis cannot be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OnUnavailable {
-    /// Deliver anyway (duplicates possible, counted and logged): a duplicate is
-    /// better than a loss, and consumers can dedup on the deterministic event id.
-    #[default]
-    Open,
-    /// Answer 503 so the provider retries later.
-    Closed,
-}
-
-#[derive(Debug, Clone)]
-pub struct RedisSettings {
-    pub url: String,
-    pub key_prefix: String,
-    pub ttl: Duration,
-    pub pending_ttl: Duration,
-    pub on_unavailable: OnUnavailable,
-    /// Per-command budget; past it Redis counts as unavailable.
-    pub timeout: Duration,
-}
 
 const DELIVERED: &str = "d";
 
@@ -44,20 +22,20 @@ const POLL: Duration = Duration::from_millis(25);
 pub struct RedisStore {
     client: redis::Client,
     conn: OnceCell<ConnectionManager>,
-    settings: RedisSettings,
+    settings: DedupConfig,
     release: Script,
 }
 
 impl RedisStore {
     /// Does not connect: the gateway starts while Redis is down, and the first
     /// request connects (the connection manager then reconnects by itself).
-    pub fn new(settings: RedisSettings) -> Result<Self, DedupError> {
-        let client = redis::Client::open(settings.url.as_str())
-            .map_err(|e| DedupError::Unavailable(format!("invalid Redis URL: {e}")))?;
+    pub fn new(url: &str, settings: &DedupConfig) -> Result<Self, DedupError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| DedupError::Config(format!("dedup.url: invalid Redis URL: {e}")))?;
         Ok(Self {
             client,
             conn: OnceCell::new(),
-            settings,
+            settings: settings.clone(),
             release: Script::new(
                 "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
             ),
@@ -129,11 +107,19 @@ impl DedupStore for RedisStore {
     async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError> {
         // The event id already names the source (it is derived from it), and Redis
         // has no shared size bound to defend: one key space serves every source.
-        let key = key.id;
-        match self.try_claim(key, wait).await {
-            Err(e) if self.settings.on_unavailable == OnUnavailable::Open => {
-                tracing::warn!(error = %e, event_id = %key, "Redis unavailable: delivering without dedup (fail-open)");
-                Ok(Claim::Acquired(ClaimToken(0)))
+        match self.try_claim(key.id, wait).await {
+            Err(e) => {
+                let open = self.settings.on_unavailable == OnUnavailable::Open;
+                crate::telemetry::events::DedupUnavailable {
+                    error: &e,
+                    on_unavailable: if open { "open" } else { "closed" },
+                }
+                .emit();
+                if open {
+                    Ok(Claim::Acquired(ClaimToken(0)))
+                } else {
+                    Err(e)
+                }
             }
             other => other,
         }

@@ -30,6 +30,30 @@ impl DeadLetterReason {
     }
 }
 
+/// Why an authentic delivery cannot become an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: DeadLetterReason,
+    pub detail: String,
+    /// The provider's event type, when it was read before the failure.
+    pub provider_type: Option<String>,
+}
+
+impl Rejection {
+    pub fn new(reason: DeadLetterReason, detail: impl Into<String>) -> Self {
+        Self {
+            reason,
+            detail: detail.into(),
+            provider_type: None,
+        }
+    }
+
+    pub fn of_type(mut self, provider_type: impl Into<String>) -> Self {
+        self.provider_type = Some(provider_type.into());
+        self
+    }
+}
+
 /// The dead-letter record written to the dead-letter output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -53,6 +77,41 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// The record for an authentic delivery that could not become an event. Its id
+    /// is derived from the source and the body, so a redelivery of the same bad
+    /// payload is a duplicate.
+    pub fn new(
+        source: &super::SourceId,
+        provider: &str,
+        headers: BTreeMap<String, String>,
+        body: &[u8],
+        received_at: &chrono::DateTime<chrono::Utc>,
+        why: Rejection,
+    ) -> Self {
+        let Rejection {
+            reason,
+            detail,
+            provider_type: providereventtype,
+        } = why;
+        let (body_text, body_base64) = Self::body_fields(body);
+        let dedup = super::DedupId::new(format!(
+            "dead-letter:{}",
+            super::DedupId::from_body(body).as_str()
+        ));
+        Self {
+            id: super::EventId::derive(source, &dedup),
+            source: source.to_string(),
+            provider: provider.to_owned(),
+            reason,
+            detail,
+            providereventtype,
+            received_at: received_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            headers,
+            body: body_text,
+            body_base64,
+        }
+    }
+
     /// Splits the raw body into `body` or `body_base64`, byte-exact either way.
     pub fn body_fields(raw: &[u8]) -> (Option<String>, Option<String>) {
         match std::str::from_utf8(raw) {

@@ -2,13 +2,15 @@
 //! entities by name (see `schemas/`). No axum, no rdkafka.
 
 mod dead_letter;
+mod decision;
 mod ids;
 mod schema;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use dead_letter::{DeadLetter, DeadLetterReason};
+pub use dead_letter::{DeadLetter, DeadLetterReason, Rejection};
+pub use decision::{Decision, Outcome};
 pub use ids::{DedupId, EventId, SourceId};
 pub use schema::{EventValidator, SchemaError, SCHEMAS};
 

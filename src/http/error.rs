@@ -26,8 +26,9 @@ pub enum ApiError {
     Timeout,
     #[error("cannot read the request body")]
     BadBody,
-    #[error("unavailable")]
-    Unavailable,
+    /// The cause is logged, never answered.
+    #[error("unavailable: {cause}")]
+    Unavailable { cause: String },
     #[error("a copy of this event is in flight")]
     InFlight,
     #[error("too many requests for this source")]
@@ -39,7 +40,7 @@ impl From<GatewayError> for ApiError {
         match e {
             GatewayError::UnknownSource => Self::UnknownSource,
             GatewayError::Unauthorized(v) => Self::Unauthorized(v.reason()),
-            GatewayError::Unavailable(_) => Self::Unavailable,
+            GatewayError::Unavailable(cause) => Self::Unavailable { cause },
             GatewayError::InFlight => Self::InFlight,
             GatewayError::RateLimited(wait) => Self::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
@@ -59,16 +60,16 @@ impl ApiError {
             Self::TooLarge { .. } => "payload_too_large",
             Self::Timeout => "request_timeout",
             Self::BadBody => "bad_request",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable { .. } => "unavailable",
             Self::InFlight => "in_flight",
             Self::RateLimited { .. } => "rate_limited",
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match &self {
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
             Self::UnknownSource | Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -76,9 +77,15 @@ impl IntoResponse for ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::BadBody => StatusCode::BAD_REQUEST,
-            Self::Unavailable | Self::InFlight => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::InFlight => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
         let body = match &self {
             Self::Unauthorized(reason) => json!({"error": self.kind(), "reason": reason}),
             Self::TooLarge { limit } => json!({"error": self.kind(), "limit_bytes": limit}),
@@ -86,7 +93,7 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (status, Json(body)).into_response();
         let retry_after = match &self {
-            Self::Unavailable => Some(5),
+            Self::Unavailable { .. } => Some(5),
             Self::InFlight => Some(1),
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,

@@ -1,6 +1,7 @@
 //! The HTTP face of the gateway: routes, body limits, answers. Everything else is
 //! delegated to [`Gateway`]; `fn app` is what tests drive with `oneshot`.
 
+mod config;
 mod error;
 mod server;
 
@@ -17,14 +18,17 @@ use axum::{Json, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
+pub use config::ServerConfig;
 pub use error::ApiError;
 pub use server::{serve, ServeOptions};
 
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::gateway::{Gateway, LiveGateway, Outcome};
+use crate::event::Outcome;
+use crate::gateway::{Gateway, LiveGateway};
 use crate::telemetry;
+use crate::telemetry::events;
 use crate::verify::RequestHead;
 
 /// What the HTTP layer needs besides the gateway.
@@ -268,42 +272,36 @@ async fn receive(
     let gateway = st.gateway();
     let result = pipeline(&gateway, &st.limits, &source, token, req).await;
     // Label values come from configuration only, never from the URL.
-    let label = match gateway.source(&source) {
-        Some(s) => s.id.as_str().to_owned(),
-        None => telemetry::UNKNOWN_SOURCE.to_owned(),
-    };
-    let outcome = match &result {
-        Ok(o) => o.kind(),
-        Err(e) => e.kind(),
-    };
-    metrics::counter!(telemetry::REQUESTS, "source" => label.clone(), "outcome" => outcome)
-        .increment(1);
-    metrics::histogram!(telemetry::REQUEST_SECONDS, "source" => label.clone())
-        .record(started.elapsed().as_secs_f64());
+    let label = gateway
+        .source(&source)
+        .map_or(telemetry::UNKNOWN_SOURCE, |s| s.id.as_str());
     match result {
         Ok(outcome) => {
-            match &outcome {
-                Outcome::Accepted { ty, .. } => {
-                    metrics::counter!(telemetry::EVENTS, "source" => label, "type" => ty.clone()).increment(1)
-                }
-                Outcome::Duplicate { .. } => {
-                    metrics::counter!(telemetry::DEDUP_HITS, "source" => label).increment(1)
-                }
-                Outcome::DeadLettered { reason, .. } => {
-                    metrics::counter!(telemetry::DEAD_LETTERS, "source" => label, "reason" => reason.as_str())
-                        .increment(1)
-                }
-                Outcome::Ignored { .. } | Outcome::Responded(_) => {}
+            events::RequestAnswered {
+                source: label,
+                outcome: outcome.status(),
+                elapsed: started.elapsed(),
             }
-            tracing::debug!(source = %LogSafe(&source), ?outcome, "delivery answered");
-            Json(outcome_body(&outcome)).into_response()
+            .emit();
+            Json(outcome.body()).into_response()
         }
         Err(e) => {
             if let ApiError::Unauthorized(reason) = &e {
-                metrics::counter!(telemetry::VERIFICATION_FAILURES, "source" => label, "reason" => *reason)
-                    .increment(1);
+                events::VerificationFailed {
+                    source: label,
+                    reason,
+                }
+                .emit();
             }
-            tracing::warn!(source = %LogSafe(&source), error = e.kind(), detail = %e, "delivery rejected");
+            events::RequestRejected {
+                source: label,
+                requested: &LogSafe(&source),
+                kind: e.kind(),
+                status: e.status().as_u16(),
+                detail: &e,
+                elapsed: started.elapsed(),
+            }
+            .emit();
             e.into_response()
         }
     }
@@ -357,18 +355,6 @@ async fn read_body(
             Err(ApiError::TooLarge { limit })
         }
         Ok(Err(_)) => Err(ApiError::BadBody),
-    }
-}
-
-fn outcome_body(o: &Outcome) -> serde_json::Value {
-    match o {
-        Outcome::Accepted { id, ty } => json!({"status": "accepted", "id": id, "type": ty}),
-        Outcome::Duplicate { id } => json!({"status": "duplicate", "id": id}),
-        Outcome::Ignored { provider_type } => json!({"status": "ignored", "event": provider_type}),
-        Outcome::Responded(v) => v.clone(),
-        Outcome::DeadLettered { id, reason } => {
-            json!({"status": "dead_lettered", "id": id, "reason": reason.as_str()})
-        }
     }
 }
 

@@ -69,8 +69,7 @@ pub async fn serve(
                     }
                 };
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
-                    metrics::counter!(crate::telemetry::CONNECTIONS_REFUSED).increment(1);
-                    tracing::debug!(peer = %peer, "connection refused: max_connections reached");
+                    crate::telemetry::events::ConnectionRefused { peer }.emit();
                     // One non-blocking attempt: a slow reader gets nothing more.
                     let _ = stream.try_write(OVER_CAPACITY);
                     continue;

@@ -9,9 +9,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
+use crate::event::Decision;
 use crate::event::SourceId;
 use crate::fixture::Case;
-use crate::mapping::{MapOutcome, Mapping};
+use crate::mapping::Mapping;
 use crate::verify::{Scheme, Secret, SourceAuth, Unverified};
 
 /// Marks where a request's sequence number goes in a template's serialised body.
@@ -268,7 +269,9 @@ fn map_event(
     .verify(&SourceAuth::default())
     .ok()?;
     match mapping.map(source, &verified, chrono::Utc::now()) {
-        MapOutcome::Event { event, dedup } => Some((event.ty, dedup.as_str().to_owned())),
+        Decision::Deliver(event) => {
+            Some((event.ty, mapping.dedup_id(&verified)?.as_str().to_owned()))
+        }
         _ => None,
     }
 }
@@ -434,7 +437,11 @@ mod tests {
                 .verify(&auth)
                 .unwrap_or_else(|e| panic!("{p}/{n}: {}", e.reason()));
                 match t.mapping.map(&source, &verified, chrono::Utc::now()) {
-                    MapOutcome::Event { dedup, .. } => {
+                    Decision::Deliver(_) => {
+                        let dedup = t
+                            .mapping
+                            .dedup_id(&verified)
+                            .unwrap_or_else(|| panic!("{p}/{n}"));
                         assert!(seen.insert(dedup.as_str().to_owned()), "{p}/{n}: repeated")
                     }
                     other => panic!("{p}/{n}: not an event: {other:?}"),

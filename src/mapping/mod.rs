@@ -2,6 +2,7 @@
 //! compilation (jq filters compiled once), and evaluation of a verified delivery
 //! into a canonical event. No axum, no rdkafka.
 
+mod config;
 pub mod jq;
 mod model;
 mod value;
@@ -13,8 +14,11 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use jaq_json::Val;
 
-use crate::event::{CanonicalEvent, DeadLetterReason, DedupId, EventId, SourceId};
+use crate::event::{
+    CanonicalEvent, DeadLetter, DeadLetterReason, Decision, DedupId, EventId, Rejection, SourceId,
+};
 use crate::verify::{HmacScheme, Scheme, Verified};
+pub use config::MappingsConfig;
 pub use jq::HeaderReads;
 use jq::{Jq, JqSet};
 pub use model::{AuthSpec, EventRule, EventSpec, HandshakeSpec, MappingFile};
@@ -74,25 +78,6 @@ pub enum MappingError {
         file: String,
         #[source]
         source: jq::JqError,
-    },
-}
-
-/// The result of mapping one verified delivery.
-#[derive(Debug)]
-pub enum MapOutcome {
-    Event {
-        event: Box<CanonicalEvent>,
-        dedup: DedupId,
-    },
-    /// A provider event the mapping declares ignorable (test pings).
-    Ignored { provider_type: String },
-    /// A handshake the mapping answers directly with this JSON.
-    Respond(serde_json::Value),
-    /// Authentic but not mappable: goes to the dead-letter output.
-    Rejected {
-        reason: DeadLetterReason,
-        detail: String,
-        provider_type: Option<String>,
     },
 }
 
@@ -419,72 +404,121 @@ impl Mapping {
             .flatten()
     }
 
-    /// Maps a verified delivery. Pure: the same input always gives the same output.
-    pub fn map(&self, source: &SourceId, req: &Verified, received_at: DateTime<Utc>) -> MapOutcome {
-        let reject = |reason, detail: String, provider_type: Option<String>| MapOutcome::Rejected {
-            reason,
-            detail,
-            provider_type,
+    /// Maps a verified delivery: an event (to validate and deliver), a dead letter,
+    /// an ignore or a handshake answer. Pure: the same input always gives the same
+    /// output.
+    pub fn map(&self, source: &SourceId, req: &Verified, received_at: DateTime<Utc>) -> Decision {
+        self.try_map(source, req, received_at)
+            .unwrap_or_else(|why| {
+                Decision::DeadLetter(Box::new(self.dead_letter(source, req, &received_at, why)))
+            })
+    }
+
+    /// The dead-letter record of a delivery, keeping the headers the mapping names.
+    pub fn dead_letter(
+        &self,
+        source: &SourceId,
+        req: &Verified,
+        received_at: &DateTime<Utc>,
+        why: Rejection,
+    ) -> DeadLetter {
+        let headers = self
+            .dead_letter_headers
+            .iter()
+            .filter_map(|name| {
+                req.headers().get(name).map(|v| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+            })
+            .collect();
+        DeadLetter::new(
+            source,
+            &self.provider,
+            headers,
+            req.body(),
+            received_at,
+            why,
+        )
+    }
+
+    /// The dedup id a delivery's event would have (the load generator varies it).
+    pub fn dedup_id(&self, req: &Verified) -> Option<DedupId> {
+        let input: Val = serde_json::from_slice(req.body()).ok()?;
+        let headers = self.headers_val(req.headers());
+        self.dedup(&input, &headers, req.body()).ok()
+    }
+
+    fn dedup(&self, input: &Val, headers: &Val, body: &[u8]) -> Result<DedupId, String> {
+        let dedup = match &self.dedup {
+            Some(j) => j.first(input, headers).map_err(|e| e.to_string())?,
+            None => Val::Null,
         };
-        let input: Val = match serde_json::from_slice(req.body()) {
-            Ok(v) => v,
-            Err(e) => return reject(DeadLetterReason::MalformedJson, e.to_string(), None),
-        };
+        Ok(
+            match value::to_opt_string(&dedup).map_err(|e| format!("dedup: {e}"))? {
+                Some(d) => DedupId::new(d),
+                None => DedupId::from_body(body),
+            },
+        )
+    }
+
+    fn try_map(
+        &self,
+        source: &SourceId,
+        req: &Verified,
+        received_at: DateTime<Utc>,
+    ) -> Result<Decision, Rejection> {
+        use DeadLetterReason as R;
+        let input: Val = serde_json::from_slice(req.body())
+            .map_err(|e| Rejection::new(R::MalformedJson, e.to_string()))?;
         let headers = self.headers_val(req.headers());
         for (when, body) in &self.respond {
             if let Ok(v) = when.first(&input, &headers) {
                 if !matches!(v, Val::Null | Val::Bool(false)) {
-                    return match body.first(&input, &headers) {
-                        Ok(b) => MapOutcome::Respond(to_json(&b)),
-                        Err(e) => reject(DeadLetterReason::MappingError, e.to_string(), None),
-                    };
+                    return body
+                        .first(&input, &headers)
+                        .map(|b| Decision::Respond(to_json(&b)))
+                        .map_err(|e| Rejection::new(R::MappingError, e.to_string()));
                 }
             }
         }
-        let provider_type = match self
+        let provider_type = self
             .ty
             .first(&input, &headers)
-            .map(|v| value::to_opt_string(&v))
-        {
-            Ok(Ok(Some(t))) => t,
-            Ok(Ok(None)) => {
-                return reject(
-                    DeadLetterReason::UnknownEventType,
-                    "the payload has no event type".to_owned(),
-                    None,
-                )
-            }
-            Ok(Err(e)) => return reject(DeadLetterReason::UnknownEventType, e, None),
-            Err(e) => return reject(DeadLetterReason::UnknownEventType, e.to_string(), None),
-        };
+            .map_err(|e| e.to_string())
+            .and_then(|v| value::to_opt_string(&v))
+            .map_err(|e| Rejection::new(R::UnknownEventType, e))?
+            .ok_or_else(|| Rejection::new(R::UnknownEventType, "the payload has no event type"))?;
         let resolved = self
             .aliases
             .get(&provider_type)
             .map(String::as_str)
             .unwrap_or(&provider_type);
         if self.ignore.contains(resolved) {
-            return MapOutcome::Ignored { provider_type };
+            return Ok(Decision::Ignore { provider_type });
         }
         let Some(rule) = self.events.get(resolved) else {
-            return reject(
-                DeadLetterReason::UnknownEventType,
+            return Err(Rejection::new(
+                R::UnknownEventType,
                 format!("no mapping for provider event type `{provider_type}`"),
-                Some(provider_type),
-            );
+            )
+            .of_type(provider_type));
         };
         if let Some(requires) = &rule.requires {
             let fits = requires
                 .first(&input, &headers)
                 .is_ok_and(|v| !matches!(v, Val::Null | Val::Bool(false)));
             if !fits {
-                return reject(
-                    DeadLetterReason::TypeMismatch,
+                return Err(Rejection::new(
+                    R::TypeMismatch,
                     format!(
                         "the payload does not fit provider event type `{provider_type}` (requires: {})",
                         requires.source()
                     ),
-                    Some(provider_type),
-                );
+                )
+                .of_type(provider_type));
             }
         }
         let delivery = Delivery {
@@ -494,11 +528,8 @@ impl Mapping {
             provider_type: &provider_type,
         };
         match self.build(source, &delivery, rule, received_at) {
-            Ok((event, dedup)) => MapOutcome::Event {
-                event: Box::new(event),
-                dedup,
-            },
-            Err(detail) => reject(DeadLetterReason::MappingError, detail, Some(provider_type)),
+            Ok(event) => Ok(Decision::Deliver(Box::new(event))),
+            Err(detail) => Err(Rejection::new(R::MappingError, detail).of_type(provider_type)),
         }
     }
 
@@ -508,7 +539,7 @@ impl Mapping {
         d: &Delivery<'_>,
         rule: &CompiledRule,
         received_at: DateTime<Utc>,
-    ) -> Result<(CanonicalEvent, DedupId), String> {
+    ) -> Result<CanonicalEvent, String> {
         let (req, input, headers, provider_type) = (d.req, d.body, d.headers, d.provider_type);
         let eval = |jq: Option<&Jq>| -> Result<Val, String> {
             match jq {
@@ -520,10 +551,7 @@ impl Mapping {
             value::to_opt_string(&eval(jq)?).map_err(|e| format!("{what}: {e}"))
         };
         let providereventid = string(self.id.as_ref(), "id")?;
-        let dedup = match string(self.dedup.as_ref(), "dedup")? {
-            Some(d) => DedupId::new(d),
-            None => DedupId::from_body(req.body()),
-        };
+        let dedup = self.dedup(input, headers, req.body())?;
         let received = received_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         let time = value::to_time(&eval(rule.time.as_ref().or(self.time.as_ref()))?)
             .map_err(|e| format!("time: {e}"))?
@@ -554,7 +582,7 @@ impl Mapping {
             partitionkey,
             data,
         };
-        Ok((event, dedup))
+        Ok(event)
     }
 }
 

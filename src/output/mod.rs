@@ -1,27 +1,18 @@
 //! Where events go. `deliver` resolves only once the event is safe (written and
 //! flushed, or acknowledged by the broker): the 2xx is promised on that.
 
+mod config;
 mod file;
-#[cfg(feature = "kafka")]
 pub mod kafka;
 mod null;
 
 use async_trait::async_trait;
 
 use crate::event::{CanonicalEvent, DeadLetter};
+pub use config::OutputConfig;
 pub use file::{FileOutput, LineSink};
+pub use kafka::KafkaMode;
 pub use null::NullOutput;
-
-/// CloudEvents Kafka protocol binding mode (configuration; see `kafka`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum KafkaMode {
-    /// The whole CloudEvent as the value, `content-type: application/cloudevents+json`.
-    #[default]
-    Structured,
-    /// `data` as the value, attributes as `ce_*` headers.
-    Binary,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {

@@ -1,5 +1,8 @@
-//! Metrics: every metric name in one place (as Vector does), and the Prometheus
-//! recorder that `/metrics` renders.
+//! Metrics: every metric name in one place (as Vector does), the internal events
+//! that emit them with their log lines, and the Prometheus recorder that
+//! `/metrics` renders.
+
+pub mod events;
 
 use std::sync::OnceLock;
 
@@ -33,6 +36,12 @@ pub const CONFIG_RELOADS: &str = "hookgate_config_reloads_total";
 
 /// Connections refused because `server.max_connections` were open.
 pub const CONNECTIONS_REFUSED: &str = "hookgate_connections_refused_total";
+
+/// Pipeline tasks that panicked (answered 503), by `source`.
+pub const PIPELINE_PANICS: &str = "hookgate_pipeline_panics_total";
+/// Dedup store failures: claims that found it unreachable (`on_unavailable` =
+/// `open`: delivered without dedup, `closed`: 503) and commits that failed (`commit`).
+pub const DEDUP_ERRORS: &str = "hookgate_dedup_errors_total";
 
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use hookgate::config::{self, Loaded};
+use hookgate::config::Loaded;
 use hookgate::fixture::FIXTURE_SECRET;
 use hookgate::gateway::Gateway;
 use hookgate::http::{app, Limits};
@@ -88,13 +88,9 @@ impl Harness {
 
     pub fn with_limits(config_text: &str, max_body_bytes: usize) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = config::parse(config_text, "test.toml", &|_| None).expect("config parses");
-        let loaded = Loaded {
-            config,
-            file: "test.toml".into(),
-            base_dir: dir.path().to_owned(),
-        };
-        let gateway = loaded.gateway().expect("gateway builds");
+        let loaded = Loaded::from_text(config_text, "test.toml", dir.path(), &|_| None)
+            .expect("config parses");
+        let gateway = Gateway::build(&loaded).expect("gateway builds");
         let router = app(
             gateway.clone(),
             Limits {

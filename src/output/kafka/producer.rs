@@ -1,8 +1,7 @@
-//! The Kafka output: one idempotent producer (acks=all) shared by all requests;
-//! `deliver` resolves only when the broker acknowledged the record, within the
+//! The Kafka producer: one idempotent producer (acks=all) shared by all requests;
+//! a record's write resolves only when the broker acknowledged it, within the
 //! acknowledgement budget. The only module that knows rdkafka.
 
-use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -12,43 +11,18 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 
-use super::{Output, OutputError};
+use super::record::{dead_letter_record, event_record, Record};
+use super::KafkaOutputConfig;
 use crate::event::{CanonicalEvent, DeadLetter};
+use crate::output::{Output, OutputError};
 
-pub use super::KafkaMode as Mode;
-
-/// Settings hookgate owns because its delivery promise rests on them.
-const PROTECTED: &[(&str, &str)] = &[
-    ("bootstrap.servers", "set `brokers`"),
-    ("metadata.broker.list", "set `brokers`"),
-    (
-        "enable.idempotence",
-        "hookgate always uses the idempotent producer",
-    ),
-    ("acks", "hookgate always uses acks=all"),
-    ("request.required.acks", "hookgate always uses acks=all"),
-    ("message.timeout.ms", "set `ack_timeout`"),
-    ("delivery.timeout.ms", "set `ack_timeout`"),
-];
-
-/// Why a librdkafka setting was refused.
+/// Why the producer could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaConfigError {
-    #[error("librdkafka.\"{key}\" cannot be set here: {why}")]
-    Protected { key: String, why: &'static str },
+    #[error("{0}")]
+    Invalid(String),
     #[error("cannot create the Kafka producer: {0}")]
     Create(String),
-}
-
-/// What the Kafka output needs from the configuration.
-#[derive(Debug, Clone)]
-pub struct KafkaSettings {
-    pub brokers: String,
-    pub topic: String,
-    pub dead_letter_topic: String,
-    pub mode: Mode,
-    pub ack_timeout: Duration,
-    pub librdkafka: BTreeMap<String, String>,
 }
 
 /// How a delivery failure should be read (after Vector's kafka sink): retryable
@@ -108,35 +82,30 @@ pub struct KafkaOutput {
     /// The producer and its generation. Replaced as a whole when its session is
     /// spoiled; the generation makes many concurrent failures retire it once.
     producer: RwLock<(u64, FutureProducer)>,
-    config: ClientConfig,
-    settings: KafkaSettings,
+    client_config: ClientConfig,
+    config: KafkaOutputConfig,
 }
 
 impl KafkaOutput {
     /// Creates the producer. Succeeds while the broker is down: the gateway starts,
     /// reports not ready and answers 503 until the broker is reachable.
-    pub fn new(settings: KafkaSettings) -> Result<Self, KafkaConfigError> {
+    pub fn new(config: &KafkaOutputConfig) -> Result<Self, KafkaConfigError> {
+        config.validate().map_err(KafkaConfigError::Invalid)?;
         let mut cfg = ClientConfig::new();
-        for (k, v) in &settings.librdkafka {
-            if let Some((_, why)) = PROTECTED.iter().find(|(p, _)| p == k) {
-                return Err(KafkaConfigError::Protected {
-                    key: k.clone(),
-                    why,
-                });
-            }
-            cfg.set(k, v);
+        for (k, v) in &config.librdkafka {
+            cfg.set(k, v.to_string());
         }
-        let timeout_ms = settings.ack_timeout.as_millis().max(1).to_string();
-        cfg.set("bootstrap.servers", &settings.brokers)
+        let timeout_ms = config.ack_timeout.as_millis().max(1).to_string();
+        cfg.set("bootstrap.servers", &config.brokers)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             // librdkafka gives up on a record when we stop waiting for it, so a
             // record answered 503 is (almost always) not written later behind our back.
             .set("message.timeout.ms", &timeout_ms);
-        if !settings.librdkafka.contains_key("compression.type") {
+        if !config.librdkafka.contains_key("compression.type") {
             cfg.set("compression.type", "zstd");
         }
-        if !settings.librdkafka.contains_key("linger.ms") {
+        if !config.librdkafka.contains_key("linger.ms") {
             cfg.set("linger.ms", "5");
         }
         let producer: FutureProducer = cfg
@@ -144,8 +113,8 @@ impl KafkaOutput {
             .map_err(|e| KafkaConfigError::Create(e.to_string()))?;
         Ok(Self {
             producer: RwLock::new((0, producer)),
-            config: cfg,
-            settings,
+            client_config: cfg,
+            config: config.clone(),
         })
     }
 
@@ -167,7 +136,7 @@ impl KafkaOutput {
         if slot.0 != generation {
             return;
         }
-        match self.config.create::<FutureProducer>() {
+        match self.client_config.create::<FutureProducer>() {
             Ok(fresh) => {
                 let (_, old) = std::mem::replace(&mut *slot, (generation + 1, fresh));
                 drop(slot);
@@ -186,16 +155,20 @@ impl KafkaOutput {
         }
     }
 
-    async fn produce(
-        &self,
-        topic: &str,
-        key: &[u8],
-        value: &[u8],
-        headers: OwnedHeaders,
-    ) -> Result<(), OutputError> {
-        let record = FutureRecord::to(topic)
-            .key(key)
-            .payload(value)
+    /// Writes one record; resolves once the broker acknowledged it.
+    pub async fn produce(&self, record: &Record) -> Result<(), OutputError> {
+        let headers = record
+            .headers
+            .iter()
+            .fold(OwnedHeaders::new(), |h, (key, value)| {
+                h.insert(Header {
+                    key,
+                    value: Some(value.as_slice()),
+                })
+            });
+        let record = FutureRecord::to(&record.topic)
+            .key(&record.key)
+            .payload(&record.value)
             .headers(headers);
         let (generation, producer) = self.current();
         let fut = match producer.send_result(record) {
@@ -204,8 +177,7 @@ impl KafkaOutput {
         };
         // librdkafka times the record out at `message.timeout.ms`; the margin only
         // guards against a lost callback.
-        match tokio::time::timeout(self.settings.ack_timeout + Duration::from_millis(500), fut)
-            .await
+        match tokio::time::timeout(self.config.ack_timeout + Duration::from_millis(500), fut).await
         {
             Err(_) => {
                 // We gave up on the record: as for librdkafka's own timeout, its
@@ -261,86 +233,23 @@ impl KafkaOutput {
     }
 }
 
-fn header(h: OwnedHeaders, key: &str, value: &str) -> OwnedHeaders {
-    h.insert(Header {
-        key,
-        value: Some(value.as_bytes()),
-    })
-}
-
-/// The record for an event: (key, value, headers), per the CloudEvents Kafka binding.
-pub fn event_record(
-    event: &CanonicalEvent,
-    mode: Mode,
-) -> Result<(String, Vec<u8>, OwnedHeaders), OutputError> {
-    let key = event.key();
-    match mode {
-        Mode::Structured => {
-            let value =
-                serde_json::to_vec(event).map_err(|e| OutputError::Encode(e.to_string()))?;
-            let h = header(
-                OwnedHeaders::new(),
-                "content-type",
-                "application/cloudevents+json; charset=utf-8",
-            );
-            Ok((key, value, h))
-        }
-        Mode::Binary => {
-            let value =
-                serde_json::to_vec(&event.data).map_err(|e| OutputError::Encode(e.to_string()))?;
-            let id = event.id.to_string();
-            let mut h = header(OwnedHeaders::new(), "content-type", &event.datacontenttype);
-            let attrs: [(&str, Option<&str>); 12] = [
-                ("ce_specversion", Some(&event.specversion)),
-                ("ce_id", Some(&id)),
-                ("ce_source", Some(&event.source)),
-                ("ce_type", Some(&event.ty)),
-                ("ce_time", Some(&event.time)),
-                ("ce_subject", event.subject.as_deref()),
-                ("ce_provider", Some(&event.provider)),
-                ("ce_providereventtype", Some(&event.providereventtype)),
-                ("ce_providereventid", event.providereventid.as_deref()),
-                ("ce_tenant", event.tenant.as_deref()),
-                ("ce_receivedat", Some(&event.receivedat)),
-                ("ce_partitionkey", event.partitionkey.as_deref()),
-            ];
-            for (k, v) in attrs {
-                if let Some(v) = v {
-                    h = header(h, k, v);
-                }
-            }
-            Ok((key, value, h))
-        }
-    }
-}
-
 #[async_trait]
 impl Output for KafkaOutput {
     async fn deliver(&self, event: &CanonicalEvent) -> Result<(), OutputError> {
-        let (key, value, headers) = event_record(event, self.settings.mode)?;
-        self.produce(&self.settings.topic, key.as_bytes(), &value, headers)
+        self.produce(&event_record(event, &self.config.topic, self.config.mode)?)
             .await
     }
 
     async fn dead_letter(&self, record: &DeadLetter) -> Result<(), OutputError> {
-        let value = serde_json::to_vec(record).map_err(|e| OutputError::Encode(e.to_string()))?;
-        let headers = header(OwnedHeaders::new(), "content-type", "application/json");
-        let headers = header(headers, "hookgate_reason", record.reason.as_str());
-        // Keyed by source so one source's dead letters stay in order.
-        self.produce(
-            &self.settings.dead_letter_topic,
-            record.source.as_bytes(),
-            &value,
-            headers,
-        )
-        .await
+        self.produce(&dead_letter_record(record, &self.config.dead_letter_topic)?)
+            .await
     }
 
     async fn ready(&self) -> Result<(), OutputError> {
         let (_, producer) = self.current();
         let topics = vec![
-            self.settings.topic.clone(),
-            self.settings.dead_letter_topic.clone(),
+            self.config.topic.clone(),
+            self.config.dead_letter_topic.clone(),
         ];
         tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &topics))
             .await
@@ -350,7 +259,7 @@ impl Output for KafkaOutput {
 
     async fn shutdown(&self) {
         let (_, producer) = self.current();
-        let budget = self.settings.ack_timeout + Duration::from_secs(2);
+        let budget = self.config.ack_timeout + Duration::from_secs(2);
         let flushed = tokio::task::spawn_blocking(move || producer.flush(budget)).await;
         match flushed {
             Ok(Ok(())) => tracing::info!("Kafka producer flushed"),
@@ -368,16 +277,21 @@ impl Output for KafkaOutput {
 mod tests {
     use super::*;
 
-    fn settings(lib: &[(&str, &str)]) -> KafkaSettings {
-        KafkaSettings {
+    fn settings(lib: &[(&str, &str)]) -> KafkaOutputConfig {
+        KafkaOutputConfig {
             brokers: "127.0.0.1:1".into(),
             topic: "t".into(),
             dead_letter_topic: "d".into(),
-            mode: Mode::Structured,
+            mode: super::super::KafkaMode::Structured,
             ack_timeout: Duration::from_secs(3),
             librdkafka: lib
                 .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .map(|(k, v)| {
+                    (
+                        (*k).into(),
+                        super::super::LibrdkafkaValue::String((*v).into()),
+                    )
+                })
                 .collect(),
         }
     }
@@ -390,7 +304,7 @@ mod tests {
             "message.timeout.ms",
             "bootstrap.servers",
         ] {
-            let e = KafkaOutput::new(settings(&[(key, "1")]))
+            let e = KafkaOutput::new(&settings(&[(key, "1")]))
                 .err()
                 .map(|e| e.to_string());
             assert!(
@@ -398,10 +312,12 @@ mod tests {
                 "{key}: {e:?}"
             );
         }
-        assert!(
-            KafkaOutput::new(settings(&[("compression.type", "lz4"), ("linger.ms", "1")])).is_ok()
-        );
-        assert!(KafkaOutput::new(settings(&[("no.such.property", "1")])).is_err());
+        assert!(KafkaOutput::new(&settings(&[
+            ("compression.type", "lz4"),
+            ("linger.ms", "1")
+        ]))
+        .is_ok());
+        assert!(KafkaOutput::new(&settings(&[("no.such.property", "1")])).is_err());
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! The running pipeline: sources, verification, the engine, dedup and the output,
+//! put together. Knows nothing of HTTP: the `http` module only translates.
+
+mod build;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+pub use build::{compile_sources, Reload};
+
+use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupStore};
+use crate::engine::Engine;
+use crate::event::{Decision, Outcome, SourceId};
+use crate::output::Output;
+use crate::source::Source;
+use crate::telemetry::events;
+use crate::verify::{Admitted, RequestHead, Unverified, VerifyError};
+
+/// A request admitted to a source: its body may be read.
+#[derive(Debug)]
+pub struct Admission {
+    source: Arc<Source>,
+    admitted: Admitted,
+}
+
+impl Admission {
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn headers(&self) -> &http::HeaderMap {
+        self.admitted.headers()
+    }
+}
+
+/// Why a delivery was not answered 2xx.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("unknown source")]
+    UnknownSource,
+    #[error("authentication failed: {0}")]
+    Unauthorized(VerifyError),
+    /// The output or the dedup store cannot take the event now: retry later. The
+    /// cause is for the log, never for the answer.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A copy of this event is being delivered by another request right now.
+    #[error("a copy of this event is in flight")]
+    InFlight,
+    /// The source's request budget is spent: retry after this long.
+    #[error("rate limited")]
+    RateLimited(Duration),
+}
+
+/// The gateway currently serving. A reload swaps it whole, so every request sees
+/// one configuration from its first byte to its answer.
+pub type LiveGateway = arc_swap::ArcSwap<Gateway>;
+
+pub struct Gateway {
+    sources: HashMap<String, Arc<Source>>,
+    engine: Engine,
+    dedup: Arc<dyn DedupStore>,
+    dedup_wait: Duration,
+    output: Arc<dyn Output>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("sources", &self.sources.keys().collect::<Vec<_>>())
+            .field("output", &self.output.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    pub fn new(
+        sources: Vec<Source>,
+        engine: Engine,
+        dedup: Arc<dyn DedupStore>,
+        dedup_wait: Duration,
+        output: Arc<dyn Output>,
+    ) -> Self {
+        Self {
+            sources: sources
+                .into_iter()
+                .map(|s| (s.id.as_str().to_owned(), Arc::new(s)))
+                .collect(),
+            engine,
+            dedup,
+            dedup_wait,
+            output,
+        }
+    }
+
+    /// The same output and dedup store with new sources and mappings: what a
+    /// reload builds. Keeping the output means no producer is torn down and no
+    /// acknowledged event is in limbo while the new configuration takes over.
+    pub fn reconfigured(&self, sources: Vec<Source>, engine: Engine) -> Self {
+        Self::new(
+            sources,
+            engine,
+            self.dedup.clone(),
+            self.dedup_wait,
+            self.output.clone(),
+        )
+    }
+
+    pub fn sources(&self) -> impl Iterator<Item = &Arc<Source>> {
+        self.sources.values()
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Arc<Source>> {
+        self.sources.get(id)
+    }
+
+    pub fn output(&self) -> &Arc<dyn Output> {
+        &self.output
+    }
+
+    pub fn dedup(&self) -> &Arc<dyn DedupStore> {
+        &self.dedup
+    }
+
+    /// The checks that need no body, and the pre-body request budget: what
+    /// decides whether the body is worth reading.
+    pub fn admit(&self, source_id: &str, head: RequestHead) -> Result<Admission, GatewayError> {
+        let source = self
+            .source(source_id)
+            .ok_or(GatewayError::UnknownSource)?
+            .clone();
+        let admitted = head
+            .admit(&source.auth)
+            .map_err(GatewayError::Unauthorized)?;
+        if let Some(limits) = &source.rate_limit {
+            match &limits.unverified {
+                Some(pre) => pre.check(),
+                None => limits.authenticated.check(),
+            }
+            .map_err(GatewayError::RateLimited)?;
+        }
+        Ok(Admission { source, admitted })
+    }
+
+    /// Verifies the body and runs the rest of the pipeline. Everything after
+    /// verification runs in its own task: if the caller goes away mid-delivery, the
+    /// delivery and its dedup commit still complete, so the provider's retry is a
+    /// clean duplicate.
+    pub async fn handle(
+        self: &Arc<Self>,
+        admission: Admission,
+        body: bytes::Bytes,
+    ) -> Result<Outcome, GatewayError> {
+        let Admission { source, admitted } = admission;
+        let verified = admitted
+            .verify(body, &source.auth)
+            .map_err(GatewayError::Unauthorized)?;
+        if let Some(limits) = source
+            .rate_limit
+            .as_ref()
+            .filter(|l| l.unverified.is_some())
+        {
+            limits
+                .authenticated
+                .check()
+                .map_err(GatewayError::RateLimited)?;
+        }
+        let (this, src) = (self.clone(), source.clone());
+        let task = tokio::spawn(async move {
+            let decision = this
+                .engine
+                .process(&src.id, &src.mapping, &verified, Utc::now(), &src.policy)
+                .map_err(GatewayError::Unauthorized)?;
+            this.complete(&src.id, decision).await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) => {
+                let cause = panic_message(e);
+                events::PipelinePanicked {
+                    source: source.id.as_str(),
+                    cause: &cause,
+                }
+                .emit();
+                Err(GatewayError::Unavailable(format!(
+                    "the pipeline task failed: {cause}"
+                )))
+            }
+        }
+    }
+
+    /// A whole request at once (tests and tools): [`Gateway::admit`], then
+    /// [`Gateway::handle`].
+    pub async fn handle_request(
+        self: &Arc<Self>,
+        source_id: &str,
+        req: Unverified,
+    ) -> Result<Outcome, GatewayError> {
+        let head = RequestHead {
+            headers: req.headers,
+            peer: req.peer,
+            path_token: req.path_token,
+        };
+        let admission = self.admit(source_id, head)?;
+        self.handle(admission, req.body).await
+    }
+
+    /// Carries a decision out: claims its id, writes it, commits the claim once
+    /// the output acknowledged (or releases it so the provider's retry can deliver).
+    async fn complete(
+        &self,
+        source: &SourceId,
+        decision: Decision,
+    ) -> Result<Outcome, GatewayError> {
+        let Some(id) = decision.record_id() else {
+            return Ok(Outcome::new(decision));
+        };
+        let key = DedupKey {
+            source: source.clone(),
+            id,
+        };
+        let claim = self
+            .dedup
+            .claim(&key, self.dedup_wait)
+            .await
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        let guard = match claim {
+            Claim::Duplicate => {
+                events::DuplicateAnswered {
+                    source: source.as_str(),
+                }
+                .emit();
+                return Ok(Outcome {
+                    decision,
+                    duplicate: true,
+                });
+            }
+            Claim::InFlight => return Err(GatewayError::InFlight),
+            Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
+        };
+        let started = std::time::Instant::now();
+        let result = match &decision {
+            Decision::Deliver(event) => self.output.deliver(event).await,
+            Decision::DeadLetter(d) => self.output.dead_letter(d).await,
+            Decision::Ignore { .. } | Decision::Respond(_) => Ok(()),
+        };
+        events::OutputAcknowledged {
+            output: self.output.kind(),
+            ok: result.is_ok(),
+            elapsed: started.elapsed(),
+        }
+        .emit();
+        if let Err(e) = result {
+            guard.release().await;
+            return Err(GatewayError::Unavailable(e.to_string()));
+        }
+        // The event is safe; a missing dedup mark only means a retry may deliver it
+        // twice (with the same id, so consumers can dedup).
+        if let Err(e) = guard.commit().await {
+            events::DedupCommitFailed { error: &e }.emit();
+        }
+        match &decision {
+            Decision::Deliver(event) => events::EventDelivered {
+                source: source.as_str(),
+                ty: &event.ty,
+            }
+            .emit(),
+            Decision::DeadLetter(d) => events::DeadLettered {
+                source: source.as_str(),
+                reason: d.reason.as_str(),
+                detail: &d.detail,
+            }
+            .emit(),
+            Decision::Ignore { .. } | Decision::Respond(_) => {}
+        }
+        Ok(Outcome::new(decision))
+    }
+}
+
+/// What a panicking task said, for the log.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned()),
+        Err(e) => e.to_string(),
+    }
+}

@@ -1,0 +1,13 @@
+//! The Kafka output, by role: its configuration, the records it writes (pure, per
+//! the CloudEvents Kafka binding) and the producer that writes them (the only
+//! module that knows rdkafka, compiled with the `kafka` feature).
+
+pub mod config;
+#[cfg(feature = "kafka")]
+mod producer;
+pub mod record;
+
+pub use config::{KafkaMode, KafkaOutputConfig, LibrdkafkaValue};
+#[cfg(feature = "kafka")]
+pub use producer::{classify, ErrorClass, KafkaOutput};
+pub use record::Record;

@@ -1,0 +1,178 @@
+//! The Kafka records hookgate writes, built without a broker: the CloudEvents Kafka
+//! protocol binding for events (structured or binary mode) and the dead-letter
+//! record format. The producer (and the spool) write exactly these.
+
+use super::KafkaMode;
+use crate::event::{CanonicalEvent, DeadLetter};
+use crate::output::OutputError;
+
+/// One Kafka record: where it goes and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// The `content-type` of a structured-mode event.
+pub const STRUCTURED_CONTENT_TYPE: &str = "application/cloudevents+json; charset=utf-8";
+
+/// The record for an event: keyed by its partition key (else its id), per the
+/// CloudEvents Kafka binding in `mode`.
+pub fn event_record(
+    event: &CanonicalEvent,
+    topic: &str,
+    mode: KafkaMode,
+) -> Result<Record, OutputError> {
+    let key = event.key().into_bytes();
+    let encode = |e: serde_json::Error| OutputError::Encode(e.to_string());
+    let header = |k: &str, v: &str| (k.to_owned(), v.as_bytes().to_vec());
+    match mode {
+        KafkaMode::Structured => Ok(Record {
+            topic: topic.to_owned(),
+            key,
+            value: serde_json::to_vec(event).map_err(encode)?,
+            headers: vec![header("content-type", STRUCTURED_CONTENT_TYPE)],
+        }),
+        KafkaMode::Binary => {
+            let id = event.id.to_string();
+            let attrs: [(&str, Option<&str>); 12] = [
+                ("ce_specversion", Some(&event.specversion)),
+                ("ce_id", Some(&id)),
+                ("ce_source", Some(&event.source)),
+                ("ce_type", Some(&event.ty)),
+                ("ce_time", Some(&event.time)),
+                ("ce_subject", event.subject.as_deref()),
+                ("ce_provider", Some(&event.provider)),
+                ("ce_providereventtype", Some(&event.providereventtype)),
+                ("ce_providereventid", event.providereventid.as_deref()),
+                ("ce_tenant", event.tenant.as_deref()),
+                ("ce_receivedat", Some(&event.receivedat)),
+                ("ce_partitionkey", event.partitionkey.as_deref()),
+            ];
+            let mut headers = vec![header("content-type", &event.datacontenttype)];
+            headers.extend(
+                attrs
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| header(k, v))),
+            );
+            Ok(Record {
+                topic: topic.to_owned(),
+                key,
+                value: serde_json::to_vec(&event.data).map_err(encode)?,
+                headers,
+            })
+        }
+    }
+}
+
+/// The record for a dead letter: keyed by source, so one source's dead letters
+/// stay in order; the reason also in a header, for consumers that filter.
+pub fn dead_letter_record(record: &DeadLetter, topic: &str) -> Result<Record, OutputError> {
+    Ok(Record {
+        topic: topic.to_owned(),
+        key: record.source.as_bytes().to_vec(),
+        value: serde_json::to_vec(record).map_err(|e| OutputError::Encode(e.to_string()))?,
+        headers: vec![
+            ("content-type".to_owned(), b"application/json".to_vec()),
+            (
+                "hookgate_reason".to_owned(),
+                record.reason.as_str().as_bytes().to_vec(),
+            ),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{DeadLetterReason, DedupId, EventId, SourceId};
+    use serde_json::json;
+
+    fn event(partitionkey: Option<&str>) -> CanonicalEvent {
+        let source = SourceId::parse("sahut").unwrap_or_else(|e| panic!("{e}"));
+        CanonicalEvent {
+            specversion: "1.0".into(),
+            id: EventId::derive(&source, &DedupId::new("evt_1")),
+            source: "/sources/sahut".into(),
+            ty: "message.created".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+            subject: Some("msg_1".into()),
+            datacontenttype: "application/json".into(),
+            provider: "sahut".into(),
+            providereventtype: "message.created".into(),
+            providereventid: Some("evt_1".into()),
+            tenant: None,
+            receivedat: "2026-01-01T00:00:01Z".into(),
+            partitionkey: partitionkey.map(str::to_owned),
+            data: json!({"message": {"id": "msg_1"}}),
+        }
+    }
+
+    fn header<'a>(r: &'a Record, k: &str) -> Option<&'a str> {
+        r.headers
+            .iter()
+            .find(|(name, _)| name == k)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    #[test]
+    fn structured_mode_is_the_whole_event_keyed_by_partition_key() {
+        let ev = event(Some("conv_1"));
+        let r = event_record(&ev, "t", KafkaMode::Structured).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.topic.as_str(), r.key.as_slice()),
+            ("t", b"conv_1".as_slice())
+        );
+        let value: serde_json::Value =
+            serde_json::from_slice(&r.value).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value["id"], ev.id.to_string());
+        assert_eq!(value["data"]["message"]["id"], "msg_1");
+        assert_eq!(header(&r, "content-type"), Some(STRUCTURED_CONTENT_TYPE));
+        assert_eq!(r.headers.len(), 1);
+    }
+
+    #[test]
+    fn binary_mode_is_the_data_with_ce_headers_keyed_by_id_without_partition_key() {
+        let ev = event(None);
+        let r = event_record(&ev, "t", KafkaMode::Binary).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.key, ev.id.to_string().into_bytes());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&r.value).ok(),
+            Some(json!({"message": {"id": "msg_1"}}))
+        );
+        assert_eq!(header(&r, "content-type"), Some("application/json"));
+        assert_eq!(header(&r, "ce_id"), Some(ev.id.to_string().as_str()));
+        assert_eq!(header(&r, "ce_type"), Some("message.created"));
+        assert_eq!(header(&r, "ce_subject"), Some("msg_1"));
+        // Absent attributes are absent headers, never empty ones.
+        assert_eq!(header(&r, "ce_tenant"), None);
+        assert_eq!(header(&r, "ce_partitionkey"), None);
+        assert_eq!(r.headers.len(), 11);
+    }
+
+    #[test]
+    fn dead_letters_are_keyed_by_source_with_the_reason_in_a_header() {
+        let d = DeadLetter {
+            id: event(None).id,
+            source: "sahut".into(),
+            provider: "sahut".into(),
+            reason: DeadLetterReason::UnknownEventType,
+            detail: "no mapping".into(),
+            providereventtype: None,
+            received_at: "2026-01-01T00:00:00Z".into(),
+            headers: Default::default(),
+            body: Some("{}".into()),
+            body_base64: None,
+        };
+        let r = dead_letter_record(&d, "dl").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.topic.as_str(), r.key.as_slice()),
+            ("dl", b"sahut".as_slice())
+        );
+        assert_eq!(header(&r, "hookgate_reason"), Some("unknown_event_type"));
+        let back: DeadLetter = serde_json::from_slice(&r.value).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, d);
+    }
+}
