@@ -5,8 +5,8 @@
 //! (mapping, dedup, output) takes a `Verified`. No axum, no rdkafka.
 
 mod access;
+mod hmac;
 mod secret;
-mod signature;
 
 use std::net::IpAddr;
 
@@ -14,11 +14,11 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 pub use access::{BasicAuth, IpAllowList};
-pub use secret::{Secret, MIN_SECRET_BYTES};
-pub use signature::{
+pub use hmac::{
     Algorithm, Encoding, HmacScheme, HmacSpec, SchemeError, SecretEncoding, SignatureFormat,
-    DEFAULT_TOLERANCE,
+    SignedAt, DEFAULT_TOLERANCE,
 };
+pub use secret::{Secret, MIN_SECRET_BYTES};
 
 use std::time::SystemTime;
 
@@ -28,6 +28,9 @@ use std::time::SystemTime;
 pub enum VerifyError {
     #[error("the signature header is missing")]
     MissingSignature,
+    /// A header (or the id) the signed content names is absent.
+    #[error("a header the signature covers is missing")]
+    MissingSignedHeader,
     #[error("the signature header is malformed")]
     MalformedSignature,
     #[error("the signature does not match")]
@@ -52,6 +55,7 @@ impl VerifyError {
     pub fn reason(self) -> &'static str {
         match self {
             Self::MissingSignature => "missing_signature",
+            Self::MissingSignedHeader => "missing_signed_header",
             Self::MalformedSignature => "malformed_signature",
             Self::SignatureMismatch => "signature_mismatch",
             Self::BadToken => "bad_token",

@@ -1,0 +1,354 @@
+//! HMAC signature schemes declared by mapping files, by role: the declarative
+//! `spec`, the header `format`s, the signed-content `template`, verification
+//! (here: compiled once at start-up, a constant-time check against every secret,
+//! then the replay window), and the provider-side signing used by `send` and the
+//! load generator (`sign`).
+
+mod format;
+mod sign;
+mod spec;
+mod template;
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, HeaderName};
+
+pub use spec::{Algorithm, Encoding, HmacSpec, SecretEncoding, SignatureFormat, DEFAULT_TOLERANCE};
+use template::Template;
+
+use super::{Secret, VerifyError};
+
+/// The widest replay window a mapping may declare.
+const MAX_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
+
+/// A scheme declaration that cannot be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemeError {
+    #[error("invalid header name `{0}`")]
+    HeaderName(String),
+    #[error("no signature header named")]
+    NoHeaders,
+    #[error("no encoding named")]
+    NoEncodings,
+    #[error("signed-content template `{template}`: {reason}")]
+    Template { template: String, reason: String },
+    #[error("tolerance: {0}")]
+    Tolerance(String),
+}
+
+/// A compiled HMAC scheme: everything parsed at start-up so a request costs one
+/// header lookup, one MAC per secret and one constant-time compare per candidate.
+#[derive(Debug, Clone)]
+pub struct HmacScheme {
+    algorithm: Algorithm,
+    headers: Vec<HeaderName>,
+    encodings: Vec<Encoding>,
+    prefix: Option<String>,
+    prefix_optional: bool,
+    template: Template,
+    format: SignatureFormat,
+    versions: Vec<String>,
+    timestamp_header: Option<HeaderName>,
+    id_header: Option<HeaderName>,
+    tolerance: Duration,
+    secret_encoding: SecretEncoding,
+    /// Headers whose values are part of the signed content.
+    signed_headers: Vec<HeaderName>,
+}
+
+fn header_name(h: &str) -> Result<HeaderName, SchemeError> {
+    HeaderName::try_from(h).map_err(|_| SchemeError::HeaderName(h.to_owned()))
+}
+
+fn unix_now(now: SystemTime) -> i64 {
+    now.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Unix seconds, or RFC 3339 (Zendesk sends ISO 8601 timestamps).
+fn parse_timestamp(t: &str) -> Option<i64> {
+    let t = t.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|d| d.timestamp())
+    })
+}
+
+impl HmacScheme {
+    pub fn compile(spec: &HmacSpec) -> Result<Self, SchemeError> {
+        if spec.headers.is_empty() {
+            return Err(SchemeError::NoHeaders);
+        }
+        if spec.encodings.is_empty() {
+            return Err(SchemeError::NoEncodings);
+        }
+        let headers = spec
+            .headers
+            .iter()
+            .map(|h| header_name(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timestamp_header = spec
+            .timestamp_header
+            .as_deref()
+            .map(header_name)
+            .transpose()?;
+        let id_header = spec.id_header.as_deref().map(header_name).transpose()?;
+        let template = Template::parse(&spec.signed)?;
+        let template_err = |reason: &str| SchemeError::Template {
+            template: spec.signed.clone(),
+            reason: reason.to_owned(),
+        };
+        let has_timestamp = spec.format.carries_timestamp() || timestamp_header.is_some();
+        if template.signs_timestamp() && !has_timestamp {
+            return Err(template_err(
+                "uses {timestamp} but the scheme has no timestamp (set timestamp_header or format = \"stripe\")",
+            ));
+        }
+        if template.signs_id() && id_header.is_none() {
+            return Err(template_err("uses {id} but id_header is not set"));
+        }
+        // A replay window or id checked on a value the signature does not cover is
+        // no check at all: anyone could send a fresh timestamp with an old delivery.
+        if has_timestamp && !template.signs_timestamp() {
+            return Err(template_err(
+                "the scheme has a timestamp but the signed template does not include {timestamp}, \
+                 so the replay window would check an unsigned value",
+            ));
+        }
+        if id_header.is_some() && !template.signs_id() {
+            return Err(template_err(
+                "id_header is set but the signed template does not include {id}",
+            ));
+        }
+        let tolerance = match &spec.tolerance {
+            Some(t) => {
+                humantime::parse_duration(t).map_err(|e| SchemeError::Tolerance(e.to_string()))?
+            }
+            None => DEFAULT_TOLERANCE,
+        };
+        if tolerance.is_zero() || tolerance > MAX_TOLERANCE {
+            return Err(SchemeError::Tolerance(format!(
+                "{} is outside the accepted range 1s to 1day",
+                humantime::format_duration(tolerance)
+            )));
+        }
+        let mut signed_headers: Vec<HeaderName> = template
+            .headers()
+            .cloned()
+            .chain(timestamp_header.clone())
+            .chain(id_header.clone())
+            .collect();
+        signed_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        signed_headers.dedup();
+        Ok(Self {
+            signed_headers,
+            algorithm: spec.algorithm,
+            headers,
+            encodings: spec.encodings.clone(),
+            prefix: spec.prefix.clone().filter(|p| !p.is_empty()),
+            prefix_optional: spec.prefix_optional,
+            template,
+            format: spec.format,
+            versions: spec.versions.clone(),
+            timestamp_header,
+            id_header,
+            tolerance,
+            secret_encoding: spec.secret_encoding,
+        })
+    }
+
+    /// The name of the header the provider puts its signature in (the first candidate).
+    pub fn header_name(&self) -> &HeaderName {
+        &self.headers[0]
+    }
+
+    /// The request headers inside the signed content (template headers, and the
+    /// timestamp and id headers, which compile only when the template signs them).
+    pub fn signed_headers(&self) -> &[HeaderName] {
+        &self.signed_headers
+    }
+
+    /// Whether sources give `whsec_<base64>` secrets.
+    pub fn uses_whsec(&self) -> bool {
+        self.secret_encoding == SecretEncoding::WhsecBase64
+    }
+
+    /// Whether deliveries carry a timestamp that is checked against `tolerance`.
+    pub fn has_timestamp(&self) -> bool {
+        self.format.carries_timestamp() || self.timestamp_header.is_some()
+    }
+
+    /// Turns a configured secret into the HMAC key (checked at start-up).
+    pub fn prepare_secret(&self, s: &str) -> Result<Secret, String> {
+        match self.secret_encoding {
+            SecretEncoding::Raw => Ok(Secret::new(s.as_bytes())),
+            SecretEncoding::WhsecBase64 => {
+                let b64 = s.strip_prefix("whsec_").unwrap_or(s);
+                let key = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|_| {
+                        "this provider's secrets are `whsec_<base64>` and this one does not decode"
+                            .to_owned()
+                    })?;
+                if key.is_empty() {
+                    return Err(
+                        "this `whsec_` secret decodes to an empty key (is a variable inside it unset?)"
+                            .to_owned(),
+                    );
+                }
+                Ok(Secret::new(key))
+            }
+        }
+    }
+
+    fn mac(&self, key: &[u8], content: &[u8]) -> Vec<u8> {
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
+            // HMAC accepts keys of any length, so this cannot fail.
+            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+                Ok(mut m) => {
+                    m.update(content);
+                    m.finalize().into_bytes().to_vec()
+                }
+                Err(_) => Vec::new(),
+            }
+        }
+        match self.algorithm {
+            Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
+            Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
+            Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
+        }
+    }
+
+    fn mac_len(&self) -> usize {
+        match self.algorithm {
+            Algorithm::Sha1 => 20,
+            Algorithm::Sha256 => 32,
+            Algorithm::Sha512 => 64,
+        }
+    }
+
+    /// Decodes one candidate into the MACs it can be, one per accepted encoding;
+    /// empty for anything that cannot be one (wrong length, bad characters, missing
+    /// prefix).
+    fn decode(&self, candidate: &str) -> Vec<Vec<u8>> {
+        let mut value = candidate.trim();
+        if let Some(prefix) = &self.prefix {
+            match value.strip_prefix(prefix.as_str()) {
+                Some(rest) => value = rest,
+                None if self.prefix_optional => {}
+                None => return Vec::new(),
+            }
+        }
+        if value.is_empty() || value.len() > 256 {
+            return Vec::new();
+        }
+        let want = self.mac_len();
+        self.format
+            .encodings(&self.encodings)
+            .iter()
+            .filter_map(|enc| match enc {
+                Encoding::Hex => hex::decode(value).ok(),
+                Encoding::Base64 => base64::engine::general_purpose::STANDARD.decode(value).ok(),
+            })
+            .filter(|d| d.len() == want)
+            .collect()
+    }
+
+    fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
+        headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Checks the request against every secret (any match passes: key rotation),
+    /// then, for timestamped schemes, the replay window around `now`.
+    pub fn verify_at(
+        &self,
+        secrets: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        self.verify_signature(secrets, headers, body)?
+            .check_window(now, self.tolerance)
+    }
+
+    /// The signature alone, without the replay window: what a replay of a kept
+    /// dead letter checks (its timestamp is old by design; the signature never is).
+    pub fn verify_signature(
+        &self,
+        secrets: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<SignedAt, VerifyError> {
+        let raw = self
+            .headers
+            .iter()
+            .find_map(|h| headers.get(h))
+            .ok_or(VerifyError::MissingSignature)?;
+        let raw = raw.to_str().map_err(|_| VerifyError::MalformedSignature)?;
+        let parsed = self.format.parse(raw, &self.versions)?;
+        let timestamp = match (&self.timestamp_header, parsed.timestamp) {
+            (_, Some(t)) => Some(t),
+            (Some(h), None) => Some(Self::header_str(headers, h).ok_or(VerifyError::BadTimestamp)?),
+            (None, None) if self.format.carries_timestamp() => {
+                return Err(VerifyError::BadTimestamp)
+            }
+            (None, None) => None,
+        };
+        let id = self
+            .id_header
+            .as_ref()
+            .and_then(|h| Self::header_str(headers, h));
+        let candidates: Vec<Vec<u8>> = parsed
+            .candidates
+            .iter()
+            .flat_map(|c| self.decode(c))
+            .collect();
+        if candidates.is_empty() {
+            return Err(VerifyError::MalformedSignature);
+        }
+        let content = self.template.render(headers, body, timestamp, id)?;
+        let mut ok = subtle::Choice::from(0u8);
+        for secret in secrets {
+            let expected = self.mac(secret.expose(), &content);
+            for c in &candidates {
+                use subtle::ConstantTimeEq;
+                ok |= expected.as_slice().ct_eq(c.as_slice());
+            }
+        }
+        if !bool::from(ok) {
+            return Err(VerifyError::SignatureMismatch);
+        }
+        Ok(SignedAt(timestamp.map(str::to_owned)))
+    }
+}
+
+/// A matched signature and the timestamp it covers, if the scheme has one.
+#[derive(Debug)]
+#[must_use = "the replay window is checked by check_window"]
+pub struct SignedAt(Option<String>);
+
+impl SignedAt {
+    /// Checked after the signature, so the time window cannot be probed unsigned.
+    pub fn check_window(self, now: SystemTime, tolerance: Duration) -> Result<(), VerifyError> {
+        let Some(t) = self.0 else {
+            return Ok(());
+        };
+        let t = parse_timestamp(&t).ok_or(VerifyError::BadTimestamp)?;
+        let skew = (unix_now(now) - t).unsigned_abs();
+        if skew > tolerance.as_secs() {
+            return Err(VerifyError::StaleTimestamp);
+        }
+        Ok(())
+    }
+
+    /// Whether the signature covered a timestamp.
+    pub fn timestamped(&self) -> bool {
+        self.0.is_some()
+    }
+}
