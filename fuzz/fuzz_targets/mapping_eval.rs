@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
             peer: None,
             path_token: None,
         })
-        .verify(&SourceAuth::default()) else {
+        .verify(&SourceAuth::open()) else {
             continue;
         };
         let source = SourceId::parse("fuzz").unwrap_or_else(|e| panic!("{e}"));

@@ -119,7 +119,7 @@ pub fn map(
         peer: None,
         path_token: None,
     }
-    .verify(&SourceAuth::default())
+    .verify(&SourceAuth::open())
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = SourceId::parse(provider).map_err(|e| anyhow::anyhow!(e))?;
     let engine = Engine::new(EventValidator::new()?);

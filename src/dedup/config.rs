@@ -18,7 +18,8 @@ pub enum DedupStoreKind {
     Redis,
 }
 
-/// What to do when Redis cannot be reached.
+/// What to do when the dedup store cannot be reached (Redis; the memory store
+/// always can).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum OnUnavailable {
@@ -98,6 +99,14 @@ impl DedupConfig {
                 Err("dedup: pending_ttl must be longer than in_flight_wait".to_owned())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// How the gateway uses the store.
+    pub fn policy(&self) -> super::DedupPolicy {
+        super::DedupPolicy {
+            in_flight_wait: self.in_flight_wait,
+            on_unavailable: self.on_unavailable,
         }
     }
 

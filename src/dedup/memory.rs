@@ -204,11 +204,23 @@ mod tests {
     #[tokio::test]
     async fn release_lets_a_retry_through_and_wakes_waiters() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
-        // A stale token cannot release someone else's claim.
+        assert!(
+            !waiter.is_finished(),
+            "the waiter is parked while the claim is pending"
+        );
+        // A stale token cannot release someone else's claim: the waiter stays parked.
         s.release(&key(1), ClaimToken(t.0 + 1000)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "a stale token released the claim");
+        assert!(
+            matches!(s.claim(&key(1), Duration::ZERO).await?, Claim::InFlight),
+            "the claim still stands"
+        );
         s.release(&key(1), t).await;
-        let got = waiter
+        // Woken by the release, long before its own 5 s wait would end.
+        let got = tokio::time::timeout(Duration::from_secs(1), waiter)
             .await
+            .map_err(|_| DedupError::Unavailable("the waiter was not woken".into()))?
             .map_err(|e| DedupError::Unavailable(e.to_string()))??;
         assert!(
             matches!(got, Claim::Acquired(_)),
@@ -220,9 +232,14 @@ mod tests {
     #[tokio::test]
     async fn waiter_sees_commit_as_duplicate() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
+        assert!(
+            !waiter.is_finished(),
+            "the waiter is parked while the claim is pending"
+        );
         s.commit(&key(1), t).await?;
-        let got = waiter
+        let got = tokio::time::timeout(Duration::from_secs(1), waiter)
             .await
+            .map_err(|_| DedupError::Unavailable("the waiter was not woken".into()))?
             .map_err(|e| DedupError::Unavailable(e.to_string()))??;
         assert_eq!(got, Claim::Duplicate);
         Ok(())

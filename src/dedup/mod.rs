@@ -49,7 +49,9 @@ pub enum DedupError {
 #[async_trait]
 pub trait DedupStore: Send + Sync + 'static {
     /// Claims `key`. When another copy is in flight, waits up to `wait` for it to
-    /// finish: a duplicate is never answered before the original is safe.
+    /// finish: a duplicate is never answered before the original is safe. `Err`
+    /// when the store cannot be reached; what then happens is the gateway's
+    /// `on_unavailable` policy.
     async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError>;
     /// Marks the event delivered for the rest of the window.
     async fn commit(&self, key: &DedupKey, token: ClaimToken) -> Result<(), DedupError>;
@@ -57,6 +59,15 @@ pub trait DedupStore: Send + Sync + 'static {
     async fn release(&self, key: &DedupKey, token: ClaimToken);
     /// Approximate number of keys held (for metrics).
     fn entry_count(&self) -> u64;
+}
+
+/// How the gateway uses its dedup store.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupPolicy {
+    /// How long a duplicate waits for its in-flight original.
+    pub in_flight_wait: Duration,
+    /// What a claim the store cannot answer does.
+    pub on_unavailable: OnUnavailable,
 }
 
 /// A claim that releases itself unless committed: a request cancelled or failed

@@ -10,7 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
-use super::config::{DedupConfig, OnUnavailable};
+use super::config::DedupConfig;
 use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
 use crate::event::EventId;
 
@@ -107,22 +107,7 @@ impl DedupStore for RedisStore {
     async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError> {
         // The event id already names the source (it is derived from it), and Redis
         // has no shared size bound to defend: one key space serves every source.
-        match self.try_claim(key.id, wait).await {
-            Err(e) => {
-                let open = self.settings.on_unavailable == OnUnavailable::Open;
-                crate::telemetry::events::DedupUnavailable {
-                    error: &e,
-                    on_unavailable: if open { "open" } else { "closed" },
-                }
-                .emit();
-                if open {
-                    Ok(Claim::Acquired(ClaimToken(0)))
-                } else {
-                    Err(e)
-                }
-            }
-            other => other,
-        }
+        self.try_claim(key.id, wait).await
     }
 
     async fn commit(&self, key: &DedupKey, _token: ClaimToken) -> Result<(), DedupError> {

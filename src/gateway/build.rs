@@ -55,7 +55,7 @@ impl Gateway {
             sources,
             engine(loaded)?,
             dedup,
-            dedup_config.in_flight_wait,
+            dedup_config.policy(),
             output,
         )))
     }

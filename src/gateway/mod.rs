@@ -2,6 +2,8 @@
 //! put together. Knows nothing of HTTP: the `http` module only translates.
 
 mod build;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use chrono::Utc;
 
 pub use build::{compile_sources, Reload};
 
-use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupStore};
+use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupPolicy, DedupStore, OnUnavailable};
 use crate::engine::Engine;
 use crate::event::{Decision, Outcome, SourceId};
 use crate::output::Output;
@@ -63,7 +65,7 @@ pub struct Gateway {
     sources: HashMap<String, Arc<Source>>,
     engine: Engine,
     dedup: Arc<dyn DedupStore>,
-    dedup_wait: Duration,
+    dedup_policy: DedupPolicy,
     output: Arc<dyn Output>,
 }
 
@@ -81,7 +83,7 @@ impl Gateway {
         sources: Vec<Source>,
         engine: Engine,
         dedup: Arc<dyn DedupStore>,
-        dedup_wait: Duration,
+        dedup_policy: DedupPolicy,
         output: Arc<dyn Output>,
     ) -> Self {
         Self {
@@ -91,7 +93,7 @@ impl Gateway {
                 .collect(),
             engine,
             dedup,
-            dedup_wait,
+            dedup_policy,
             output,
         }
     }
@@ -104,7 +106,7 @@ impl Gateway {
             sources,
             engine,
             self.dedup.clone(),
-            self.dedup_wait,
+            self.dedup_policy,
             self.output.clone(),
         )
     }
@@ -222,11 +224,27 @@ impl Gateway {
             source: source.clone(),
             id,
         };
-        let claim = self
+        let claim = match self
             .dedup
-            .claim(&key, self.dedup_wait)
+            .claim(&key, self.dedup_policy.in_flight_wait)
             .await
-            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        {
+            Ok(claim) => claim,
+            Err(e) => {
+                let open = self.dedup_policy.on_unavailable == OnUnavailable::Open;
+                events::DedupUnavailable {
+                    error: &e,
+                    on_unavailable: if open { "open" } else { "closed" },
+                }
+                .emit();
+                if !open {
+                    return Err(GatewayError::Unavailable(e.to_string()));
+                }
+                // Fail-open: deliver without a claim (a duplicate is possible, a
+                // loss is not; consumers can dedup on the deterministic id).
+                return self.write(source, decision).await;
+            }
+        };
         let guard = match claim {
             Claim::Duplicate => {
                 events::DuplicateAnswered {
@@ -241,6 +259,24 @@ impl Gateway {
             Claim::InFlight => return Err(GatewayError::InFlight),
             Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
         };
+        match self.write(source, decision).await {
+            Ok(outcome) => {
+                // The record is safe; a missing dedup mark only means a retry may
+                // deliver it twice (with the same id, so consumers can dedup).
+                if let Err(e) = guard.commit().await {
+                    events::DedupCommitFailed { error: &e }.emit();
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                guard.release().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a decision's record to the output; resolves once it is safe.
+    async fn write(&self, source: &SourceId, decision: Decision) -> Result<Outcome, GatewayError> {
         let started = std::time::Instant::now();
         let result = match &decision {
             Decision::Deliver(event) => self.output.deliver(event).await,
@@ -254,13 +290,7 @@ impl Gateway {
         }
         .emit();
         if let Err(e) = result {
-            guard.release().await;
             return Err(GatewayError::Unavailable(e.to_string()));
-        }
-        // The event is safe; a missing dedup mark only means a retry may deliver it
-        // twice (with the same id, so consumers can dedup).
-        if let Err(e) = guard.commit().await {
-            events::DedupCommitFailed { error: &e }.emit();
         }
         match &decision {
             Decision::Deliver(event) => events::EventDelivered {

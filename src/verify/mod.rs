@@ -157,6 +157,13 @@ pub struct SourceAuth {
 }
 
 impl SourceAuth {
+    /// No check at all: a source configured with `allow_unauthenticated = true`,
+    /// and the offline tools (`check`, `map`, the load generator), which deliver
+    /// nothing. The one explicit way to a [`Verified`] without a credential.
+    pub fn open() -> Self {
+        Self::default()
+    }
+
     /// Whether a check that needs no body (address, URL token, basic auth) stands
     /// before the body is read.
     pub fn checks_before_body(&self) -> bool {
@@ -197,9 +204,11 @@ pub struct Unverified {
 }
 
 /// A request that passed every check its source requires. Only
-/// [`Admitted::verify`] makes one (directly, or through [`Unverified::verify`]), so
-/// holding a `Verified` is proof that the source's checks passed; for a source
-/// configured with `allow_unauthenticated`, there were none to pass.
+/// [`Admitted::verify`] makes one (directly, or through [`Unverified::verify`]);
+/// its fields are private, so no other module can assemble one. Holding a
+/// `Verified` proves the source's checks passed, with one explicit exception:
+/// against [`SourceAuth::open`] (an `allow_unauthenticated` source, or an offline
+/// tool) there are none to pass.
 #[derive(Debug)]
 pub struct Verified {
     headers: HeaderMap,

@@ -1,0 +1,256 @@
+//! The gateway's failure branches, without a broker or Redis: a channel-backed fake
+//! output and a fake dedup store (after the svix bridge's `FakeReceiverOutput`)
+//! stand in, so each branch is driven on purpose and what the fakes saw is checked.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::dedup::{ClaimToken, DedupError, MemoryStore};
+use crate::event::{CanonicalEvent, DeadLetter, EventValidator};
+use crate::mapping::MappingSet;
+use crate::output::OutputError;
+use crate::source::SourceConfig;
+
+/// What the fakes saw, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Delivered(String),
+    DeadLettered(String),
+    Claimed,
+    Committed,
+    Released,
+}
+
+/// An output that reports every record on a channel and fails or panics on demand.
+struct FakeOutput {
+    seen: mpsc::UnboundedSender<Seen>,
+    fail: AtomicBool,
+    panic: AtomicBool,
+}
+
+#[async_trait]
+impl Output for FakeOutput {
+    async fn deliver(&self, event: &CanonicalEvent) -> Result<(), OutputError> {
+        if self.panic.load(Ordering::SeqCst) {
+            panic!("fake output panicked on purpose");
+        }
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(OutputError::Unavailable("fake broker down".into()));
+        }
+        let _ = self.seen.send(Seen::Delivered(event.ty.clone()));
+        Ok(())
+    }
+
+    async fn dead_letter(&self, record: &DeadLetter) -> Result<(), OutputError> {
+        let _ = self
+            .seen
+            .send(Seen::DeadLettered(record.reason.as_str().to_owned()));
+        Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    async fn shutdown(&self) {}
+
+    fn kind(&self) -> &'static str {
+        "fake"
+    }
+}
+
+/// A memory store that reports claims, commits and releases, and can be made
+/// unreachable.
+struct FakeDedup {
+    inner: MemoryStore,
+    seen: mpsc::UnboundedSender<Seen>,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl DedupStore for FakeDedup {
+    async fn claim(&self, key: &DedupKey, wait: Duration) -> Result<Claim, DedupError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(DedupError::Unavailable("fake redis down".into()));
+        }
+        let _ = self.seen.send(Seen::Claimed);
+        self.inner.claim(key, wait).await
+    }
+
+    async fn commit(&self, key: &DedupKey, token: ClaimToken) -> Result<(), DedupError> {
+        let _ = self.seen.send(Seen::Committed);
+        self.inner.commit(key, token).await
+    }
+
+    async fn release(&self, key: &DedupKey, token: ClaimToken) {
+        let _ = self.seen.send(Seen::Released);
+        self.inner.release(key, token).await
+    }
+
+    fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+}
+
+struct Rig {
+    gateway: Arc<Gateway>,
+    output: Arc<FakeOutput>,
+    dedup: Arc<FakeDedup>,
+    seen: Mutex<mpsc::UnboundedReceiver<Seen>>,
+}
+
+impl Rig {
+    fn new(on_unavailable: OnUnavailable) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mappings = MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let source: SourceConfig =
+            toml::from_str("id = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        let source = source
+            .compile(0, &mappings)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let output = Arc::new(FakeOutput {
+            seen: tx.clone(),
+            fail: AtomicBool::new(false),
+            panic: AtomicBool::new(false),
+        });
+        let dedup = Arc::new(FakeDedup {
+            inner: MemoryStore::new(Duration::from_secs(60), 1000),
+            seen: tx,
+            down: AtomicBool::new(false),
+        });
+        let engine = Engine::new(EventValidator::new().unwrap_or_else(|e| panic!("{e}")));
+        let gateway = Arc::new(Gateway::new(
+            vec![source],
+            engine,
+            dedup.clone(),
+            DedupPolicy {
+                in_flight_wait: Duration::from_millis(100),
+                on_unavailable,
+            },
+            output.clone(),
+        ));
+        Self {
+            gateway,
+            output,
+            dedup,
+            seen: Mutex::new(rx),
+        }
+    }
+
+    async fn post(&self, body: &str) -> Result<Outcome, GatewayError> {
+        let req = Unverified {
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+            peer: None,
+            path_token: None,
+        };
+        self.gateway.handle_request("m", req).await
+    }
+
+    /// What the fakes saw since the last call (after letting spawned releases run).
+    async fn seen(&self) -> Vec<Seen> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut rx = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        while let Ok(s) = rx.try_recv() {
+            out.push(s);
+        }
+        out
+    }
+}
+
+const TICKET: &str = r#"{"data":{"status":"CREATION","params":{"id":"t1"},"resource":"/v0/tickets/t1"},"tenant_id":"x","topic":"sac_ticket"}"#;
+
+#[tokio::test]
+async fn an_output_failure_releases_the_claim_and_the_retry_delivers() {
+    let rig = Rig::new(OnUnavailable::Open);
+    rig.output.fail.store(true, Ordering::SeqCst);
+    let e = rig.post(TICKET).await.err();
+    assert!(
+        matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("fake broker down")),
+        "{e:?}"
+    );
+    assert_eq!(rig.seen().await, [Seen::Claimed, Seen::Released]);
+    rig.output.fail.store(false, Ordering::SeqCst);
+    let ok = rig.post(TICKET).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok.status(), "accepted");
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::Delivered("ticket.created".into()),
+            Seen::Committed
+        ]
+    );
+    let again = rig.post(TICKET).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status(), "duplicate");
+    assert_eq!(rig.seen().await, [Seen::Claimed], "nothing written twice");
+}
+
+#[tokio::test]
+async fn dedup_unavailable_fail_closed_answers_503_and_writes_nothing() {
+    let rig = Rig::new(OnUnavailable::Closed);
+    rig.dedup.down.store(true, Ordering::SeqCst);
+    let e = rig.post(TICKET).await.err();
+    assert!(
+        matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("fake redis down")),
+        "{e:?}"
+    );
+    assert_eq!(rig.seen().await, []);
+}
+
+#[tokio::test]
+async fn dedup_unavailable_fail_open_delivers_without_a_claim() {
+    let rig = Rig::new(OnUnavailable::Open);
+    rig.dedup.down.store(true, Ordering::SeqCst);
+    let ok = rig.post(TICKET).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok.status(), "accepted");
+    assert_eq!(rig.seen().await, [Seen::Delivered("ticket.created".into())]);
+}
+
+#[tokio::test]
+async fn a_panicking_pipeline_is_a_503_with_its_cause_and_releases_its_claim() {
+    let rig = Rig::new(OnUnavailable::Open);
+    rig.output.panic.store(true, Ordering::SeqCst);
+    let e = rig.post(TICKET).await.err();
+    assert!(
+        matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("panicked on purpose")),
+        "{e:?}"
+    );
+    // The claim guard, dropped by the unwinding task, gives the claim back.
+    assert_eq!(rig.seen().await, [Seen::Claimed, Seen::Released]);
+    rig.output.panic.store(false, Ordering::SeqCst);
+    assert_eq!(
+        rig.post(TICKET).await.map(|o| o.status()).ok(),
+        Some("accepted")
+    );
+}
+
+#[tokio::test]
+async fn an_unmappable_delivery_is_dead_lettered_once() {
+    let rig = Rig::new(OnUnavailable::Open);
+    let ok = rig
+        .post("{not json")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok.status(), "dead_lettered");
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::DeadLettered("malformed_json".into()),
+            Seen::Committed
+        ]
+    );
+    let again = rig
+        .post("{not json")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status(), "duplicate");
+}
