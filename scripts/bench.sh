@@ -8,6 +8,8 @@
 #   scripts/bench.sh                 # 10 s per run after 2 s of warm-up
 #   DURATION=30s CONCURRENCY=64 KAFKA_CONCURRENCY=512 scripts/bench.sh
 #   SKIP_KAFKA=1 scripts/bench.sh    # without the broker
+#   HOOKGATE_BIN=/path/to/hookgate scripts/bench.sh   # another build (before/after
+#                                    # comparisons; the generator is that build's too)
 #
 # Results (JSON per run and summary.md) go to $OUT (default target/bench/<time>).
 set -euo pipefail
@@ -27,10 +29,12 @@ BASELINE_PORT=19090
 BROKER_PORT=19092
 mkdir -p "$OUT"
 
-echo "== building (release)"
-cargo build --release --locked --quiet --bin hookgate --example baseline
-BIN=target/release/hookgate
-BASELINE=target/release/examples/baseline
+if [ -z "${HOOKGATE_BIN:-}" ]; then
+  echo "== building (release)"
+  cargo build --release --locked --quiet --bin hookgate --example baseline
+fi
+BIN="${HOOKGATE_BIN:-target/release/hookgate}"
+BASELINE="${HOOKGATE_BASELINE:-$(dirname "$BIN")/examples/baseline}"
 
 PIDS=()
 cleanup() {
