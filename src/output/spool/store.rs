@@ -739,24 +739,29 @@ const SCHEMA: &str = "
 /// moving the ones that fail into the quarantine table.
 fn open_verified(path: &Path) -> Result<(Connection, Scan), OpenError> {
     let mut conn = Connection::open(path)?;
-    // auto_vacuum only takes effect before the first table is created: on an existing
-    // store it is a no-op. FULL makes every commit fsync the WAL (NORMAL would not, and
-    // the last commits could be lost on power failure).
-    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA auto_vacuum = INCREMENTAL;")?;
+    // On a new file the order matters: page size and auto_vacuum are fixed by the first
+    // table, and switching to WAL first would fix the default 4 KiB page. 8 KiB pages
+    // hold ~1.5 KiB records with 20% less slack than 4 KiB ones (measured: 100k records,
+    // 157 MiB against 196 MiB). On an existing store both pragmas are no-ops.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 5000; PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL;",
+    )?;
+    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(OpenError::Unusable(format!("quick_check: {check}")));
+    }
+    conn.execute_batch(SCHEMA)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(OpenError::Failed(SpoolError::Store(format!(
             "cannot switch the spool store to WAL (journal mode {mode})"
         ))));
     }
+    // FULL makes every commit fsync the WAL; NORMAL would not, and the last commits
+    // could be lost on power failure although their appends had resolved.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
     ))?;
-    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
-    if check != "ok" {
-        return Err(OpenError::Unusable(format!("quick_check: {check}")));
-    }
-    conn.execute_batch(SCHEMA)?;
 
     let mut scan = Scan {
         records: 0,
@@ -1255,6 +1260,24 @@ mod tests {
         let last = got.last().unwrap().0;
         let next = spool.append(vec![rec("new")]).await.unwrap()[0];
         assert!(next > last);
+    }
+
+    #[tokio::test]
+    async fn a_new_store_is_wal_with_8k_pages_and_incremental_vacuum() {
+        let dir = tempfile::tempdir().unwrap();
+        let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
+        spool.append(vec![rec("a")]).await.unwrap();
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let get = |p: &str| -> String {
+            conn.query_row(&format!("PRAGMA {p}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| format!("{v:?}"))
+            .unwrap()
+        };
+        assert_eq!(get("journal_mode"), r#"Text("wal")"#);
+        assert_eq!(get("page_size"), "Integer(8192)");
+        assert_eq!(get("auto_vacuum"), "Integer(2)");
     }
 
     #[tokio::test]
