@@ -1,0 +1,9 @@
+//! The durable local spool in front of the Kafka producer: every acknowledged webhook
+//! is on local disk until Kafka acknowledged it, however long Kafka is away.
+//! `store` is the queue itself (SQLite); `codec` is the record format inside it.
+
+mod codec;
+mod store;
+
+pub use codec::DecodeError;
+pub use store::{Recovery, Seq, Spool, SpoolError, SpoolRecord, SpoolStats};
