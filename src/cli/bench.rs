@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::loadgen::{DeliverySet, Load, Target};
+use crate::loadgen::Load;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,45 +45,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let loaded = crate::config::load(&a.config)?;
-    let mappings = loaded.mappings()?;
-    let sources = crate::gateway::compile_sources(&loaded, &mappings)?;
-    let mut targets = Vec::new();
-    let mut cases = Vec::new();
-    for (src, conf) in sources.iter().zip(&loaded.config.sources) {
-        if !a.sources.is_empty() && !a.sources.contains(&conf.id) {
-            continue;
-        }
-        let signing = src
-            .auth
-            .signature
-            .as_ref()
-            .and_then(|(scheme, secrets)| Some((scheme.clone(), secrets.first()?.clone())));
-        targets.push(Target {
-            source: conf.id.clone(),
-            mapping: src.mapping.clone(),
-            signing,
-            token: conf.token.clone(),
-            basic: conf
-                .basic_auth
-                .as_ref()
-                .map(|b| (b.username.clone(), b.password.clone())),
-        });
-        let provider = src.mapping.provider().to_owned();
-        if !cases.iter().any(|(p, _)| p == &provider) {
-            // A broken fixture is an error, not a quietly smaller (and different) mix.
-            let c = crate::fixture::load_cases(&a.fixtures, &provider)
-                .map_err(|e| anyhow::anyhow!("fixtures of `{provider}`: {e}"))?;
-            cases.push((provider, c));
-        }
-    }
-    for wanted in &a.sources {
-        anyhow::ensure!(
-            targets.iter().any(|t| &t.source == wanted),
-            "no source `{wanted}` in {}",
-            loaded.file
-        );
-    }
-    let (set, skipped) = DeliverySet::build(&targets, &cases);
+    let (set, skipped) = crate::loadgen::deliveries(&loaded, &a.sources, &a.fixtures)?;
     for s in &skipped.0 {
         eprintln!("skipped: {s}");
     }

@@ -88,7 +88,9 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                     .await
             }
         }
-        live.load().output().shutdown().await;
+        // What the broker takes within the budget is delivered; a spool keeps the
+        // rest on disk for the next start.
+        live.load().output().shutdown(server.shutdown_timeout).await;
         tracing::info!("hookgate stopped");
         Ok::<_, anyhow::Error>(())
     })?;

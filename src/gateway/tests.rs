@@ -13,7 +13,7 @@ use super::*;
 use crate::dedup::{ClaimToken, DedupError, MemoryStore};
 use crate::event::{CanonicalEvent, DeadLetter, EventValidator};
 use crate::mapping::MappingSet;
-use crate::output::OutputError;
+use crate::output::{OutputError, Readiness};
 use crate::source::SourceConfig;
 
 /// What the fakes saw, in order.
@@ -53,11 +53,11 @@ impl Output for FakeOutput {
         Ok(())
     }
 
-    async fn ready(&self) -> Result<(), OutputError> {
-        Ok(())
+    async fn ready(&self) -> Result<Readiness, OutputError> {
+        Ok(Readiness::Ready)
     }
 
-    async fn shutdown(&self) {}
+    async fn shutdown(&self, _budget: std::time::Duration) {}
 
     fn kind(&self) -> &'static str {
         "fake"

@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::event::Outcome;
 use crate::gateway::{Gateway, LiveGateway};
+use crate::output::Readiness;
 use crate::telemetry;
 use crate::telemetry::events;
 use crate::verify::RequestHead;
@@ -178,7 +179,9 @@ async fn metrics_text(State(live): State<Arc<LiveGateway>>) -> Response {
         )
             .into_response();
     };
-    metrics::gauge!(telemetry::DEDUP_KEYS).set(live.load().dedup().entry_count() as f64);
+    let gateway = live.load();
+    metrics::gauge!(telemetry::DEDUP_KEYS).set(gateway.dedup().entry_count() as f64);
+    gateway.output().observe();
     handle.run_upkeep();
     (
         [(
@@ -193,7 +196,14 @@ async fn metrics_text(State(live): State<Arc<LiveGateway>>) -> Response {
 async fn readyz(State(live): State<Arc<LiveGateway>>) -> Response {
     let gateway = live.load_full();
     match gateway.output().ready().await {
-        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Ok(Readiness::Ready) => Json(json!({"status": "ready"})).into_response(),
+        // Accepting onto the local spool: a load balancer must keep routing here.
+        Ok(Readiness::Spooling { records, reason }) => Json(json!({
+            "status": "spooling",
+            "spooled_records": records,
+            "reason": reason,
+        }))
+        .into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "not_ready", "reason": e.to_string()})),

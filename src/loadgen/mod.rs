@@ -6,3 +6,52 @@ mod run;
 
 pub use deliveries::{Delivery, DeliverySet, Skipped, Target};
 pub use run::{run, Load, Report};
+
+/// Unique signed deliveries for the configured sources (all, or the `only` ones),
+/// made from their providers' fixture cases under `fixtures`: what `hookgate bench`
+/// sends, and what the tests that need many distinct events send.
+pub fn deliveries(
+    loaded: &crate::config::Loaded,
+    only: &[String],
+    fixtures: &std::path::Path,
+) -> anyhow::Result<(DeliverySet, Skipped)> {
+    let mappings = loaded.mappings()?;
+    let sources = crate::gateway::compile_sources(loaded, &mappings)?;
+    let mut targets = Vec::new();
+    let mut cases = Vec::new();
+    for (src, conf) in sources.iter().zip(&loaded.config.sources) {
+        if !only.is_empty() && !only.contains(&conf.id) {
+            continue;
+        }
+        let signing = src
+            .auth
+            .signature
+            .as_ref()
+            .and_then(|(scheme, secrets)| Some((scheme.clone(), secrets.first()?.clone())));
+        targets.push(Target {
+            source: conf.id.clone(),
+            mapping: src.mapping.clone(),
+            signing,
+            token: conf.token.clone(),
+            basic: conf
+                .basic_auth
+                .as_ref()
+                .map(|b| (b.username.clone(), b.password.clone())),
+        });
+        let provider = src.mapping.provider().to_owned();
+        if !cases.iter().any(|(p, _)| p == &provider) {
+            // A broken fixture is an error, not a quietly smaller (and different) mix.
+            let c = crate::fixture::load_cases(fixtures, &provider)
+                .map_err(|e| anyhow::anyhow!("fixtures of `{provider}`: {e}"))?;
+            cases.push((provider, c));
+        }
+    }
+    for wanted in only {
+        anyhow::ensure!(
+            targets.iter().any(|t| &t.source == wanted),
+            "no source `{wanted}` in {}",
+            loaded.file
+        );
+    }
+    Ok(DeliverySet::build(&targets, &cases))
+}

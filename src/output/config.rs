@@ -82,9 +82,10 @@ impl OutputConfig {
                 Arc::new(NullOutput)
             }
             #[cfg(feature = "kafka")]
-            Self::Kafka(k) => {
-                Arc::new(super::kafka::KafkaOutput::new(k).map_err(|e| e.to_string())?)
-            }
+            Self::Kafka(k) => match &k.spool {
+                Some(spool) => Arc::new(super::kafka::SpooledKafka::open(k, spool, base_dir)?),
+                None => Arc::new(super::kafka::KafkaOutput::new(k).map_err(|e| e.to_string())?),
+            },
             #[cfg(not(feature = "kafka"))]
             Self::Kafka(_) => {
                 return Err("this hookgate was built without the `kafka` feature".to_owned())

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Output, OutputError};
+use super::{Output, OutputError, Readiness};
 use crate::event::{CanonicalEvent, DeadLetter};
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -154,7 +154,7 @@ impl Output for FileOutput {
         self.dead_letters.write_line(line).await
     }
 
-    async fn ready(&self) -> Result<(), OutputError> {
+    async fn ready(&self) -> Result<Readiness, OutputError> {
         for p in &self.paths {
             if std::fs::metadata(p).is_err() {
                 return Err(OutputError::Unavailable(format!(
@@ -166,10 +166,10 @@ impl Output for FileOutput {
         if self.events.tx.is_closed() || self.dead_letters.tx.is_closed() {
             return Err(OutputError::Unavailable("writer stopped".to_owned()));
         }
-        Ok(())
+        Ok(Readiness::Ready)
     }
 
-    async fn shutdown(&self) {}
+    async fn shutdown(&self, _budget: std::time::Duration) {}
 
     fn kind(&self) -> &'static str {
         self.kind

@@ -22,6 +22,22 @@ pub enum OutputError {
     Unavailable(String),
     #[error("cannot encode the record: {0}")]
     Encode(String),
+    /// The output refuses this record for good (the broker says it is too large or
+    /// invalid): retrying it cannot help.
+    #[error("record refused: {0}")]
+    Rejected(String),
+}
+
+/// What `/readyz` says of an output that can take events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Events are accepted onto the local spool (the broker is away, or the
+    /// spool is still draining): ready, and saying so.
+    Spooling {
+        records: u64,
+        reason: String,
+    },
 }
 
 #[async_trait]
@@ -29,8 +45,10 @@ pub trait Output: Send + Sync + 'static {
     async fn deliver(&self, event: &CanonicalEvent) -> Result<(), OutputError>;
     async fn dead_letter(&self, record: &DeadLetter) -> Result<(), OutputError>;
     /// Whether the output can take events now (for `/readyz`).
-    async fn ready(&self) -> Result<(), OutputError>;
-    /// Flushes whatever is buffered; called once on shutdown.
-    async fn shutdown(&self);
+    async fn ready(&self) -> Result<Readiness, OutputError>;
+    /// Flushes whatever is buffered, within `budget`; called once on shutdown.
+    async fn shutdown(&self, budget: std::time::Duration);
+    /// Refreshes the output's gauges (before a metrics scrape).
+    fn observe(&self) {}
     fn kind(&self) -> &'static str;
 }

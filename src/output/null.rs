@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{Output, OutputError};
+use super::{Output, OutputError, Readiness};
 use crate::event::{CanonicalEvent, DeadLetter};
 
 #[derive(Debug, Default)]
@@ -27,11 +27,11 @@ impl Output for NullOutput {
         encode(record)
     }
 
-    async fn ready(&self) -> Result<(), OutputError> {
-        Ok(())
+    async fn ready(&self) -> Result<Readiness, OutputError> {
+        Ok(Readiness::Ready)
     }
 
-    async fn shutdown(&self) {}
+    async fn shutdown(&self, _budget: std::time::Duration) {}
 
     fn kind(&self) -> &'static str {
         "null"

@@ -245,3 +245,127 @@ impl ConfigReloadFailed<'_> {
         tracing::error!(%error, "configuration reload rejected: the previous configuration keeps serving");
     }
 }
+
+/// The spool was opened at start-up, with what a previous run left.
+pub struct SpoolOpened<'a> {
+    pub path: &'a std::path::Path,
+    pub recovery: &'a crate::output::spool::Recovery,
+}
+
+impl SpoolOpened<'_> {
+    pub fn emit(self) {
+        let r = self.recovery;
+        let quarantined = r.quarantined_records + r.quarantined_files.len() as u64;
+        if quarantined > 0 {
+            metrics::counter!(SPOOL_QUARANTINED, "when" => "open").increment(quarantined);
+            tracing::error!(
+                path = %self.path.display(),
+                quarantined_records = r.quarantined_records,
+                moved_aside = ?r.quarantined_files,
+                salvaged_records = r.salvaged_records,
+                "spool: unreadable records or files were moved aside (kept, not produced)"
+            );
+        }
+        tracing::info!(
+            path = %self.path.display(),
+            records = r.records,
+            bytes = r.bytes,
+            "spool opened; its records will be drained to Kafka"
+        );
+    }
+}
+
+/// The broker could not acknowledge a record in time: it goes to the spool.
+pub struct SpoolFallback<'a> {
+    pub cause: &'a dyn std::fmt::Display,
+}
+
+impl SpoolFallback<'_> {
+    pub fn emit(self) {
+        metrics::counter!(SPOOL_FALLBACKS).increment(1);
+        tracing::warn!(cause = %self.cause, "Kafka did not acknowledge in time: spooling the record");
+    }
+}
+
+/// A record made durable on the spool.
+pub struct SpoolAppended;
+
+impl SpoolAppended {
+    pub fn emit(self) {
+        metrics::counter!(SPOOL_APPENDED).increment(1);
+    }
+}
+
+/// A record the spool could not take (full, or a disk error): answered 503.
+pub struct SpoolAppendFailed<'a> {
+    pub error: &'a crate::output::spool::SpoolError,
+}
+
+impl SpoolAppendFailed<'_> {
+    pub fn emit(self) {
+        let kind = match self.error {
+            crate::output::spool::SpoolError::Full { .. } => "full",
+            _ => "error",
+        };
+        metrics::counter!(SPOOL_APPEND_FAILURES, "kind" => kind).increment(1);
+        tracing::error!(error = %self.error, "spool append failed: answering 503");
+    }
+}
+
+/// Records produced from the spool and removed after their acknowledgement.
+pub struct SpoolDrained {
+    pub records: u64,
+}
+
+impl SpoolDrained {
+    pub fn emit(self) {
+        if self.records > 0 {
+            metrics::counter!(SPOOL_DRAINED).increment(self.records);
+            tracing::debug!(records = self.records, "spool drained to Kafka");
+        }
+    }
+}
+
+/// A drain round that failed (`kind`: `broker` or `store`); retried with backoff.
+pub struct SpoolDrainFailed<'a> {
+    pub kind: &'static str,
+    pub error: &'a dyn std::fmt::Display,
+}
+
+impl SpoolDrainFailed<'_> {
+    pub fn emit(self) {
+        metrics::counter!(SPOOL_DRAIN_ERRORS, "kind" => self.kind).increment(1);
+        tracing::warn!(kind = self.kind, error = %self.error, "spool drain failed; retrying");
+    }
+}
+
+/// A spooled record the broker refuses for good: moved to the quarantine table.
+pub struct SpoolRecordRefused<'a> {
+    pub event_id: &'a str,
+    pub why: &'a str,
+}
+
+impl SpoolRecordRefused<'_> {
+    pub fn emit(self) {
+        metrics::counter!(SPOOL_QUARANTINED, "when" => "refused").increment(1);
+        tracing::error!(event_id = self.event_id, why = self.why, "Kafka refuses a spooled record: moved to the spool's quarantine table (kept, not produced)");
+    }
+}
+
+/// The spool's gauges, refreshed before a scrape.
+pub struct SpoolObserved {
+    pub stats: crate::output::spool::SpoolStats,
+    pub now_ms: i64,
+}
+
+impl SpoolObserved {
+    pub fn emit(self) {
+        metrics::gauge!(SPOOL_RECORDS).set(self.stats.records as f64);
+        metrics::gauge!(SPOOL_BYTES).set(self.stats.bytes as f64);
+        let age = self
+            .stats
+            .oldest_appended_at_ms
+            .map_or(0.0, |t| (self.now_ms - t).max(0) as f64 / 1000.0);
+        metrics::gauge!(SPOOL_OLDEST_AGE_SECONDS).set(age);
+    }
+}

@@ -43,6 +43,25 @@ pub const PIPELINE_PANICS: &str = "hookgate_pipeline_panics_total";
 /// `open`: delivered without dedup, `closed`: 503) and commits that failed (`commit`).
 pub const DEDUP_ERRORS: &str = "hookgate_dedup_errors_total";
 
+/// Records on the spool now (gauge).
+pub const SPOOL_RECORDS: &str = "hookgate_spool_records";
+/// Record bytes on the spool now (gauge; `max_bytes` bounds it).
+pub const SPOOL_BYTES: &str = "hookgate_spool_bytes";
+/// Age of the oldest record on the spool (gauge, 0 when empty).
+pub const SPOOL_OLDEST_AGE_SECONDS: &str = "hookgate_spool_oldest_record_age_seconds";
+/// Records appended to the spool.
+pub const SPOOL_APPENDED: &str = "hookgate_spool_appended_total";
+/// Records produced from the spool and removed after their acknowledgement.
+pub const SPOOL_DRAINED: &str = "hookgate_spool_drained_total";
+/// Failed drain rounds, by `kind` (broker, store).
+pub const SPOOL_DRAIN_ERRORS: &str = "hookgate_spool_drain_errors_total";
+/// Appends refused, by `kind` (full, error): answered 503.
+pub const SPOOL_APPEND_FAILURES: &str = "hookgate_spool_append_failures_total";
+/// Records the broker did not acknowledge in time, sent to the spool (fallback mode).
+pub const SPOOL_FALLBACKS: &str = "hookgate_spool_fallbacks_total";
+/// Records moved aside, by `when` (open: unreadable; refused: by the broker).
+pub const SPOOL_QUARANTINED: &str = "hookgate_spool_quarantined_total";
+
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.
 pub const UNKNOWN_SOURCE: &str = "_unknown";

@@ -196,6 +196,20 @@ pub fn consume(
     want: usize,
     timeout: Duration,
 ) -> Vec<Record> {
+    consume_until(bootstrap, topic, partitions, timeout, |got| {
+        got.len() >= want
+    })
+}
+
+/// Reads every partition of `topic` from the beginning (each partition's records in
+/// offset order) until `done` says so or `timeout` passed.
+pub fn consume_until(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+    done: impl Fn(&[Record]) -> bool,
+) -> Vec<Record> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set(
@@ -214,7 +228,7 @@ pub fn consume(
     consumer.assign(&tpl).expect("assign");
     let mut out = Vec::new();
     let deadline = Instant::now() + timeout;
-    while out.len() < want && Instant::now() < deadline {
+    while !done(&out) && Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
                 let headers = m

@@ -127,3 +127,48 @@ pub fn read_response(stream: &mut std::net::TcpStream) -> String {
     let _ = stream.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// POSTs one generated delivery; the status and the JSON answer.
+pub fn post_delivery(port: u16, d: &hookgate::loadgen::Delivery) -> (u16, serde_json::Value) {
+    let mut req = format!(
+        "POST {} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n",
+        d.path,
+        d.body.len()
+    )
+    .into_bytes();
+    for (k, v) in &d.headers {
+        req.extend_from_slice(k.as_str().as_bytes());
+        req.extend_from_slice(b": ");
+        req.extend_from_slice(v.as_bytes());
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"\r\n");
+    req.extend_from_slice(&d.body);
+    let response = raw_request(port, &req);
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// GET `path`: the status and the body as text.
+pub fn get(port: u16, path: &str) -> (u16, String) {
+    let response = raw_request(
+        port,
+        format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+    );
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}

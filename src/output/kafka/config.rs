@@ -39,6 +39,9 @@ pub struct KafkaOutputConfig {
     /// Any librdkafka property, passed through (except the ones hookgate owns).
     #[serde(default)]
     pub librdkafka: BTreeMap<String, LibrdkafkaValue>,
+    /// A durable local spool in front of the broker (see `[output.spool]`).
+    #[serde(default)]
+    pub spool: Option<crate::output::spool::SpoolConfig>,
 }
 
 /// A librdkafka property value as TOML lets one write it.
@@ -79,6 +82,9 @@ pub const PROTECTED: &[(&str, &str)] = &[
 impl KafkaOutputConfig {
     pub fn validate(&self) -> Result<(), String> {
         within("output.ack_timeout", self.ack_timeout, MS, 5 * MIN)?;
+        if let Some(spool) = &self.spool {
+            spool.validate()?;
+        }
         for key in self.librdkafka.keys() {
             if let Some((_, why)) = PROTECTED.iter().find(|(p, _)| p == key) {
                 return Err(format!("librdkafka.\"{key}\" cannot be set here: {why}"));

@@ -9,5 +9,9 @@ pub mod record;
 
 pub use config::{KafkaMode, KafkaOutputConfig, LibrdkafkaValue};
 #[cfg(feature = "kafka")]
-pub use producer::{classify, ErrorClass, KafkaOutput};
+pub use producer::{classify, ErrorClass, InFlight, KafkaOutput};
+#[cfg(feature = "kafka")]
+mod spooled;
 pub use record::Record;
+#[cfg(feature = "kafka")]
+pub use spooled::SpooledKafka;

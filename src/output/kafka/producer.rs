@@ -14,7 +14,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 use super::record::{dead_letter_record, event_record, Record};
 use super::KafkaOutputConfig;
 use crate::event::{CanonicalEvent, DeadLetter};
-use crate::output::{Output, OutputError};
+use crate::output::{Output, OutputError, Readiness};
 
 /// Why the producer could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,8 @@ pub enum ErrorClass {
     Retryable,
     Fatal,
     ProducerState,
+    /// The broker refuses this record itself (too large, invalid): no retry helps.
+    RecordRejected,
 }
 
 pub fn classify(e: &KafkaError) -> ErrorClass {
@@ -63,15 +65,14 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
         | C::InvalidProducerEpoch
         | C::InvalidProducerIdMapping
         | C::ProducerFenced => ErrorClass::ProducerState,
-        C::MessageSizeTooLarge
-        | C::InvalidMessageSize
-        | C::InvalidMessage
-        | C::TopicAuthorizationFailed
+        C::MessageSizeTooLarge | C::InvalidMessageSize | C::InvalidMessage | C::InvalidRecord => {
+            ErrorClass::RecordRejected
+        }
+        C::TopicAuthorizationFailed
         | C::ClusterAuthorizationFailed
         | C::UnknownTopic
         | C::UnknownTopicOrPartition
         | C::InvalidTopic
-        | C::InvalidRecord
         | C::UnsupportedVersion
         | C::InvalidConfig => ErrorClass::Fatal,
         _ => ErrorClass::Retryable,
@@ -157,6 +158,12 @@ impl KafkaOutput {
 
     /// Writes one record; resolves once the broker acknowledged it.
     pub async fn produce(&self, record: &Record) -> Result<(), OutputError> {
+        self.send(record)?.acked(self).await
+    }
+
+    /// Hands a record to the producer (in the order of the calls: one partition's
+    /// records keep it); [`InFlight::acked`] then waits for the broker.
+    pub fn send(&self, record: &Record) -> Result<InFlight, OutputError> {
         let headers = record
             .headers
             .iter()
@@ -171,28 +178,12 @@ impl KafkaOutput {
             .payload(&record.value)
             .headers(headers);
         let (generation, producer) = self.current();
-        let fut = match producer.send_result(record) {
-            Ok(f) => f,
-            Err((e, _)) => return Err(self.failed(&e, generation)),
-        };
-        // librdkafka times the record out at `message.timeout.ms`; the margin only
-        // guards against a lost callback.
-        match tokio::time::timeout(self.config.ack_timeout + Duration::from_millis(500), fut).await
-        {
-            Err(_) => {
-                // We gave up on the record: as for librdkafka's own timeout, its
-                // session must not resume with a gap (see `classify`).
-                tracing::warn!(
-                    "no Kafka acknowledgement within the budget; the provider will retry"
-                );
-                self.replace_producer(generation);
-                Err(OutputError::Unavailable(
-                    "no broker acknowledgement within the budget".into(),
-                ))
-            }
-            Ok(Err(_canceled)) => Err(OutputError::Unavailable("producer shut down".into())),
-            Ok(Ok(Err((e, _)))) => Err(self.failed(&e, generation)),
-            Ok(Ok(Ok(_delivery))) => Ok(()),
+        match producer.send_result(record) {
+            Ok(delivery) => Ok(InFlight {
+                generation,
+                delivery,
+            }),
+            Err((e, _)) => Err(self.failed(&e, generation)),
         }
     }
 
@@ -224,12 +215,77 @@ impl KafkaOutput {
             ErrorClass::Fatal => {
                 tracing::error!(error = %e, "Kafka delivery failed with an error that needs an operator")
             }
+            ErrorClass::RecordRejected => {
+                tracing::error!(error = %e, "Kafka refused the record itself")
+            }
             ErrorClass::ProducerState => self.replace_producer(generation),
             ErrorClass::Retryable => {
                 tracing::warn!(error = %e, "Kafka delivery failed; the provider will retry")
             }
         }
-        OutputError::Unavailable(format!("kafka ({class:?}): {e}"))
+        let detail = format!("kafka ({class:?}): {e}");
+        if class == ErrorClass::RecordRejected {
+            OutputError::Rejected(detail)
+        } else {
+            OutputError::Unavailable(detail)
+        }
+    }
+
+    /// Whether the broker can be reached and both topics exist.
+    pub async fn check_broker(&self) -> Result<(), OutputError> {
+        let (_, producer) = self.current();
+        let topics = vec![
+            self.config.topic.clone(),
+            self.config.dead_letter_topic.clone(),
+        ];
+        tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &topics))
+            .await
+            .map_err(|e| OutputError::Unavailable(e.to_string()))?
+            .map_err(OutputError::Unavailable)
+    }
+
+    /// Flushes the producer within `budget`.
+    pub async fn flush(&self, budget: Duration) {
+        let (_, producer) = self.current();
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(budget)).await;
+        match flushed {
+            Ok(Ok(())) => tracing::info!("Kafka producer flushed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "Kafka producer flush incomplete"),
+            Err(e) => tracing::warn!(error = %e, "Kafka producer flush task failed"),
+        }
+    }
+
+    pub fn config(&self) -> &KafkaOutputConfig {
+        &self.config
+    }
+}
+
+/// A record handed to the producer, awaiting the broker's acknowledgement.
+pub struct InFlight {
+    generation: u64,
+    delivery: rdkafka::producer::DeliveryFuture,
+}
+
+impl InFlight {
+    /// Resolves once the broker acknowledged the record, or failed it.
+    pub async fn acked(self, output: &KafkaOutput) -> Result<(), OutputError> {
+        // librdkafka times the record out at `message.timeout.ms`; the margin only
+        // guards against a lost callback.
+        let budget = output.config.ack_timeout + Duration::from_millis(500);
+        match tokio::time::timeout(budget, self.delivery).await {
+            Err(_) => {
+                // We gave up on the record: as for librdkafka's own timeout, its
+                // session must not resume with a gap (see `classify`).
+                tracing::warn!("no Kafka acknowledgement within the budget");
+                output.replace_producer(self.generation);
+                Err(OutputError::Unavailable(
+                    "no broker acknowledgement within the budget".into(),
+                ))
+            }
+            Ok(Err(_canceled)) => Err(OutputError::Unavailable("producer shut down".into())),
+            Ok(Ok(Err((e, _)))) => Err(output.failed(&e, self.generation)),
+            Ok(Ok(Ok(_delivery))) => Ok(()),
+        }
     }
 }
 
@@ -245,27 +301,12 @@ impl Output for KafkaOutput {
             .await
     }
 
-    async fn ready(&self) -> Result<(), OutputError> {
-        let (_, producer) = self.current();
-        let topics = vec![
-            self.config.topic.clone(),
-            self.config.dead_letter_topic.clone(),
-        ];
-        tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &topics))
-            .await
-            .map_err(|e| OutputError::Unavailable(e.to_string()))?
-            .map_err(OutputError::Unavailable)
+    async fn ready(&self) -> Result<Readiness, OutputError> {
+        self.check_broker().await.map(|()| Readiness::Ready)
     }
 
-    async fn shutdown(&self) {
-        let (_, producer) = self.current();
-        let budget = self.config.ack_timeout + Duration::from_secs(2);
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(budget)).await;
-        match flushed {
-            Ok(Ok(())) => tracing::info!("Kafka producer flushed"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "Kafka producer flush incomplete"),
-            Err(e) => tracing::warn!(error = %e, "Kafka producer flush task failed"),
-        }
+    async fn shutdown(&self, budget: Duration) {
+        self.flush(budget.max(self.config.ack_timeout)).await;
     }
 
     fn kind(&self) -> &'static str {
@@ -293,6 +334,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            spool: None,
         }
     }
 
@@ -331,7 +373,7 @@ mod tests {
             (C::OutOfOrderSequenceNumber, ErrorClass::ProducerState),
             (C::Unknown, ErrorClass::ProducerState),
             (C::Fatal, ErrorClass::ProducerState),
-            (C::MessageSizeTooLarge, ErrorClass::Fatal),
+            (C::MessageSizeTooLarge, ErrorClass::RecordRejected),
             (C::TopicAuthorizationFailed, ErrorClass::Fatal),
             (C::UnknownTopicOrPartition, ErrorClass::Fatal),
         ];

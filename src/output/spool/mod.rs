@@ -3,7 +3,10 @@
 //! `store` is the queue itself (SQLite); `codec` is the record format inside it.
 
 mod codec;
+mod config;
 mod store;
+
+pub use config::{SpoolConfig, SpoolMode};
 
 pub use codec::DecodeError;
 pub use store::{Recovery, Seq, Spool, SpoolError, SpoolRecord, SpoolStats};

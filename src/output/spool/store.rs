@@ -367,7 +367,9 @@ impl Spool {
         done.recv().map_err(|_| SpoolError::Stopped)?
     }
 
-    fn quarantine(&self, seq: Seq, reason: String) -> Result<(), SpoolError> {
+    /// Moves a record out of the queue into the store's quarantine table (kept on disk,
+    /// never produced): for records the broker refuses for good (too large).
+    pub fn quarantine(&self, seq: Seq, reason: String) -> Result<(), SpoolError> {
         let (reply, done) = mpsc::channel();
         self.send(Job::Quarantine { seq, reason, reply })?;
         done.recv().map_err(|_| SpoolError::Stopped)?
@@ -411,9 +413,6 @@ impl Drop for Spool {
 
 /// Takes an exclusive lock on the directory: two processes on one spool would hand out
 /// the same sequence numbers.
-// File::try_lock is Rust 1.89; the locked dependencies (uuid, rusqlite) already need
-// 1.89, so the manifest's rust-version is behind, not this call.
-#[allow(clippy::incompatible_msrv)]
 fn lock_dir(dir: &Path) -> Result<std::fs::File, SpoolError> {
     let f = std::fs::OpenOptions::new()
         .create(true)
