@@ -8,6 +8,7 @@
 #   scripts/bench.sh                 # 10 s per run after 2 s of warm-up
 #   DURATION=30s CONCURRENCY=64 KAFKA_CONCURRENCY=512 scripts/bench.sh
 #   SKIP_KAFKA=1 scripts/bench.sh    # without the broker
+#   SKIP_SPOOL=1 scripts/bench.sh    # Kafka without the spool runs
 #   HOOKGATE_BIN=/path/to/hookgate scripts/bench.sh   # another build (before/after
 #                                    # comparisons; the generator is that build's too)
 #
@@ -127,6 +128,24 @@ brokers = \"127.0.0.1:$BROKER_PORT\"" "$OUT/kafka.toml"
   HALF=$(python3 -c 'import json,sys; print(max(1, int(json.load(open(sys.argv[1]))["requests_per_second"] / 2)))' "$OUT/kafka-max.json")
   bench kafka-half "http://127.0.0.1:$GATEWAY_PORT" --rate "$HALF"
   stop_gateway kafka
+
+  # 5. The same broker behind the spool: fallback (a healthy broker: should cost
+  #    nothing) and always (write-ahead: the answer waits for a local fsync, not the
+  #    broker's round trip).
+  if [ -z "${SKIP_SPOOL:-}" ]; then
+    for mode in fallback always; do
+      rm -rf "$OUT/spool-$mode"
+      config_with "[output]
+kind = \"kafka\"
+brokers = \"127.0.0.1:$BROKER_PORT\"
+[output.spool]
+path = \"$PWD/$OUT/spool-$mode\"
+mode = \"$mode\"" "$OUT/kafka-$mode.toml"
+      start_gateway "$OUT/kafka-$mode.toml" "kafka-$mode"
+      bench "kafka-$mode-max" "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$KAFKA_CONCURRENCY"
+      stop_gateway "kafka-$mode"
+    done
+  fi
 fi
 
 python3 - "$OUT" <<'PY' | tee "$OUT/summary.md"
@@ -142,7 +161,8 @@ base = load("baseline")
 print(f"\n{os.uname().nodename}: {os.cpu_count()} CPUs; generator and server on the same machine\n")
 print("| run | load | req/s | × baseline | p50 ms | p90 ms | p99 ms | max ms | non-2xx | idle RSS MB | peak RSS MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-for name, mem in [("baseline", None), ("null", "null"), ("file", "file"), ("kafka-max", "kafka"), ("kafka-half", None)]:
+for name, mem in [("baseline", None), ("null", "null"), ("file", "file"), ("kafka-max", "kafka"), ("kafka-half", None),
+                  ("kafka-fallback-max", "kafka-fallback"), ("kafka-always-max", "kafka-always")]:
     r = load(name)
     if r is None:
         continue

@@ -250,9 +250,15 @@ fn the_full_example_config_builds_a_gateway() {
         })
         .filter(|_| !k.starts_with("KAFKA") && !k.starts_with("REDIS") && !k.ends_with("_PREVIOUS"))
     };
+    let spool = tempfile::tempdir().expect("tempdir");
+    let spool_dir = spool.path().display().to_string();
+    let env = |k: &str| match k {
+        "HOOKGATE_SPOOL_DIR" => Some(spool_dir.clone()),
+        k => env(k),
+    };
     let loaded = Loaded::from_text(&text, "examples/full.toml", &root().join("examples"), &env)
         .expect("examples/full.toml parses");
-    assert_eq!(loaded.config.sources.len(), 11);
+    assert_eq!(loaded.config.sources.len(), 12);
     let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
         .expect_err("secrets have no shipped defaults");
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
