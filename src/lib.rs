@@ -12,6 +12,7 @@ pub mod http;
 pub mod loadgen;
 pub mod mapping;
 pub mod output;
+pub mod replay;
 pub mod settings;
 pub mod source;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod probe;
+mod replay;
 mod send;
 mod serve;
 
@@ -61,6 +62,9 @@ pub enum Command {
     },
     /// Sign and send a sample delivery the way the provider would.
     Send(send::Args),
+    /// Dead letters back through the current mappings: re-verified, mapped,
+    /// delivered with their deterministic ids.
+    Replay(replay::Args),
     /// Load generator: unique signed deliveries at a fixed concurrency or rate.
     Bench(bench::Args),
     /// Health check: GET a URL, exit 0 on a 2xx answer (for container HEALTHCHECKs).
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         } => check::map(config, &provider, &headers, &file),
         Command::Send(args) => send::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Probe { url, timeout } => probe::run(&url, timeout),
     }
 }

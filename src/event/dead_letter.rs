@@ -112,6 +112,18 @@ impl DeadLetter {
         }
     }
 
+    /// The raw body, byte-exact, from `body` or `body_base64`.
+    pub fn raw_body(&self) -> Result<Vec<u8>, String> {
+        match (&self.body, &self.body_base64) {
+            (Some(text), None) => Ok(text.clone().into_bytes()),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("body_base64 does not decode: {e}")),
+            (None, None) => Ok(Vec::new()),
+            (Some(_), Some(_)) => Err("both body and body_base64 are set".to_owned()),
+        }
+    }
+
     /// Splits the raw body into `body` or `body_base64`, byte-exact either way.
     pub fn body_fields(raw: &[u8]) -> (Option<String>, Option<String>) {
         match std::str::from_utf8(raw) {

@@ -210,9 +210,14 @@ impl Gateway {
         self.handle(admission, req.body).await
     }
 
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Carries a decision out: claims its id, writes it, commits the claim once
     /// the output acknowledged (or releases it so the provider's retry can deliver).
-    async fn complete(
+    /// Replays of dead letters go through here too.
+    pub async fn complete(
         &self,
         source: &SourceId,
         decision: Decision,

@@ -255,6 +255,12 @@ impl Mapping {
                 )));
             }
         }
+        let header = |h: &str| {
+            http::HeaderName::try_from(h).map_err(|_| invalid(format!("invalid header name `{h}`")))
+        };
+        // Dead letters keep what a replay needs to verify and map the delivery again:
+        // the signature headers, every header the signature covers, and the headers
+        // the mapping's expressions read (added once they are compiled, below).
         let mut dl_headers: Vec<http::HeaderName> = vec![
             http::header::CONTENT_TYPE,
             http::header::USER_AGENT,
@@ -262,19 +268,15 @@ impl Mapping {
         ];
         if let AuthSpec::Hmac(spec) = &m.auth {
             for h in &spec.headers {
-                dl_headers.push(
-                    http::HeaderName::try_from(h.as_str())
-                        .map_err(|_| invalid(format!("invalid header name `{h}`")))?,
-                );
+                dl_headers.push(header(h)?);
             }
         }
-        for h in &m.dead_letter_headers {
-            dl_headers.push(
-                http::HeaderName::try_from(h.as_str())
-                    .map_err(|_| invalid(format!("invalid header name `{h}`")))?,
-            );
+        if let Some(s) = &scheme {
+            dl_headers.extend(s.signed_headers().iter().cloned());
         }
-        dl_headers.dedup();
+        for h in &m.dead_letter_headers {
+            dl_headers.push(header(h)?);
+        }
         let respond = m
             .respond
             .iter()
@@ -305,6 +307,29 @@ impl Mapping {
         })?;
         let uses_headers = mapping.filters().any(Jq::uses_headers);
         mapping.uses_headers = uses_headers;
+        let read: Vec<String> = mapping
+            .filters()
+            .flat_map(|j| j.header_reads().names.iter().cloned())
+            .collect();
+        for h in read {
+            mapping.dead_letter_headers.push(header(&h)?);
+        }
+        // A header token is the secret itself: never written to a dead letter.
+        if let Some(Scheme::HeaderToken(secret_header)) = &mapping.scheme {
+            if m.dead_letter_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(secret_header.as_str()))
+            {
+                return Err(invalid(format!(
+                    "dead_letter_headers: `{secret_header}` carries the source's secret and is never kept"
+                )));
+            }
+            mapping.dead_letter_headers.retain(|h| h != secret_header);
+        }
+        let mut seen = HashSet::new();
+        mapping
+            .dead_letter_headers
+            .retain(|h| seen.insert(h.as_str().to_owned()));
         Ok(mapping)
     }
 

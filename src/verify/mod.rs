@@ -279,7 +279,52 @@ impl Admitted {
     }
 }
 
+/// Why a kept delivery (a dead letter) is not trusted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReverifyError {
+    #[error("{0}")]
+    Failed(VerifyError),
+    /// The source's checks cover no body (URL token, basic auth, address, header
+    /// token, none): nothing kept can prove the record authentic.
+    #[error("the source does not sign its deliveries: replay it only with --trust-unsigned")]
+    Unsigned,
+}
+
+impl ReverifyError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Failed(e) => e.reason(),
+            Self::Unsigned => "unsigned_source",
+        }
+    }
+}
+
 impl Unverified {
+    /// Verifies a kept delivery again (a dead letter, for replay): its signature
+    /// against the source's current secrets, without the replay window (its
+    /// timestamp is old by design; its signature never is). A source that does not
+    /// sign the body cannot be verified from what was kept: only with
+    /// `trust_unsigned`, the operator's explicit word.
+    pub fn reverify(
+        self,
+        auth: &SourceAuth,
+        trust_unsigned: bool,
+    ) -> Result<Verified, ReverifyError> {
+        match &auth.signature {
+            Some((Scheme::Hmac(h), secrets)) => {
+                let _signed_at = h
+                    .verify_signature(secrets, &self.headers, &self.body)
+                    .map_err(ReverifyError::Failed)?;
+            }
+            Some((Scheme::HeaderToken(_), _)) | None if trust_unsigned => {}
+            Some((Scheme::HeaderToken(_), _)) | None => return Err(ReverifyError::Unsigned),
+        }
+        Ok(Verified {
+            headers: self.headers,
+            body: self.body,
+        })
+    }
+
     pub fn verify(self, auth: &SourceAuth) -> Result<Verified, VerifyError> {
         self.verify_at(auth, SystemTime::now())
     }

@@ -76,7 +76,9 @@ secrets = ["{FIXTURE_SECRET}"]
 }
 
 pub struct Harness {
-    pub dir: tempfile::TempDir,
+    /// Where relative paths of the configuration resolve, and the file output writes.
+    pub base: PathBuf,
+    _dir: Option<tempfile::TempDir>,
     pub gateway: Arc<Gateway>,
     pub router: Router,
 }
@@ -88,8 +90,19 @@ impl Harness {
 
     pub fn with_limits(config_text: &str, max_body_bytes: usize) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let loaded = Loaded::from_text(config_text, "test.toml", dir.path(), &|_| None)
-            .expect("config parses");
+        let mut h = Self::build(dir.path(), config_text, max_body_bytes);
+        h._dir = Some(dir);
+        h
+    }
+
+    /// A gateway whose configuration lives in `dir` (mapping folders, output files).
+    pub fn in_dir(dir: &std::path::Path, config_text: &str) -> Self {
+        Self::build(dir, config_text, 1024 * 1024)
+    }
+
+    fn build(dir: &std::path::Path, config_text: &str, max_body_bytes: usize) -> Self {
+        let loaded =
+            Loaded::from_text(config_text, "test.toml", dir, &|_| None).expect("config parses");
         let gateway = Gateway::build(&loaded).expect("gateway builds");
         let router = app(
             gateway.clone(),
@@ -99,18 +112,19 @@ impl Harness {
             },
         );
         Self {
-            dir,
+            base: dir.to_owned(),
+            _dir: None,
             gateway,
             router,
         }
     }
 
     pub fn events_path(&self) -> PathBuf {
-        self.dir.path().join("events.ndjson")
+        self.base.join("events.ndjson")
     }
 
     pub fn dead_letters_path(&self) -> PathBuf {
-        self.dir.path().join("dead-letters.ndjson")
+        self.base.join("dead-letters.ndjson")
     }
 
     pub fn events(&self) -> Vec<Value> {

@@ -4,10 +4,14 @@
 
 pub mod config;
 #[cfg(feature = "kafka")]
+mod consumer;
+#[cfg(feature = "kafka")]
 mod producer;
 pub mod record;
 
 pub use config::{KafkaMode, KafkaOutputConfig, LibrdkafkaValue};
+#[cfg(feature = "kafka")]
+pub use consumer::{Consumed, DeadLetterReader};
 #[cfg(feature = "kafka")]
 pub use producer::{classify, ErrorClass, InFlight, KafkaOutput};
 #[cfg(feature = "kafka")]

@@ -1,0 +1,175 @@
+//! Dead letters come back: a kept dead-letter record is verified again (its kept
+//! signature headers against the source's current secrets), mapped with the current
+//! mappings and, when it now maps, validated, deduplicated and delivered with its
+//! deterministic id. Shared by `hookgate replay` and the inspector's Replay button.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::event::{CanonicalEvent, DeadLetter, Decision, EventId};
+use crate::gateway::{Gateway, GatewayError};
+use crate::verify::Unverified;
+
+/// How a replay treats what it cannot check.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayOptions {
+    /// Replay records of sources that do not sign (token, basic auth, address,
+    /// header token, none): nothing kept proves those authentic.
+    pub trust_unsigned: bool,
+    /// Show what each record would become; deliver nothing.
+    pub dry_run: bool,
+}
+
+/// What one replayed record became.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ReplayResult {
+    /// It now maps: delivered with its deterministic id.
+    Replayed {
+        id: EventId,
+        #[serde(rename = "type")]
+        ty: String,
+    },
+    /// It now maps, and that event was already delivered.
+    Duplicate { id: EventId },
+    /// Dry run: what it would deliver.
+    WouldDeliver { event: Box<CanonicalEvent> },
+    /// The mapping declares its event type ignorable now.
+    Ignored { provider_type: String },
+    /// It still does not map (not dead-lettered again).
+    StillFailing { reason: String, detail: String },
+    /// Not trusted: its signature does not verify against the source's current
+    /// secrets, the source is gone, or it cannot be verified at all.
+    Unverifiable { reason: String, detail: String },
+    /// The output or the dedup store cannot take it now: replay it again later.
+    Unavailable { detail: String },
+}
+
+impl ReplayResult {
+    /// A short label for summaries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Replayed { .. } => "replayed",
+            Self::Duplicate { .. } => "duplicate",
+            Self::WouldDeliver { .. } => "would_deliver",
+            Self::Ignored { .. } => "ignored",
+            Self::StillFailing { .. } => "still_failing",
+            Self::Unverifiable { .. } => "unverifiable",
+            Self::Unavailable { .. } => "unavailable",
+        }
+    }
+
+    /// Whether the record is done with: delivered (now or before) or ignored. A
+    /// record still failing, unverifiable or unavailable is kept for a later run.
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self,
+            Self::Replayed { .. } | Self::Duplicate { .. } | Self::Ignored { .. }
+        )
+    }
+}
+
+fn unverifiable(reason: &str, detail: impl Into<String>) -> ReplayResult {
+    ReplayResult::Unverifiable {
+        reason: reason.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Replays one dead-letter record through `gateway` (its sources, mappings, dedup
+/// store and output).
+pub async fn replay(
+    gateway: &Arc<Gateway>,
+    record: &DeadLetter,
+    opts: ReplayOptions,
+) -> ReplayResult {
+    let Some(source) = gateway.source(&record.source) else {
+        return unverifiable(
+            "unknown_source",
+            format!("no source `{}` is configured", record.source),
+        );
+    };
+    if source.mapping.provider() != record.provider {
+        return unverifiable(
+            "provider_changed",
+            format!(
+                "source `{}` now uses provider `{}`; the record is from `{}`",
+                record.source,
+                source.mapping.provider(),
+                record.provider
+            ),
+        );
+    }
+    let body = match record.raw_body() {
+        Ok(b) => b,
+        Err(e) => return unverifiable("bad_record", e),
+    };
+    let mut headers = http::HeaderMap::new();
+    for (k, v) in &record.headers {
+        match (
+            http::HeaderName::try_from(k.as_str()),
+            http::HeaderValue::from_str(v),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => return unverifiable("bad_record", format!("kept header `{k}` is not valid")),
+        }
+    }
+    let kept = Unverified {
+        headers,
+        body: body.into(),
+        peer: None,
+        path_token: None,
+    };
+    let verified = match kept.reverify(&source.auth, opts.trust_unsigned) {
+        Ok(v) => v,
+        Err(e) => return unverifiable(e.reason(), e.to_string()),
+    };
+    // Mapped as of its receipt, so `max_event_age` measures the age it had then.
+    let received_at = DateTime::parse_from_rfc3339(&record.received_at)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    let decision = match gateway.engine().process(
+        &source.id,
+        &source.mapping,
+        &verified,
+        received_at,
+        &source.policy,
+    ) {
+        Ok(d) => d,
+        Err(refused) => {
+            return ReplayResult::StillFailing {
+                reason: refused.reason().to_owned(),
+                detail: refused.to_string(),
+            }
+        }
+    };
+    match decision {
+        Decision::DeadLetter(d) => ReplayResult::StillFailing {
+            reason: d.reason.as_str().to_owned(),
+            detail: d.detail,
+        },
+        Decision::Ignore { provider_type } => ReplayResult::Ignored { provider_type },
+        Decision::Respond(_) => ReplayResult::Ignored {
+            provider_type: "(handshake)".to_owned(),
+        },
+        Decision::Deliver(event) if opts.dry_run => ReplayResult::WouldDeliver { event },
+        Decision::Deliver(event) => {
+            let (id, ty) = (event.id, event.ty.clone());
+            match gateway.complete(&source.id, Decision::Deliver(event)).await {
+                Ok(outcome) if outcome.duplicate => ReplayResult::Duplicate { id },
+                Ok(_) => ReplayResult::Replayed { id, ty },
+                Err(GatewayError::Unauthorized(e)) => ReplayResult::StillFailing {
+                    reason: e.reason().to_owned(),
+                    detail: e.to_string(),
+                },
+                Err(e) => ReplayResult::Unavailable {
+                    detail: e.to_string(),
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! `hookgate replay`: dead letters of a mapping that lacked an event type come back
+//! once the mapping is fixed, verified again first; a forged record, a corrupt line
+//! and an unsigned source's record are refused; a second replay delivers nothing
+//! new (Redis dedup, and the dead-letter topic's committed offsets).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use hookgate::fixture::FIXTURE_SECRET;
+
+mod common;
+use common::redis::Redis;
+use common::server::BIN;
+use common::*;
+
+/// Sahut's shipped mapping without `contact.created`: what an integrator had
+/// before adding it.
+fn broken_sahut_mapping() -> String {
+    let shipped =
+        std::fs::read_to_string(common::server::root().join("mappings/sahut.toml")).unwrap();
+    let start = shipped.find("[events.\"contact.created\"]").unwrap();
+    let end = start + shipped[start..].find("\n\n").unwrap();
+    let broken = format!("{}{}", &shipped[..start], &shipped[end + 2..]);
+    assert!(!broken.contains("contact.created\"]"));
+    broken
+}
+
+fn write_mapping(dir: &Path, text: &str) {
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    std::fs::write(dir.join("mappings/sahut.toml"), text).unwrap();
+}
+
+fn config(dedup: &str) -> String {
+    format!(
+        "[mappings]\ndirs = [\"mappings\"]\n{dedup}\n\
+         [[source]]\nid = \"sahut\"\nprovider = \"sahut\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n\n\
+         [[source]]\nid = \"magalu-sac\"\nprovider = \"magalu-sac\"\ntoken = \"{MAGALU_TOKEN}\"\n"
+    )
+}
+
+fn replay(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("replay")
+        .arg("--config")
+        .arg(dir.join("hookgate.toml"))
+        .args(args)
+        .output()
+        .expect("replay runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A gateway (in process) with the broken mapping: the fixture is dead-lettered.
+async fn dead_letter_a_contact(dir: &Path, config_text: &str) -> serde_json::Value {
+    write_mapping(dir, &broken_sahut_mapping());
+    std::fs::write(dir.join("hookgate.toml"), config_text).unwrap();
+    let h = Harness::in_dir(dir, config_text);
+    let case = fixture_case("sahut", "contact-created");
+    let (s, j, _) = h.send(request("/webhooks/sahut", &case)).await;
+    assert_eq!(
+        (s.as_u16(), j["reason"].as_str()),
+        (200, Some("unknown_event_type")),
+        "{j}"
+    );
+    let dead = h.dead_letters();
+    assert_eq!(dead.len(), 1);
+    // Every header the signature covers is kept, so the record can be verified again.
+    assert!(
+        dead[0]["headers"]["x-sahut-signature"].is_string(),
+        "{}",
+        dead[0]
+    );
+    dead[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_mapping_brings_the_dead_letter_back_once() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(&format!(
+        "[dedup]\nstore = \"redis\"\nurl = \"{}\"\n",
+        redis.url()
+    ));
+    dead_letter_a_contact(dir.path(), &text).await;
+    let dead = dir.path().join("dead-letters.ndjson");
+    let dead = dead.to_str().unwrap();
+
+    // Still broken: reported as still failing, nothing written, not an error exit.
+    let (ok, _, err) = replay(dir.path(), &["--from-file", dead]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("still_failing") && err.contains("unknown_event_type"),
+        "{err}"
+    );
+    assert!(read_lines(&dir.path().join("events.ndjson")).is_empty());
+
+    // A dry run with the fixed mapping shows the event and delivers nothing.
+    write_mapping(
+        dir.path(),
+        &std::fs::read_to_string(common::server::root().join("mappings/sahut.toml")).unwrap(),
+    );
+    let (ok, out, err) = replay(dir.path(), &["--from-file", dead, "--dry-run"]);
+    assert!(ok, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(line["result"], "would_deliver");
+    assert_eq!(line["event"]["type"], "contact.created");
+    assert!(read_lines(&dir.path().join("events.ndjson")).is_empty());
+
+    // Replayed: the event, with the id it would have had had the mapping been right.
+    let (ok, out, err) = replay(dir.path(), &["--from-file", dead]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("sahut") && out.contains("unknown_event_type"),
+        "{out}"
+    );
+    let events = read_lines(&dir.path().join("events.ndjson"));
+    assert_eq!(events.len(), 1);
+    let expected = fixture_case("sahut", "contact-created").expected.unwrap();
+    assert_eq!(events[0]["id"], expected["event"]["id"]);
+    assert_eq!(events[0]["type"], "contact.created");
+
+    // Twice: a duplicate, nothing new.
+    let (ok, out, err) = replay(dir.path(), &["--from-file", dead]);
+    assert!(ok, "{err}");
+    let row = out.lines().find(|l| l.starts_with("sahut")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[2..4], ["0", "1"], "replayed 0, duplicate 1: {out}");
+    assert_eq!(read_lines(&dir.path().join("events.ndjson")).len(), 1);
+}
+
+#[tokio::test]
+async fn forged_corrupt_and_unsigned_records_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config("");
+    let real = dead_letter_a_contact(dir.path(), &text).await;
+    write_mapping(
+        dir.path(),
+        &std::fs::read_to_string(common::server::root().join("mappings/sahut.toml")).unwrap(),
+    );
+    // A forged record: the body changed, the kept signature not.
+    let mut forged = real.clone();
+    forged["body"] =
+        serde_json::Value::String(forged["body"].as_str().unwrap().replace("Siti", "Mallory"));
+    // An unsigned source's record (Magalu: URL token), as a dead-letter topic
+    // writable by others could hold.
+    let magalu = serde_json::json!({
+        "id": real["id"], "source": "magalu-sac", "provider": "magalu-sac",
+        "reason": "unknown_event_type", "detail": "x", "received_at": real["received_at"],
+        "headers": {}, "body": std::fs::read_to_string(fixtures_root().join("magalu-sac/ticket-creation/body.json")).unwrap()
+    });
+    let file = dir.path().join("mixed.ndjson");
+    std::fs::write(
+        &file,
+        format!("{forged}\n{{ not json at all\n{magalu}\n{real}\n"),
+    )
+    .unwrap();
+    let (ok, out, err) = replay(dir.path(), &["--from-file", file.to_str().unwrap()]);
+    assert!(!ok, "an unverifiable record makes the run fail: {out}{err}");
+    assert!(
+        err.contains("mixed.ndjson:1") && err.contains("signature_mismatch"),
+        "the forged record: {err}"
+    );
+    assert!(
+        err.contains("mixed.ndjson:2: not a dead-letter record"),
+        "the corrupt line, with its number: {err}"
+    );
+    assert!(
+        err.contains("mixed.ndjson:3") && err.contains("unsigned_source"),
+        "the unsigned source's record: {err}"
+    );
+    // Only the real one was delivered.
+    let events = read_lines(&dir.path().join("events.ndjson"));
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["data"]["contact"]["name"], "Siti Rahma");
+
+    // With --trust-unsigned the operator vouches for the unsigned one.
+    let only = dir.path().join("magalu.ndjson");
+    std::fs::write(&only, format!("{magalu}\n")).unwrap();
+    let (ok, _, err) = replay(
+        dir.path(),
+        &["--from-file", only.to_str().unwrap(), "--trust-unsigned"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(read_lines(&dir.path().join("events.ndjson")).len(), 2);
+}
+
+#[test]
+fn the_dead_letter_topic_is_replayed_once_and_what_still_fails_is_kept() {
+    let broker = common::broker::Broker::memory();
+    broker.create_topic("webhooks.events", 1);
+    broker.create_topic("webhooks.dead-letter", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:8080\"\n[output]\nkind = \"kafka\"\nbrokers = \"{}\"\n{}",
+        broker.bootstrap(),
+        config("")
+    );
+    write_mapping(dir.path(), &broken_sahut_mapping());
+    let server = common::server::Server::start(dir.path(), &text, "json");
+    // Two dead letters: a contact (fixable) and a body that is not JSON (never).
+    let case = fixture_case("sahut", "contact-created");
+    let send = |body: &[u8], headers: &http::HeaderMap| {
+        let d = hookgate::loadgen::Delivery {
+            path: "/webhooks/sahut".into(),
+            headers: headers.clone(),
+            body: bytes::Bytes::copy_from_slice(body),
+        };
+        common::server::post_delivery(server.port, &d)
+    };
+    let (s, j) = send(&case.body, &case.headers);
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (200, Some("unknown_event_type")),
+        "{j}"
+    );
+    let garbage = b"not json";
+    let mut h = http::HeaderMap::new();
+    h.insert(
+        "x-sahut-signature",
+        hmac_hex("sha256", FIXTURE_SECRET.as_bytes(), garbage)
+            .parse()
+            .unwrap(),
+    );
+    let (s, j) = send(garbage, &h);
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (200, Some("malformed_json")),
+        "{j}"
+    );
+    drop(server);
+
+    write_mapping(
+        dir.path(),
+        &std::fs::read_to_string(common::server::root().join("mappings/sahut.toml")).unwrap(),
+    );
+    std::fs::write(dir.path().join("hookgate.toml"), &text).unwrap();
+    let (ok, out, err) = replay(dir.path(), &["--from-topic"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains("malformed_json"),
+        "still failing, reported: {err}"
+    );
+    let events = common::broker::consume(
+        &broker.bootstrap(),
+        "webhooks.events",
+        1,
+        1,
+        Duration::from_secs(10),
+    );
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].json()["type"], "contact.created");
+    // Again: the contact is behind the committed offset only if nothing before it
+    // failed; the malformed record (after it) is seen again, the contact is not.
+    let (ok, out, err) = replay(dir.path(), &["--from-topic"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains("malformed_json"),
+        "the failing record is kept: {err}"
+    );
+    let row = out.lines().find(|l| l.contains("unknown_event_type"));
+    assert!(
+        row.is_none(),
+        "the replayed contact is not read again: {out}"
+    );
+    let events = common::broker::consume(
+        &broker.bootstrap(),
+        "webhooks.events",
+        1,
+        2,
+        Duration::from_secs(3),
+    );
+    assert_eq!(events.len(), 1, "nothing new on the topic");
+}
