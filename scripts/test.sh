@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README documents it and CI runs it:
-# installs the real components the tests need (Debian's redis-server, and the Tansu
-# Kafka-protocol broker and hadolint cached under $HOOKGATE_TOOLS_DIR, default
-# ~/.cache/hookgate-tools), then runs hadolint on the Dockerfile,
+# installs the real components the tests need (Debian's redis-server, chromium and
+# chromium-driver, and the Tansu Kafka-protocol broker and hadolint cached under
+# $HOOKGATE_TOOLS_DIR, default ~/.cache/hookgate-tools), then runs hadolint on the Dockerfile,
 # formatting, lints, unit + integration tests, and `hookgate check` on the shipped
 # mappings and fixtures. The tests start and stop the broker and Redis themselves.
 # Exits non-zero on any failure; a test that cannot get its broker fails.
@@ -14,12 +14,19 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "== installing Debian's redis-server"
+# Debian's packages the tests use: Redis (shared dedup), and chromium with its
+# WebDriver (the inspector is tested in a real browser).
+MISSING=""
+command -v redis-server >/dev/null 2>&1 || MISSING="$MISSING redis-server"
+command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+command -v chromedriver >/dev/null 2>&1 || MISSING="$MISSING chromium-driver"
+if [ -n "$MISSING" ]; then
+  echo "== installing Debian's$MISSING"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING
 fi
 
 TOOLS="${HOOKGATE_TOOLS_DIR:-$HOME/.cache/hookgate-tools}"

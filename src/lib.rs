@@ -1,6 +1,7 @@
 //! hookgate: a receiving-side webhook gateway. Verify, map to CloudEvents,
 //! deduplicate, deliver.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod dedup;
@@ -9,6 +10,7 @@ pub mod event;
 pub mod fixture;
 pub mod gateway;
 pub mod http;
+pub mod inspector;
 pub mod loadgen;
 pub mod mapping;
 pub mod output;

@@ -31,12 +31,23 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
             None => None,
         };
+        let admin = loaded.config.admin.clone();
+        let admin_listener = match &admin {
+            Some(a) => Some(tokio::net::TcpListener::bind(a.listen).await?),
+            None => None,
+        };
+        let inspector = admin
+            .as_ref()
+            .map(|a| Arc::new(crate::inspector::Inspector::new(a.recent, a.capture_bodies)));
+        let addr = |l: &Option<tokio::net::TcpListener>| {
+            l.as_ref()
+                .and_then(|l| l.local_addr().ok())
+                .map_or_else(|| "(none)".to_owned(), |a| a.to_string())
+        };
         tracing::info!(
             listen = %listener.local_addr()?,
-            metrics_listen = %ops_listener
-                .as_ref()
-                .and_then(|l| l.local_addr().ok())
-                .map_or_else(|| "(same)".to_owned(), |a| a.to_string()),
+            metrics_listen = %addr(&ops_listener),
+            admin_listen = %addr(&admin_listener),
             config = %loaded.file,
             sources = loaded.config.sources.len(),
             output = live.load().output().kind(),
@@ -71,22 +82,33 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
-        match ops_listener {
-            Some(ops_listener) => {
-                let ops =
-                    crate::http::serve(ops_listener, ops_app(live.clone()), options, stopped());
-                let public = crate::http::serve(
-                    listener,
-                    webhook_app(live.clone(), limits),
-                    options,
-                    stopped(),
-                );
-                tokio::join!(public, ops);
-            }
-            None => {
-                crate::http::serve(listener, app_live(live.clone(), limits), options, stopped())
-                    .await
-            }
+        // The operations and admin listeners serve beside the public one and stop
+        // with it.
+        let mut side = Vec::new();
+        if let Some(l) = ops_listener {
+            side.push(tokio::spawn(crate::http::serve(
+                l,
+                ops_app(live.clone()),
+                options,
+                stopped(),
+            )));
+        }
+        if let (Some(l), Some(a), Some(insp)) = (admin_listener, &admin, &inspector) {
+            side.push(tokio::spawn(crate::http::serve(
+                l,
+                crate::admin::app(live.clone(), insp.clone(), a),
+                options,
+                stopped(),
+            )));
+        }
+        let public = if server.metrics_listen.is_some() {
+            webhook_app(live.clone(), limits, inspector.clone())
+        } else {
+            app_live(live.clone(), limits, inspector.clone())
+        };
+        crate::http::serve(listener, public, options, stopped()).await;
+        for task in side {
+            let _ = task.await;
         }
         // What the broker takes within the budget is delivered; a spool keeps the
         // rest on disk for the next start.

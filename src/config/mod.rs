@@ -222,6 +222,10 @@ impl Loaded {
             changed.push("dedup");
             new.dedup = old.dedup.clone();
         }
+        if new.admin != old.admin {
+            changed.push("admin");
+            new.admin = old.admin.clone();
+        }
         changed
     }
 

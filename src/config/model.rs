@@ -22,6 +22,9 @@ pub struct Config {
     pub dedup: DedupConfig,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// The inspector (off unless given).
+    #[serde(default)]
+    pub admin: Option<crate::admin::AdminConfig>,
     /// Values interpolated from the environment, scrubbed from every error message.
     #[serde(skip)]
     pub env_values: Vec<String>,
@@ -36,6 +39,9 @@ impl Config {
         self.output.validate().map_err(|e| format!("output: {e}"))?;
         for (i, s) in self.sources.iter().enumerate() {
             s.validate(i)?;
+        }
+        if let Some(admin) = &self.admin {
+            admin.validate()?;
         }
         Ok(())
     }

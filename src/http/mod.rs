@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::event::Outcome;
 use crate::gateway::{Gateway, LiveGateway};
+use crate::inspector::{visible_headers, Filed, Inspector, Seen};
 use crate::output::Readiness;
 use crate::telemetry;
 use crate::telemetry::events;
@@ -43,6 +44,8 @@ pub struct Limits {
 struct AppState {
     live: Arc<LiveGateway>,
     limits: Limits,
+    /// Recent deliveries for the admin inspector, when it is on.
+    inspector: Option<Arc<Inspector>>,
 }
 
 impl AppState {
@@ -55,19 +58,28 @@ impl AppState {
 
 /// The router over a fixed gateway.
 pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
-    app_live(Arc::new(LiveGateway::new(gateway)), limits)
+    app_live(Arc::new(LiveGateway::new(gateway)), limits, None)
 }
 
 /// The router over a gateway that can be swapped while serving (SIGHUP reload):
-/// webhooks and the operations endpoints on one listener.
-pub fn app_live(live: Arc<LiveGateway>, limits: Limits) -> Router {
-    with_request_layers(webhook_routes(live.clone(), limits).merge(ops_routes(live)))
+/// webhooks and the operations endpoints on one listener; every delivery filed
+/// with the inspector when there is one.
+pub fn app_live(
+    live: Arc<LiveGateway>,
+    limits: Limits,
+    inspector: Option<Arc<Inspector>>,
+) -> Router {
+    with_request_layers(webhook_routes(live.clone(), limits, inspector).merge(ops_routes(live)))
 }
 
 /// The webhook routes only, for a public listener when `server.metrics_listen`
 /// takes the operations endpoints elsewhere. `/healthz` stays: it reveals nothing.
-pub fn webhook_app(live: Arc<LiveGateway>, limits: Limits) -> Router {
-    with_request_layers(webhook_routes(live, limits).route("/healthz", get(healthz)))
+pub fn webhook_app(
+    live: Arc<LiveGateway>,
+    limits: Limits,
+    inspector: Option<Arc<Inspector>>,
+) -> Router {
+    with_request_layers(webhook_routes(live, limits, inspector).route("/healthz", get(healthz)))
 }
 
 /// `/metrics`, `/readyz` and `/healthz` alone. They name sources and failure
@@ -76,10 +88,18 @@ pub fn ops_app(live: Arc<LiveGateway>) -> Router {
     with_request_layers(ops_routes(live))
 }
 
-fn webhook_routes(live: Arc<LiveGateway>, limits: Limits) -> Router {
+fn webhook_routes(
+    live: Arc<LiveGateway>,
+    limits: Limits,
+    inspector: Option<Arc<Inspector>>,
+) -> Router {
     // The recorder must exist before the first request is counted.
     let _ = telemetry::prometheus();
-    let state = AppState { live, limits };
+    let state = AppState {
+        live,
+        limits,
+        inspector,
+    };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
         .route(
@@ -279,12 +299,33 @@ async fn receive(
 ) -> Response {
     let _in_flight = InFlight::start();
     let started = std::time::Instant::now();
+    let at = chrono::Utc::now();
     let gateway = st.gateway();
-    let result = pipeline(&gateway, &st.limits, &source, token, req).await;
+    let mut seen = st.inspector.as_ref().map(|_| Seen::default());
+    let result = pipeline(&gateway, &st.limits, &source, token, req, seen.as_mut()).await;
     // Label values come from configuration only, never from the URL.
     let label = gateway
         .source(&source)
         .map_or(telemetry::UNKNOWN_SOURCE, |s| s.id.as_str());
+    if let (Some(inspector), Some(mut seen)) = (&st.inspector, seen) {
+        seen.source = match gateway.source(&source) {
+            Some(s) => s.id.as_str().to_owned(),
+            None => LogSafe(&source).to_string(),
+        };
+        seen.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let filed = match &result {
+            Ok(outcome) => Filed::Answered(outcome),
+            Err(e) => Filed::Refused {
+                status: e.status().as_u16(),
+                kind: e.kind(),
+                reason: match e {
+                    ApiError::Unauthorized(reason) => Some(*reason),
+                    _ => None,
+                },
+            },
+        };
+        inspector.record(seen, filed, at);
+    }
     match result {
         Ok(outcome) => {
             events::RequestAnswered {
@@ -323,12 +364,21 @@ async fn pipeline(
     source: &str,
     token: Option<String>,
     req: Request<Body>,
+    mut seen: Option<&mut Seen>,
 ) -> Result<Outcome, ApiError> {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
+    if let Some(seen) = seen.as_deref_mut() {
+        let credentials = gateway
+            .source(source)
+            .and_then(|s| s.auth.signature.as_ref())
+            .map(|(scheme, _)| scheme.credential_headers())
+            .unwrap_or_default();
+        seen.headers = visible_headers(&parts.headers, &credentials);
+    }
     // Unknown sources, wrong tokens, credentials or addresses, and spent budgets are
     // refused before a byte of the body is read.
     let admission = gateway.admit(
@@ -340,6 +390,9 @@ async fn pipeline(
         },
     )?;
     let body = read_body(body, admission.headers(), limits).await?;
+    if let Some(seen) = seen {
+        seen.body = Some(body.clone());
+    }
     Ok(gateway.handle(admission, body).await?)
 }
 

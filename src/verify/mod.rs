@@ -95,6 +95,15 @@ impl Scheme {
         }
     }
 
+    /// The headers that carry the proof (signature candidates, or the token): their
+    /// values are never shown.
+    pub fn credential_headers(&self) -> Vec<&http::HeaderName> {
+        match self {
+            Self::Hmac(h) => h.signature_headers().iter().collect(),
+            Self::HeaderToken(h) => vec![h],
+        }
+    }
+
     /// The header the proof travels in.
     pub fn header_name(&self) -> &http::HeaderName {
         match self {

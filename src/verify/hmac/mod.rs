@@ -163,6 +163,11 @@ impl HmacScheme {
         })
     }
 
+    /// Every header a signature may come in (the candidates, in order).
+    pub fn signature_headers(&self) -> &[HeaderName] {
+        &self.headers
+    }
+
     /// The name of the header the provider puts its signature in (the first candidate).
     pub fn header_name(&self) -> &HeaderName {
         &self.headers[0]
