@@ -411,22 +411,40 @@ fn expr() -> impl Strategy<Value = String> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 2048, .. ProptestConfig::default() })]
-
-    /// Generated expressions (bound under `$x`) on random payloads.
-    #[test]
-    fn generated_expressions_agree(e in expr(), input in json(), x in json()) {
+/// Generated expressions (bound under `$x`) on random payloads. Most of them
+/// must run natively to the end, or the test would compare little.
+#[test]
+fn generated_expressions_agree() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let (cases, native) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let headers: Val = serde_json::from_str(r#"{"x":"1"}"#).expect("headers");
+    let mut runner = TestRunner::new(Config {
+        cases: 4096,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&(expr(), json(), json()), |(e, input, x)| {
         let x = serde_json::to_string(&x).expect("json");
         let Ok(jq) = Jq::compile(&format!("{x} as $x | {e}")) else {
             return Ok(());
         };
         let input: Val = serde_json::from_value(input).expect("json to val");
-        let headers: Val = serde_json::from_str(r#"{"x":"1"}"#).expect("headers");
-        if let Some(d) = disagreement(&jq, &input, &headers) {
-            return Err(TestCaseError::fail(d));
+        cases.fetch_add(1, Relaxed);
+        if jq.first_native(&input, &headers).is_some() {
+            native.fetch_add(1, Relaxed);
         }
+        match disagreement(&jq, &input, &headers) {
+            Some(d) => Err(TestCaseError::fail(d)),
+            None => Ok(()),
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    let (cases, native) = (cases.into_inner(), native.into_inner());
+    println!("{cases} expressions, {native} answered natively");
+    assert!(native * 4 > cases, "only {native} of {cases} ran natively");
 }
 
 /// Semantics the generated tests may rarely reach, pinned to jaq's answers.
