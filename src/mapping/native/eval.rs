@@ -5,6 +5,7 @@
 //! constants, `$headers`), so `.a.b | f` or `.x as $x` copy nothing.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use jaq_core::ops::{Cmp, Math};
@@ -121,6 +122,9 @@ impl<'v> Env<'v> {
 
 static NULL: Val = Val::Null;
 
+/// Objects up to this many keys are searched by comparing keys, not hashing.
+const SCAN: usize = 8;
+
 type Out<'v> = Result<Option<Cow<'v, Val>>, Bail>;
 
 /// Runs a compiled expression: its first output, `null` if none.
@@ -145,8 +149,21 @@ fn owned<'v>(v: Val) -> Out<'v> {
     Ok(Some(Cow::Owned(v)))
 }
 
-fn text(s: &'static str) -> Val {
-    Val::utf8_str(Bytes::from_static(s.as_bytes()))
+/// `type`, built once: conditions such as `type == "object"` allocate nothing.
+fn type_name(v: &Val) -> &'static Val {
+    static NAMES: OnceLock<[Val; 6]> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        ["null", "boolean", "number", "string", "array", "object"]
+            .map(|s| Val::utf8_str(Bytes::from_static(s.as_bytes())))
+    });
+    &names[match v {
+        Val::Null => 0,
+        Val::Bool(_) => 1,
+        Val::Num(_) => 2,
+        Val::TStr(_) | Val::BStr(_) => 3,
+        Val::Arr(_) => 4,
+        Val::Obj(_) => 5,
+    }]
 }
 
 impl Node {
@@ -168,39 +185,9 @@ impl Node {
                 Ok(r.eval(input, &env, headers)?
                     .map(|v| Cow::Owned(v.into_owned())))
             }
-            Node::Obj(entries) => {
-                let mut m =
-                    jaq_json::Map::with_capacity_and_hasher(entries.len(), Default::default());
-                for (k, v) in entries.iter() {
-                    let k = match k {
-                        Key::Const(k) => k.clone(),
-                        Key::Expr(k) => some!(k.eval(input, env, headers)).into_owned(),
-                    };
-                    let v = some!(v.eval(input, env, headers)).into_owned();
-                    m.insert(k, v);
-                }
-                owned(Val::obj(m))
-            }
-            Node::Arr(items) => {
-                let mut a = Vec::with_capacity(items.len());
-                for item in items.iter() {
-                    // `[f, g]` collects every output: an empty one adds nothing.
-                    if let Some(v) = item.eval(input, env, headers)? {
-                        a.push(v.into_owned());
-                    }
-                }
-                owned(a.into_iter().collect())
-            }
-            Node::Str(segs) => {
-                let mut buf = Vec::new();
-                for seg in segs.iter() {
-                    match seg {
-                        Seg::Lit(b) => buf.extend_from_slice(b),
-                        Seg::Interp(n) => push_text(&mut buf, some!(n.eval(input, env, headers))),
-                    }
-                }
-                owned(Val::utf8_str(buf))
-            }
+            Node::Obj(entries) => obj(entries, input, env, headers),
+            Node::Arr(items) => arr(items, input, env, headers),
+            Node::Str(segs) => interpolate(segs, input, env, headers),
             Node::Alt(l, r) => match l.eval(input, env, headers)? {
                 Some(v) if v.as_bool() => Ok(Some(v)),
                 _ => r.eval(input, env, headers),
@@ -245,56 +232,14 @@ impl Node {
                 .as_bool()
                 .then_some(Cow::Borrowed(input))),
             Node::Empty => Ok(None),
-            Node::Map(f) => {
-                let items: Box<dyn Iterator<Item = &Val>> = match input {
-                    Val::Arr(a) => Box::new(a.iter()),
-                    Val::Obj(o) => Box::new(o.values()),
-                    _ => return Err(Bail),
-                };
-                let mut out = Vec::with_capacity(items.size_hint().0);
-                for x in items {
-                    if let Some(v) = f.eval(x, env, headers)? {
-                        out.push(v.into_owned());
-                    }
-                }
-                owned(out.into_iter().collect())
-            }
-            Node::Del(keys) => match input {
-                Val::Obj(o) => {
-                    let mut m = (**o).clone();
-                    for k in keys.iter() {
-                        // jaq deletes with `|= empty`, which swap-removes.
-                        m.swap_remove(k);
-                    }
-                    owned(Val::obj(m))
-                }
-                _ => Err(Bail),
-            },
+            Node::Map(f) => map(f, input, env, headers),
+            Node::Del(keys) => del(keys, input),
             Node::SubLit {
                 anchored,
                 lit,
                 repl,
-            } => match input {
-                Val::TStr(s) => {
-                    let s: &[u8] = s;
-                    let at = if *anchored {
-                        s.starts_with(lit).then_some(0)
-                    } else {
-                        find(s, lit)
-                    };
-                    match at {
-                        None => Ok(Some(Cow::Borrowed(input))),
-                        Some(i) => {
-                            let mut buf = Vec::with_capacity(s.len() + repl.len());
-                            buf.extend_from_slice(&s[..i]);
-                            buf.extend_from_slice(repl);
-                            buf.extend_from_slice(&s[i + lit.len()..]);
-                            owned(Val::utf8_str(buf))
-                        }
-                    }
-                }
-                _ => Err(Bail),
-            },
+            } => sub_lit(*anchored, lit, repl, input),
+            Node::Call(Builtin::Type, _) => Ok(Some(Cow::Borrowed(type_name(input)))),
             Node::Call(b, args) => match &args[..] {
                 [] => owned(builtin(*b, input, None)?),
                 [arg] => {
@@ -303,6 +248,101 @@ impl Node {
                 }
                 _ => Err(Bail),
             },
+        }
+    }
+}
+
+// The constructors below are kept out of `Node::eval`, whose frame every node
+// pays for.
+
+#[inline(never)]
+fn obj<'v>(entries: &'v [(Key, Node)], input: &'v Val, env: &Env<'v>, headers: &'v Val) -> Out<'v> {
+    let mut m = jaq_json::Map::with_capacity_and_hasher(entries.len(), Default::default());
+    for (k, v) in entries {
+        let k = match k {
+            Key::Const(k) => k.clone(),
+            Key::Expr(k) => some!(k.eval(input, env, headers)).into_owned(),
+        };
+        let v = some!(v.eval(input, env, headers)).into_owned();
+        m.insert(k, v);
+    }
+    owned(Val::obj(m))
+}
+
+#[inline(never)]
+fn arr<'v>(items: &'v [Node], input: &'v Val, env: &Env<'v>, headers: &'v Val) -> Out<'v> {
+    let mut a = Vec::with_capacity(items.len());
+    for item in items {
+        // `[f, g]` collects every output: an empty one adds nothing.
+        if let Some(v) = item.eval(input, env, headers)? {
+            a.push(v.into_owned());
+        }
+    }
+    owned(a.into_iter().collect())
+}
+
+#[inline(never)]
+fn interpolate<'v>(segs: &'v [Seg], input: &'v Val, env: &Env<'v>, headers: &'v Val) -> Out<'v> {
+    let mut buf = Vec::new();
+    for seg in segs {
+        match seg {
+            Seg::Lit(b) => buf.extend_from_slice(b),
+            Seg::Interp(n) => push_text(&mut buf, some!(n.eval(input, env, headers))),
+        }
+    }
+    owned(Val::utf8_str(buf))
+}
+
+#[inline(never)]
+fn map<'v>(f: &'v Node, input: &'v Val, env: &Env<'v>, headers: &'v Val) -> Out<'v> {
+    let items: Box<dyn Iterator<Item = &Val>> = match input {
+        Val::Arr(a) => Box::new(a.iter()),
+        Val::Obj(o) => Box::new(o.values()),
+        _ => return Err(Bail),
+    };
+    let mut out = Vec::with_capacity(items.size_hint().0);
+    for x in items {
+        if let Some(v) = f.eval(x, env, headers)? {
+            out.push(v.into_owned());
+        }
+    }
+    owned(out.into_iter().collect())
+}
+
+#[inline(never)]
+fn del<'v>(keys: &[Val], input: &Val) -> Out<'v> {
+    match input {
+        Val::Obj(o) => {
+            let mut m = (**o).clone();
+            for k in keys {
+                // jaq deletes with `|= empty`, which swap-removes.
+                m.swap_remove(k);
+            }
+            owned(Val::obj(m))
+        }
+        _ => Err(Bail),
+    }
+}
+
+#[inline(never)]
+fn sub_lit<'v>(anchored: bool, lit: &[u8], repl: &[u8], input: &'v Val) -> Out<'v> {
+    let Val::TStr(s) = input else {
+        return Err(Bail);
+    };
+    let s: &[u8] = s;
+    let at = if anchored {
+        s.starts_with(lit).then_some(0)
+    } else {
+        find(s, lit)
+    };
+    match at {
+        None => Ok(Some(Cow::Borrowed(input))),
+        Some(i) => {
+            let mut buf = Vec::with_capacity(s.len() + repl.len());
+            buf.extend_from_slice(&s[..i]);
+            buf.extend_from_slice(repl);
+            buf.extend_from_slice(&s[i + lit.len()..]);
+            owned(Val::utf8_str(buf))
         }
     }
 }
@@ -334,6 +374,34 @@ fn path<'v>(
     env: &Env<'v>,
     headers: &'v Val,
 ) -> Result<Cow<'v, Val>, Bail> {
+    // Keys into `.`, `$x` or `$headers`: only references until the end.
+    let root = match base {
+        Node::Id => Some(input),
+        Node::Var(steps) => Some(env.get(*steps)?),
+        Node::Headers => Some(headers),
+        _ => None,
+    };
+    if let Some(mut cur) = root {
+        let mut all_keys = true;
+        for step in steps {
+            match step {
+                Step::Key(k) => match index_ref(cur, k) {
+                    Some(next) => cur = next,
+                    None => {
+                        all_keys = false;
+                        break;
+                    }
+                },
+                _ => {
+                    all_keys = false;
+                    break;
+                }
+            }
+        }
+        if all_keys {
+            return Ok(Cow::Borrowed(cur));
+        }
+    }
     // An empty base or index is rare enough to leave to jaq, whose order of
     // evaluation between them is subtle.
     let mut cur = base.eval(input, env, headers)?.ok_or(Bail)?;
@@ -379,6 +447,16 @@ fn index<'v>(v: Cow<'v, Val>, k: &Val) -> Result<Cow<'v, Val>, Bail> {
 fn index_ref<'a>(v: &'a Val, k: &Val) -> Option<&'a Val> {
     match (v, k) {
         (Val::Null, _) => Some(&NULL),
+        (Val::Obj(o), Val::TStr(k) | Val::BStr(k)) if o.len() <= SCAN => {
+            // Small objects: comparing keys beats hashing. Strings are equal to
+            // strings with the same bytes only (and hash alike), so this finds
+            // what `get` finds.
+            let hit = o.iter().find(|(x, _)| match x {
+                Val::TStr(x) | Val::BStr(x) => x.len() == k.len() && x[..] == k[..],
+                _ => false,
+            });
+            Some(hit.map_or(&NULL, |(_, v)| v))
+        }
         (Val::Obj(o), k) => Some(o.get(k).unwrap_or(&NULL)),
         (Val::Arr(a), Val::Num(Num::Int(i))) => {
             let i = if *i >= 0 {
@@ -396,14 +474,7 @@ fn builtin(b: Builtin, input: &Val, arg: Option<&Val>) -> Result<Val, Bail> {
     let v = match (b, arg) {
         (Builtin::Not, None) => Val::Bool(!input.as_bool()),
         (Builtin::ToString, None) => input.clone().into_string(),
-        (Builtin::Type, None) => text(match input {
-            Val::Null => "null",
-            Val::Bool(_) => "boolean",
-            Val::Num(_) => "number",
-            Val::TStr(_) | Val::BStr(_) => "string",
-            Val::Arr(_) => "array",
-            Val::Obj(_) => "object",
-        }),
+        (Builtin::Type, None) => type_name(input).clone(),
         (Builtin::Length, None) => match input {
             Val::Null => Val::from(0usize),
             Val::Num(Num::Int(i)) if *i != isize::MIN => Val::from(i.abs()),
