@@ -547,5 +547,9 @@ fn fallbacks_say_why() {
         Some("calls `f` recursively")
     );
     assert_eq!(reason("def f($x): $x + 1; f(2)"), None);
+    assert_eq!(
+        reason("def total: reduce .[] as $i (0; . + $i); {n: total}").as_deref(),
+        Some("uses `reduce` in `total`")
+    );
     assert_eq!(reason("def f(g): g + 1; f(2)"), None);
 }

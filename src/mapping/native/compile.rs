@@ -28,6 +28,15 @@ impl Unsupported {
     fn uses(what: impl std::fmt::Display) -> Self {
         Self(format!("uses `{what}`"))
     }
+
+    /// Names the definition the construct sits in (the innermost one).
+    fn within(self, def: &str) -> Self {
+        if self.0.contains(" in `") || self.0.contains("recursively") {
+            self
+        } else {
+            Self(format!("{} in `{def}`", self.0))
+        }
+    }
 }
 
 type Res<T> = Result<T, Unsupported>;
@@ -487,7 +496,9 @@ impl Compiler {
         match callee {
             Callee::Builtin => self.builtin(name, args, scope, depth),
             Callee::Arg(t, at) => self.inlined(name, |c| c.term(t, &at, depth)),
-            Callee::Def(d, at) => self.inlined(name, |c| c.def(d, args, scope, at, depth)),
+            Callee::Def(d, at) => self
+                .inlined(name, |c| c.def(d, args, scope, at, depth))
+                .map_err(|e| e.within(name)),
             // A standard definition is reported by the name the mapping calls.
             Callee::Std(d, at) => self
                 .inlined(name, |c| c.def(d, args, scope, at, depth))
