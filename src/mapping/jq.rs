@@ -97,11 +97,6 @@ impl JqSet {
         }
     }
 
-    /// The same set with the native evaluator on or off (benchmarks, tests).
-    pub fn with_native(self, native: bool) -> Self {
-        Self { native, ..self }
-    }
-
     /// Adds an expression; it can run once the set is finished.
     pub fn add(&self, expr: &str) -> Jq {
         self.add_labeled(expr, expr)
