@@ -574,6 +574,11 @@ impl Compiler {
             ("ascii_downcase", []) => call0(Builtin::AsciiDowncase),
             ("ascii_upcase", []) => call0(Builtin::AsciiUpcase),
             ("tonumber", []) => call0(Builtin::ToNumber),
+            ("add", []) => call0(Builtin::Add),
+            ("sort", []) => call0(Builtin::Sort),
+            ("reverse", []) => call0(Builtin::Reverse),
+            // jaq raises an error here; the message is jaq's to build.
+            ("error", [] | [_]) => Node::Fail,
             ("select", [f]) => Node::Select(self.boxed(f, scope, depth)?),
             ("map", [f]) => Node::Map(self.boxed(f, scope, depth)?),
             ("del", [f]) => {

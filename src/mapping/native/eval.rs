@@ -46,6 +46,8 @@ pub(crate) enum Node {
     /// `select(f)`
     Select(Box<Node>),
     Empty,
+    /// `error`, `error(m)`: jaq raises it, so reaching it gives up.
+    Fail,
     /// `map(f)`
     Map(Box<Node>),
     /// `del(.k1, .k2, …)` on an object.
@@ -96,6 +98,9 @@ pub(crate) enum Builtin {
     EndsWith,
     LtrimStr,
     RtrimStr,
+    Add,
+    Sort,
+    Reverse,
 }
 
 /// Bound variables, innermost first, living on the Rust stack.
@@ -232,6 +237,7 @@ impl Node {
                 .as_bool()
                 .then_some(Cow::Borrowed(input))),
             Node::Empty => Ok(None),
+            Node::Fail => Err(Bail),
             Node::Map(f) => map(f, input, env, headers),
             Node::Del(keys) => del(keys, input),
             Node::SubLit {
@@ -512,6 +518,31 @@ fn builtin(b: Builtin, input: &Val, arg: Option<&Val>) -> Result<Val, Bail> {
                 Ok(n @ Val::Num(_)) => n,
                 _ => return Err(Bail),
             },
+            _ => return Err(Bail),
+        },
+        // `def add: reduce .[] as $x (null; . + $x)`
+        (Builtin::Add, None) => {
+            let items: Box<dyn Iterator<Item = &Val>> = match input {
+                Val::Arr(a) => Box::new(a.iter()),
+                Val::Obj(o) => Box::new(o.values()),
+                _ => return Err(Bail),
+            };
+            let mut acc = Val::Null;
+            for x in items {
+                acc = (acc + x.clone()).map_err(|_| Bail)?;
+            }
+            acc
+        }
+        (Builtin::Sort | Builtin::Reverse, None) => match input {
+            Val::Arr(a) => {
+                let mut a = (**a).clone();
+                if b == Builtin::Sort {
+                    a.sort();
+                } else {
+                    a.reverse();
+                }
+                a.into_iter().collect()
+            }
             _ => return Err(Bail),
         },
         (Builtin::Join, Some(sep)) => match (input, sep) {
