@@ -1,7 +1,8 @@
 //! The pipeline's stages per provider, on each provider's first event fixture:
 //! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
-//! it). Dedup has its own bench (`benches/dedup.rs`).
+//! it). Dedup has its own bench (`benches/dedup.rs`). `map_jaq` is `map` with the
+//! native jq evaluator off (every expression in jaq), for comparison.
 //! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- sahut/map`.
 
 use std::time::Duration;
@@ -54,6 +55,10 @@ fn unverified(case: &Case) -> Unverified {
 fn stages(c: &mut Criterion) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mappings = MappingSet::load(&[]).unwrap_or_else(|e| fail(e));
+    // The switch is read when a mapping is compiled.
+    std::env::set_var("HOOKGATE_NATIVE_JQ", "0");
+    let jaq_only = MappingSet::load(&[]).unwrap_or_else(|e| fail(e));
+    std::env::remove_var("HOOKGATE_NATIVE_JQ");
     let engine = Engine::new(EventValidator::new().unwrap_or_else(|e| fail(e)));
     let validator = EventValidator::new().unwrap_or_else(|e| fail(e));
     let at = fixture::fixture_received_at();
@@ -85,6 +90,15 @@ fn stages(c: &mut Criterion) {
         });
         g.bench_function("map", |b| {
             b.iter(|| matches!(mapping.map(&source, &verified, at), Decision::Deliver(_)))
+        });
+        let jaq_mapping = jaq_only.get(provider).unwrap_or_else(|| fail(provider));
+        g.bench_function("map_jaq", |b| {
+            b.iter(|| {
+                matches!(
+                    jaq_mapping.map(&source, &verified, at),
+                    Decision::Deliver(_)
+                )
+            })
         });
         g.bench_function("validate", |b| {
             b.iter(|| {

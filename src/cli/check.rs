@@ -88,6 +88,7 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
                 }
             }
         }
+        println!("{}", native_line(provider, mapping));
     }
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
@@ -95,6 +96,25 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// How many of the mapping's expressions the native evaluator runs, and which
+/// fall back to jaq and why: a mapping leaving the fast path shows here.
+fn native_line(provider: &str, mapping: &crate::mapping::Mapping) -> String {
+    let exprs = mapping.expressions();
+    let fallbacks: Vec<String> = exprs
+        .iter()
+        .filter_map(|j| {
+            j.fallback_reason()
+                .map(|why| format!("{}: {why}", j.label()))
+        })
+        .collect();
+    let native = exprs.len() - fallbacks.len();
+    let mut line = format!("native {provider}: {native}/{} expressions", exprs.len());
+    if !fallbacks.is_empty() {
+        line.push_str(&format!(" (fallback: {})", fallbacks.join("; ")));
+    }
+    line
 }
 
 pub fn map(

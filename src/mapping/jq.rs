@@ -5,12 +5,19 @@
 //! (about 120 KB each: with one program per expression, the shipped mappings alone
 //! took 24 MB). The program picks the expression to run by the bits of its index,
 //! given as boolean global variables: a few `if $bit` tests, no arithmetic.
+//!
+//! Each expression is also compiled for the native evaluator (`super::native`) when
+//! it is single-valued: that runs first, and jaq only when the expression is not
+//! covered or a run gives up (any error included), so results and errors are
+//! always jaq's. `HOOKGATE_NATIVE_JQ=0` at start-up turns the native evaluator off.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{data, unwrap_valr, Compiler, Ctx, Vars};
 use jaq_json::Val;
+
+use super::native;
 
 type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
@@ -104,6 +111,8 @@ fn code_is_dot_ident(s: &str) -> bool {
 /// One expression of a [`JqSet`]: cheap to run many times, shared between threads.
 pub struct Jq {
     source: String,
+    /// Where the expression sits in its mapping (`event.type`, …), for reports.
+    label: String,
     /// Whether the expression, or the prelude, reads `$headers`.
     reads_headers: bool,
     /// Which headers the expression (with the prelude) reads.
@@ -112,10 +121,12 @@ pub struct Jq {
     program: Arc<OnceLock<Compiled>>,
 }
 
-/// A set's program and how many index bits it reads.
+/// A set's program and how many index bits it reads, and each expression's
+/// native program or why it has none.
 struct Compiled {
     program: Program,
     bits: usize,
+    natives: Vec<Result<native::Program, native::Unsupported>>,
 }
 
 impl std::fmt::Debug for Jq {
@@ -139,6 +150,8 @@ pub enum JqError {
 pub struct JqSet {
     prelude: String,
     exprs: Mutex<Vec<String>>,
+    /// Whether expressions also get a native program (else jaq runs them all).
+    native: bool,
     program: Arc<OnceLock<Compiled>>,
 }
 
@@ -147,12 +160,18 @@ impl JqSet {
         Self {
             prelude: prelude.to_owned(),
             exprs: Mutex::new(Vec::new()),
+            native: std::env::var_os("HOOKGATE_NATIVE_JQ").is_none_or(|v| v != "0"),
             program: Arc::new(OnceLock::new()),
         }
     }
 
     /// Adds an expression; it can run once the set is finished.
     pub fn add(&self, expr: &str) -> Jq {
+        self.add_labeled(expr, expr)
+    }
+
+    /// Adds an expression known in reports by `label` (its place in the mapping).
+    pub fn add_labeled(&self, label: &str, expr: &str) -> Jq {
         let mut exprs = self.exprs.lock().unwrap_or_else(|p| p.into_inner());
         exprs.push(expr.to_owned());
         let mut header_reads = HeaderReads::scan(expr);
@@ -161,6 +180,7 @@ impl JqSet {
         header_reads.any |= prelude.any;
         Jq {
             source: expr.to_owned(),
+            label: label.to_owned(),
             reads_headers: self.prelude.contains("$headers") || expr.contains("$headers"),
             header_reads,
             index: exprs.len() - 1,
@@ -182,7 +202,18 @@ impl JqSet {
         let code = format!("{}\n{}", self.prelude, select(&exprs, bits, 0));
         match compile(&code, bits) {
             Ok(program) => {
-                let _ = self.program.set(Compiled { program, bits });
+                let natives = exprs
+                    .iter()
+                    .map(|e| match self.native {
+                        true => native::Program::compile(&self.prelude, e),
+                        false => Err(native::Unsupported::new("the native evaluator is off")),
+                    })
+                    .collect();
+                let _ = self.program.set(Compiled {
+                    program,
+                    bits,
+                    natives,
+                });
                 Ok(())
             }
             Err(whole) => {
@@ -268,6 +299,41 @@ impl Jq {
         &self.source
     }
 
+    /// Where the expression sits in its mapping (its source when not given).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether the native evaluator runs this expression (jaq only when a run
+    /// gives up).
+    pub fn is_native(&self) -> bool {
+        self.native().is_some()
+    }
+
+    /// Why jaq runs this expression: the first construct the native evaluator
+    /// does not cover. `None` when it runs natively.
+    pub fn fallback_reason(&self) -> Option<String> {
+        match self.program.get() {
+            None => Some("its mapping was not compiled".to_owned()),
+            Some(c) => match c.natives.get(self.index) {
+                Some(Err(why)) => Some(why.to_string()),
+                Some(Ok(_)) => None,
+                None => Some("not compiled".to_owned()),
+            },
+        }
+    }
+
+    fn native(&self) -> Option<&native::Program> {
+        self.program.get()?.natives.get(self.index)?.as_ref().ok()
+    }
+
+    /// The native evaluator's answer alone: `None` when the expression is not
+    /// native or the run gave up (then [`Jq::first`] asks jaq). For differential
+    /// tests and tools.
+    pub fn first_native(&self, input: &Val, headers: &Val) -> Option<Val> {
+        self.native()?.run(input, headers).ok()
+    }
+
     /// Whether the expression, or a prelude definition in scope, reads `$headers`.
     pub fn uses_headers(&self) -> bool {
         self.reads_headers
@@ -281,7 +347,16 @@ impl Jq {
     /// The first output of the filter; `null` when it yields nothing (like `empty`).
     /// `headers` is bound to `$headers` (an object of lower-case names).
     pub fn first(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
-        let Some(Compiled { program, bits }) = self.program.get() else {
+        if let Some(Ok(v)) = self.native().map(|n| n.run(input, headers)) {
+            return Ok(v);
+        }
+        self.first_jaq(input, headers)
+    }
+
+    /// [`Jq::first`] as jaq computes it, never natively (the reference the native
+    /// evaluator is tested against).
+    pub fn first_jaq(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
+        let Some(Compiled { program, bits, .. }) = self.program.get() else {
             return Err(JqError::Runtime {
                 expr: self.source.clone(),
                 detail: "its mapping was not compiled".to_owned(),

@@ -5,6 +5,7 @@
 mod config;
 pub mod jq;
 mod model;
+mod native;
 mod value;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -223,9 +224,11 @@ impl Mapping {
             detail,
         };
         let set = JqSet::new(m.prelude.as_deref().unwrap_or(""));
-        // Expressions run once the whole set is compiled (below).
-        let jq = |e: &str| Ok::<_, MappingError>(set.add(e));
-        let opt = |e: &Option<String>| e.as_deref().map(jq).transpose();
+        // Expressions run once the whole set is compiled (below). The label is
+        // the expression's place in the file, for `hookgate check`.
+        let jq = |label: String, e: &str| Ok::<_, MappingError>(set.add_labeled(&label, e));
+        let opt =
+            |label: String, e: &Option<String>| e.as_deref().map(|e| jq(label, e)).transpose();
         let scheme = match &m.auth {
             AuthSpec::Hmac(spec) => Some(Scheme::Hmac(Box::new(
                 HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
@@ -238,13 +241,14 @@ impl Mapping {
         };
         let mut events = HashMap::with_capacity(m.events.len());
         for (name, rule) in &m.events {
+            let at = |field: &str| format!("events.{name:?}.{field}");
             let compiled = CompiledRule {
                 ty: rule.ty.clone(),
-                data: jq(&rule.data)?,
-                subject: opt(&rule.subject)?,
-                partition_key: opt(&rule.partition_key)?,
-                time: opt(&rule.time)?,
-                requires: opt(&rule.requires)?,
+                data: jq(at("data"), &rule.data)?,
+                subject: opt(at("subject"), &rule.subject)?,
+                partition_key: opt(at("partition_key"), &rule.partition_key)?,
+                time: opt(at("time"), &rule.time)?,
+                requires: opt(at("requires"), &rule.requires)?,
             };
             events.insert(name.clone(), compiled);
         }
@@ -280,7 +284,13 @@ impl Mapping {
         let respond = m
             .respond
             .iter()
-            .map(|r| Ok((jq(&r.when)?, jq(&r.body)?)))
+            .enumerate()
+            .map(|(i, r)| {
+                Ok((
+                    jq(format!("respond[{i}].when"), &r.when)?,
+                    jq(format!("respond[{i}].body"), &r.body)?,
+                ))
+            })
             .collect::<Result<Vec<_>, MappingError>>()?;
         let mut mapping = Self {
             uses_headers: false,
@@ -289,13 +299,13 @@ impl Mapping {
             provider: m.provider.clone(),
             file: file.to_owned(),
             scheme,
-            ty: jq(&m.event.ty)?,
-            id: opt(&m.event.id)?,
-            dedup: opt(&m.event.dedup)?,
-            time: opt(&m.event.time)?,
-            tenant: opt(&m.event.tenant)?,
-            subject: opt(&m.event.subject)?,
-            partition_key: opt(&m.event.partition_key)?,
+            ty: jq("event.type".to_owned(), &m.event.ty)?,
+            id: opt("event.id".to_owned(), &m.event.id)?,
+            dedup: opt("event.dedup".to_owned(), &m.event.dedup)?,
+            time: opt("event.time".to_owned(), &m.event.time)?,
+            tenant: opt("event.tenant".to_owned(), &m.event.tenant)?,
+            subject: opt("event.subject".to_owned(), &m.event.subject)?,
+            partition_key: opt("event.partition_key".to_owned(), &m.event.partition_key)?,
             ignore: m.ignore.iter().cloned().collect(),
             aliases: m.aliases.clone().into_iter().collect(),
             events,
@@ -331,6 +341,14 @@ impl Mapping {
             .dead_letter_headers
             .retain(|h| seen.insert(h.as_str().to_owned()));
         Ok(mapping)
+    }
+
+    /// Every compiled expression of the mapping, sorted by label (for reports
+    /// and tests: which run natively, which fall back to jaq).
+    pub fn expressions(&self) -> Vec<&Jq> {
+        let mut all: Vec<&Jq> = self.filters().collect();
+        all.sort_by(|a, b| a.label().cmp(b.label()));
+        all
     }
 
     /// Every compiled expression of the mapping.
