@@ -30,17 +30,8 @@ fn first_event(engine: &Engine, mapping: &Mapping, cases: Vec<Case>) -> Option<C
     })
 }
 
-fn auth_for(mapping: &Mapping) -> SourceAuth {
-    let signature = mapping.scheme().map(|s| {
-        let key = s
-            .prepare_secret(&fixture::fixture_secret(s))
-            .unwrap_or_else(|e| fail(e));
-        (s.clone(), vec![key])
-    });
-    SourceAuth {
-        signature,
-        ..Default::default()
-    }
+fn auth_for(mapping: &Mapping, case: &Case) -> SourceAuth {
+    fixture::fixture_auth(mapping, case.url.as_deref()).unwrap_or_else(|e| fail(e))
 }
 
 fn unverified(case: &Case) -> Unverified {
@@ -49,6 +40,7 @@ fn unverified(case: &Case) -> Unverified {
         body: case.body.clone(),
         peer: None,
         path_token: None,
+        query: fixture::url_query(case.url.as_deref()),
     }
 }
 
@@ -70,7 +62,7 @@ fn stages(c: &mut Criterion) {
             continue;
         };
         let source = SourceId::parse(provider).unwrap_or_else(|e| fail(e));
-        let auth = auth_for(mapping);
+        let auth = auth_for(mapping, &case);
         let verified: Verified = unverified(&case)
             .verify_at(&auth, now)
             .unwrap_or_else(|e| fail(e));

@@ -17,6 +17,8 @@ pub struct Policy {
     pub max_event_age: Option<std::time::Duration>,
     /// Replaces the mapping's tenant on every event (configuration, so trusted).
     pub tenant: Option<String>,
+    /// The most items a batched delivery may carry (`None`: the default).
+    pub max_batch_items: Option<usize>,
 }
 
 /// Maps and validates. Holds nothing per request.
@@ -40,9 +42,44 @@ impl Engine {
         received_at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Decision, VerifyError> {
-        let mut event = match mapping.map(source, req, received_at) {
-            Decision::Deliver(event) => event,
-            other => return Ok(other),
+        let max_items = policy
+            .max_batch_items
+            .unwrap_or(crate::mapping::DEFAULT_MAX_BATCH_ITEMS);
+        match mapping.map_with(source, req, received_at, max_items) {
+            Decision::Batch(items) => {
+                let mut decided = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    decided.push(self.settle(
+                        source,
+                        mapping,
+                        req,
+                        received_at,
+                        policy,
+                        item,
+                        Some(i),
+                    )?);
+                }
+                Ok(Decision::Batch(decided))
+            }
+            one => self.settle(source, mapping, req, received_at, policy, one, None),
+        }
+    }
+
+    /// Applies the policy to one mapped event and validates it: a valid event, or
+    /// its dead letter (`item`: its place in a batch).
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        source: &SourceId,
+        mapping: &Mapping,
+        req: &Verified,
+        received_at: DateTime<Utc>,
+        policy: &Policy,
+        decision: Decision,
+        item: Option<usize>,
+    ) -> Result<Decision, VerifyError> {
+        let Decision::Deliver(mut event) = decision else {
+            return Ok(decision);
         };
         if let Some(max) = policy.max_event_age {
             let too_old = DateTime::parse_from_rfc3339(&event.time).is_ok_and(|t| {
@@ -65,6 +102,7 @@ impl Engine {
                 req,
                 &received_at,
                 why,
+                item,
             ))))
         };
         let as_json = match serde_json::to_value(&*event) {

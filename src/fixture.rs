@@ -12,16 +12,49 @@ use serde_json::{json, Value};
 use crate::engine::{Engine, Policy};
 use crate::event::{Decision, SourceId};
 use crate::mapping::Mapping;
-use crate::verify::{Scheme, SourceAuth, Unverified};
+use crate::verify::{Keys, Scheme, SourceAuth, Unverified};
 
 /// The secret every signed fixture is signed with.
 pub const FIXTURE_SECRET: &str = "hookgate-fixture-secret";
+
+/// The private key every fixture of a public-key (Ed25519) scheme is signed with:
+/// RFC 8032's TEST 1 key, so anyone can check the fixtures with any library.
+pub const FIXTURE_ED25519_SEED: &str =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+/// Its public key.
+pub const FIXTURE_ED25519_PUBLIC: &str =
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+/// The source checks fixture cases are verified against: every scheme of the
+/// mapping with the fixtures' key, and the case's URL (for schemes that sign it).
+pub fn fixture_auth(mapping: &Mapping, url: Option<&str>) -> Result<SourceAuth, String> {
+    let mut signatures = Vec::new();
+    for scheme in mapping.schemes() {
+        let keys = if scheme.takes_public_keys() {
+            Keys::Public(vec![scheme.prepare_public_key(FIXTURE_ED25519_PUBLIC)?])
+        } else {
+            Keys::Secrets(vec![scheme.prepare_secret(&fixture_secret(scheme))?])
+        };
+        signatures.push((scheme.clone(), keys));
+    }
+    Ok(SourceAuth {
+        signatures,
+        public_url: url.map(|u| u.split('?').next().unwrap_or(u).to_owned()),
+        ..SourceAuth::default()
+    })
+}
+
+/// The query string of a case's URL.
+pub fn url_query(url: Option<&str>) -> Option<String> {
+    url.and_then(|u| u.split_once('?'))
+        .map(|(_, q)| q.to_owned())
+}
 
 /// The fixture secret in the form the scheme takes (`whsec_<base64>` where the
 /// provider issues those).
 pub fn fixture_secret(scheme: &Scheme) -> String {
     match scheme {
-        Scheme::Hmac(h) if h.uses_whsec() => {
+        Scheme::Signed(h) if h.uses_whsec() => {
             use base64::Engine as _;
             format!(
                 "whsec_{}",
@@ -53,6 +86,8 @@ pub struct Case {
     pub dir: PathBuf,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// `url.txt`: the URL the provider posted to (for schemes that sign it).
+    pub url: Option<String>,
     pub expected: Option<Value>,
 }
 
@@ -90,6 +125,17 @@ fn load_case(dir: &Path, provider: &str) -> Result<Case, String> {
         .find(|p| p.file_stem().is_some_and(|s| s == "body"))
         .ok_or_else(|| ctx(&"no body.* file"))?;
     let body = std::fs::read(&body_path).map_err(|e| ctx(&e))?;
+    let url_path = dir.join("url.txt");
+    let url = if url_path.exists() {
+        Some(
+            std::fs::read_to_string(&url_path)
+                .map_err(|e| ctx(&e))?
+                .trim()
+                .to_owned(),
+        )
+    } else {
+        None
+    };
     let expected_path = dir.join("expected.json");
     let expected = if expected_path.exists() {
         Some(read_json(&expected_path).map_err(|e| ctx(&e))?)
@@ -105,6 +151,7 @@ fn load_case(dir: &Path, provider: &str) -> Result<Case, String> {
         dir: dir.to_owned(),
         headers,
         body: Bytes::from(body),
+        url,
         expected,
     })
 }
@@ -121,19 +168,13 @@ pub fn outcome(
     policy: &Policy,
     case: &Case,
 ) -> Result<Value, String> {
-    let signature = match mapping.scheme() {
-        Some(s) => Some((s.clone(), vec![s.prepare_secret(&fixture_secret(s))?])),
-        None => None,
-    };
-    let auth = SourceAuth {
-        signature,
-        ..Default::default()
-    };
+    let auth = fixture_auth(mapping, case.url.as_deref())?;
     let req = Unverified {
         headers: case.headers.clone(),
         body: case.body.clone(),
         peer: None,
         path_token: None,
+        query: url_query(case.url.as_deref()),
     };
     let verified = req.verify_at(&auth, fixture_now()).map_err(|e| {
         format!(
@@ -145,14 +186,26 @@ pub fn outcome(
     Ok(
         match engine.process(&source, mapping, &verified, fixture_received_at(), policy) {
             Err(refused) => json!({"status": "refused", "reason": refused.reason()}),
-            Ok(Decision::Deliver(event)) => json!({"status": "accepted", "event": event}),
-            Ok(Decision::Ignore { .. }) => json!({"status": "ignored"}),
-            Ok(Decision::Respond(v)) => json!({"status": "responded", "body": v}),
-            Ok(Decision::DeadLetter(d)) => {
-                json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail})
-            }
+            Ok(Decision::Batch(items)) => json!({
+                "status": "batch",
+                "events": items.into_iter().map(expected).collect::<Vec<_>>(),
+            }),
+            Ok(one) => expected(one),
         },
     )
+}
+
+/// One decision as `expected.json` holds it.
+fn expected(decision: Decision) -> Value {
+    match decision {
+        Decision::Deliver(event) => json!({"status": "accepted", "event": event}),
+        Decision::Ignore { .. } => json!({"status": "ignored"}),
+        Decision::Respond(v) => json!({"status": "responded", "body": v}),
+        Decision::DeadLetter(d) => {
+            json!({"status": "dead_lettered", "reason": d.reason, "detail": d.detail})
+        }
+        Decision::Batch(_) => json!({"status": "batch"}),
+    }
 }
 
 /// Runs a case against its `expected.json`; `Err` explains the difference.

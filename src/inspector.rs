@@ -125,10 +125,51 @@ impl Inspector {
         at: chrono::DateTime<chrono::Utc>,
         of: Option<u64>,
     ) -> Arc<Entry> {
-        let mut entry = Entry {
+        match result {
+            // A batch is filed item by item: each is its own event.
+            Filed::Answered(outcome) if matches!(outcome.decision, Decision::Batch(_)) => {
+                let mut last = None;
+                for item in &outcome.items {
+                    let mut entry = self.entry(&seen, at, of);
+                    Self::answered(&mut entry, item);
+                    last = Some(self.file(entry));
+                }
+                last.unwrap_or_else(|| {
+                    let mut entry = self.entry(&seen, at, of);
+                    entry.outcome = "batch".to_owned();
+                    entry.reason = Some("no items".to_owned());
+                    self.file(entry)
+                })
+            }
+            Filed::Answered(outcome) => {
+                let mut entry = self.entry(&seen, at, of);
+                Self::answered(&mut entry, outcome);
+                self.file(entry)
+            }
+            Filed::Refused {
+                status,
+                kind,
+                reason,
+            } => {
+                let mut entry = self.entry(&seen, at, of);
+                entry.status = status;
+                entry.outcome = if status >= 500 {
+                    "unavailable"
+                } else {
+                    "rejected"
+                }
+                .to_owned();
+                entry.reason = Some(reason.unwrap_or(kind).to_owned());
+                self.file(entry)
+            }
+        }
+    }
+
+    fn entry(&self, seen: &Seen, at: chrono::DateTime<chrono::Utc>, of: Option<u64>) -> Entry {
+        Entry {
             seq: self.next.fetch_add(1, Ordering::Relaxed),
             at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            source: seen.source,
+            source: seen.source.clone(),
             provider_type: None,
             outcome: String::new(),
             reason: None,
@@ -138,45 +179,34 @@ impl Inspector {
             latency_ms: seen.latency_ms,
             event: None,
             dead_letter: None,
-            headers: seen.headers,
-            body: seen.body.filter(|_| self.capture_bodies).map(|b| {
+            headers: seen.headers.clone(),
+            body: seen.body.as_ref().filter(|_| self.capture_bodies).map(|b| {
                 String::from_utf8_lossy(&b[..b.len().min(MAX_CAPTURED_BODY)]).into_owned()
             }),
             replay_of: of,
             replays: Mutex::new(Vec::new()),
-        };
-        match result {
-            Filed::Answered(outcome) => {
-                entry.outcome = outcome.status().to_owned();
-                entry.provider_type = outcome.decision.provider_type().map(str::to_owned);
-                entry.id = outcome.decision.record_id().map(|id| id.to_string());
-                match &outcome.decision {
-                    Decision::Deliver(event) => {
-                        entry.canonical_type = Some(event.ty.clone());
-                        entry.event = serde_json::to_string_pretty(&**event).ok();
-                    }
-                    Decision::DeadLetter(d) => {
-                        entry.reason = Some(d.reason.as_str().to_owned());
-                        entry.dead_letter = Some((**d).clone());
-                    }
-                    Decision::Ignore { .. } | Decision::Respond(_) => {}
-                }
-            }
-            Filed::Refused {
-                status,
-                kind,
-                reason,
-            } => {
-                entry.status = status;
-                entry.outcome = if status >= 500 {
-                    "unavailable"
-                } else {
-                    "rejected"
-                }
-                .to_owned();
-                entry.reason = Some(reason.unwrap_or(kind).to_owned());
-            }
         }
+    }
+
+    fn answered(entry: &mut Entry, outcome: &Outcome) {
+        entry.outcome = outcome.status().to_owned();
+        entry.provider_type = outcome.decision.provider_type().map(str::to_owned);
+        entry.id = outcome.decision.record_id().map(|id| id.to_string());
+        match &outcome.decision {
+            Decision::Deliver(event) => {
+                entry.canonical_type = Some(event.ty.clone());
+                entry.event = serde_json::to_string_pretty(&**event).ok();
+            }
+            Decision::DeadLetter(d) => {
+                entry.reason = Some(d.reason.as_str().to_owned());
+                entry.dead_letter = Some((**d).clone());
+            }
+            Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => {}
+        }
+    }
+
+    /// Puts an entry in its source's ring (the oldest goes when full) and on the feed.
+    fn file(&self, entry: Entry) -> Arc<Entry> {
         let entry = Arc::new(entry);
         {
             let mut rings = self.rings.lock().unwrap_or_else(|p| p.into_inner());

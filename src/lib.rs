@@ -8,6 +8,7 @@ pub mod dedup;
 pub mod engine;
 pub mod event;
 pub mod fixture;
+pub mod form;
 pub mod gateway;
 pub mod http;
 pub mod inspector;

@@ -166,10 +166,14 @@ fn connections_past_the_bound_are_refused_not_queued() {
         server.port,
         b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
     );
-    assert!(
-        metrics.contains("hookgate_connections_refused_total 1"),
-        "{metrics}"
-    );
+    // At least the one refused above (the retries while the idle connections were
+    // being closed may have been refused too).
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hookgate_connections_refused_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(refused >= 1, "{metrics}");
 }
 
 #[test]

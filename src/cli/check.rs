@@ -138,6 +138,7 @@ pub fn map(
         body: body.into(),
         peer: None,
         path_token: None,
+        query: None,
     }
     .verify(&SourceAuth::open())
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -152,6 +153,29 @@ pub fn map(
         Ok(Decision::Deliver(event)) => {
             println!("{}", serde_json::to_string_pretty(&event)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Ok(Decision::Batch(items)) => {
+            // One line of JSON per item: the event, or what became of it.
+            let mut failed = false;
+            for (i, item) in items.into_iter().enumerate() {
+                let line = match item {
+                    Decision::Deliver(event) => serde_json::to_value(&*event)?,
+                    Decision::DeadLetter(d) => {
+                        failed = true;
+                        serde_json::json!({"item": i, "dead_letter": d.reason, "detail": d.detail})
+                    }
+                    Decision::Ignore { provider_type } => {
+                        serde_json::json!({"item": i, "ignored": provider_type})
+                    }
+                    Decision::Respond(_) | Decision::Batch(_) => serde_json::json!({"item": i}),
+                };
+                println!("{line}");
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Ok(Decision::Respond(v)) => {
             println!("handshake, answered directly: {v}");

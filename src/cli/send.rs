@@ -76,8 +76,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let key = scheme
                 .prepare_secret(secret)
                 .map_err(|e| anyhow::anyhow!(e))?;
-            for (name, value) in scheme.sign_at(&key, &headers, &body, std::time::SystemTime::now())
-            {
+            let now = std::time::SystemTime::now();
+            for (name, value) in scheme.sign_at(&key, &headers, &body, now, Some(&a.url)) {
                 headers.insert(name, http::HeaderValue::from_str(&value)?);
             }
         }

@@ -16,6 +16,10 @@ pub enum DeadLetterReason {
     SchemaViolation,
     /// The payload does not fit the event type it was labelled with (`requires`).
     TypeMismatch,
+    /// A form body (`application/x-www-form-urlencoded`) that cannot be read.
+    MalformedForm,
+    /// A batched delivery with more items than the source accepts.
+    BatchTooLarge,
 }
 
 impl DeadLetterReason {
@@ -26,6 +30,8 @@ impl DeadLetterReason {
             Self::MappingError => "mapping_error",
             Self::SchemaViolation => "schema_violation",
             Self::TypeMismatch => "type_mismatch",
+            Self::MalformedForm => "malformed_form",
+            Self::BatchTooLarge => "batch_too_large",
         }
     }
 }
@@ -74,6 +80,22 @@ pub struct DeadLetter {
     /// The raw body, base64, when it is not UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_base64: Option<String>,
+    /// The query string it was posted with (part of what some schemes sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// For one item of a batched delivery: its place in the batch (the body is
+    /// the whole delivery, so the record can be verified again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<usize>,
+}
+
+/// What a dead letter keeps of the request.
+#[derive(Debug)]
+pub struct Kept<'a> {
+    pub headers: BTreeMap<String, String>,
+    pub body: &'a [u8],
+    pub query: Option<&'a str>,
+    pub item: Option<usize>,
 }
 
 impl DeadLetter {
@@ -83,21 +105,27 @@ impl DeadLetter {
     pub fn new(
         source: &super::SourceId,
         provider: &str,
-        headers: BTreeMap<String, String>,
-        body: &[u8],
+        kept: Kept<'_>,
         received_at: &chrono::DateTime<chrono::Utc>,
         why: Rejection,
     ) -> Self {
+        let Kept {
+            headers,
+            body,
+            query,
+            item,
+        } = kept;
         let Rejection {
             reason,
             detail,
             provider_type: providereventtype,
         } = why;
         let (body_text, body_base64) = Self::body_fields(body);
-        let dedup = super::DedupId::new(format!(
-            "dead-letter:{}",
-            super::DedupId::from_body(body).as_str()
-        ));
+        let hash = super::DedupId::from_body(body);
+        let dedup = super::DedupId::new(match item {
+            Some(i) => format!("dead-letter:{}#{i}", hash.as_str()),
+            None => format!("dead-letter:{}", hash.as_str()),
+        });
         Self {
             id: super::EventId::derive(source, &dedup),
             source: source.to_string(),
@@ -109,6 +137,8 @@ impl DeadLetter {
             headers,
             body: body_text,
             body_base64,
+            query: query.map(str::to_owned),
+            item,
         }
     }
 

@@ -15,6 +15,9 @@ pub enum Decision {
     Ignore { provider_type: String },
     /// A handshake answered with this JSON; nothing is forwarded.
     Respond(Value),
+    /// A delivery carrying several events: one decision per item (each a
+    /// `Deliver`, `DeadLetter` or `Ignore`), in the delivery's order.
+    Batch(Vec<Decision>),
 }
 
 impl Decision {
@@ -23,7 +26,7 @@ impl Decision {
         match self {
             Self::Deliver(e) => Some(e.id),
             Self::DeadLetter(d) => Some(d.id),
-            Self::Ignore { .. } | Self::Respond(_) => None,
+            Self::Ignore { .. } | Self::Respond(_) | Self::Batch(_) => None,
         }
     }
 
@@ -34,6 +37,7 @@ impl Decision {
             Self::DeadLetter(_) => "dead_lettered",
             Self::Ignore { .. } => "ignored",
             Self::Respond(_) => "responded",
+            Self::Batch(_) => "batch",
         }
     }
 
@@ -43,7 +47,7 @@ impl Decision {
             Self::Deliver(e) => Some(&e.providereventtype),
             Self::DeadLetter(d) => d.providereventtype.as_deref(),
             Self::Ignore { provider_type } => Some(provider_type),
-            Self::Respond(_) => None,
+            Self::Respond(_) | Self::Batch(_) => None,
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct Outcome {
     /// The event (or dead letter) had already been written within the dedup window,
     /// so nothing was written this time.
     pub duplicate: bool,
+    /// For a batch: what became of each item, in the delivery's order.
+    pub items: Vec<Outcome>,
 }
 
 impl Outcome {
@@ -62,6 +68,16 @@ impl Outcome {
         Self {
             decision,
             duplicate: false,
+            items: Vec::new(),
+        }
+    }
+
+    /// A batch's outcome, from its items'.
+    pub fn batch(items: Vec<Outcome>) -> Self {
+        Self {
+            decision: Decision::Batch(Vec::new()),
+            duplicate: false,
+            items,
         }
     }
 
@@ -78,6 +94,10 @@ impl Outcome {
     pub fn body(&self) -> Value {
         match (&self.decision, self.duplicate) {
             (Decision::Respond(v), _) => v.clone(),
+            (Decision::Batch(_), _) => json!({
+                "status": "batch",
+                "events": self.items.iter().map(Outcome::body).collect::<Vec<_>>(),
+            }),
             (d, true) => json!({"status": "duplicate", "id": d.record_id()}),
             (Decision::Deliver(e), false) => {
                 json!({"status": "accepted", "id": e.id, "type": e.ty})

@@ -9,7 +9,7 @@ mod schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use dead_letter::{DeadLetter, DeadLetterReason, Rejection};
+pub use dead_letter::{DeadLetter, DeadLetterReason, Kept, Rejection};
 pub use decision::{Decision, Outcome};
 pub use ids::{DedupId, EventId, SourceId};
 pub use schema::{EventValidator, SchemaError, SCHEMAS};

@@ -205,6 +205,7 @@ impl Gateway {
             headers: req.headers,
             peer: req.peer,
             path_token: req.path_token,
+            query: req.query,
         };
         let admission = self.admit(source_id, head)?;
         self.handle(admission, req.body).await
@@ -216,8 +217,26 @@ impl Gateway {
 
     /// Carries a decision out: claims its id, writes it, commits the claim once
     /// the output acknowledged (or releases it so the provider's retry can deliver).
-    /// Replays of dead letters go through here too.
+    /// A batch's items go one after the other; when one cannot be written the
+    /// answer is 503, its claim and those of the items after it are not held, and
+    /// the provider's retry delivers exactly those (the others are duplicates by
+    /// then). Replays of dead letters go through here too.
     pub async fn complete(
+        &self,
+        source: &SourceId,
+        decision: Decision,
+    ) -> Result<Outcome, GatewayError> {
+        let Decision::Batch(items) = decision else {
+            return self.complete_one(source, decision).await;
+        };
+        let mut done = Vec::with_capacity(items.len());
+        for item in items {
+            done.push(self.complete_one(source, item).await?);
+        }
+        Ok(Outcome::batch(done))
+    }
+
+    async fn complete_one(
         &self,
         source: &SourceId,
         decision: Decision,
@@ -259,6 +278,7 @@ impl Gateway {
                 return Ok(Outcome {
                     decision,
                     duplicate: true,
+                    items: Vec::new(),
                 });
             }
             Claim::InFlight => return Err(GatewayError::InFlight),
@@ -286,7 +306,7 @@ impl Gateway {
         let result = match &decision {
             Decision::Deliver(event) => self.output.deliver(event).await,
             Decision::DeadLetter(d) => self.output.dead_letter(d).await,
-            Decision::Ignore { .. } | Decision::Respond(_) => Ok(()),
+            Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => Ok(()),
         };
         events::OutputAcknowledged {
             output: self.output.kind(),
@@ -309,7 +329,7 @@ impl Gateway {
                 detail: &d.detail,
             }
             .emit(),
-            Decision::Ignore { .. } | Decision::Respond(_) => {}
+            Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => {}
         }
         Ok(Outcome::new(decision))
     }

@@ -149,6 +149,7 @@ impl Rig {
             body: bytes::Bytes::copy_from_slice(body.as_bytes()),
             peer: None,
             path_token: None,
+            query: None,
         };
         self.gateway.handle_request("m", req).await
     }

@@ -372,10 +372,15 @@ async fn pipeline(
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
     if let Some(seen) = seen.as_deref_mut() {
-        let credentials = gateway
+        let credentials: Vec<&http::HeaderName> = gateway
             .source(source)
-            .and_then(|s| s.auth.signature.as_ref())
-            .map(|(scheme, _)| scheme.credential_headers())
+            .map(|s| {
+                s.auth
+                    .signatures
+                    .iter()
+                    .flat_map(|(scheme, _)| scheme.credential_headers())
+                    .collect()
+            })
             .unwrap_or_default();
         seen.headers = visible_headers(&parts.headers, &credentials);
     }
@@ -387,6 +392,7 @@ async fn pipeline(
             headers: parts.headers,
             peer,
             path_token: token,
+            query: parts.uri.query().map(str::to_owned),
         },
     )?;
     let body = read_body(body, admission.headers(), limits).await?;

@@ -50,6 +50,8 @@ struct Template {
     /// Header values that feed the dedup id: `-{n}` is appended.
     unique_headers: Vec<HeaderName>,
     signing: Option<(Scheme, Secret)>,
+    /// The URL the provider signs (schemes that sign it).
+    public_url: Option<String>,
 }
 
 /// Where a benchmark's deliveries come from.
@@ -65,6 +67,8 @@ pub struct Target {
     pub mapping: Arc<Mapping>,
     pub signing: Option<(Scheme, Secret)>,
     pub token: Option<String>,
+    /// The URL the provider posts to, for schemes that sign it.
+    pub public_url: Option<String>,
     pub basic: Option<(String, String)>,
 }
 
@@ -160,6 +164,7 @@ impl Template {
             headers,
             unique_headers: Vec::new(),
             signing: target.signing.clone(),
+            public_url: target.public_url.clone(),
         };
         // Which leaves feed the dedup id: each candidate is tried alone, and kept
         // when changing it changes the dedup id but not the event type.
@@ -239,7 +244,9 @@ impl Template {
             }
         }
         if let Some((scheme, secret)) = &self.signing {
-            for (name, value) in scheme.sign_at(secret, &headers, &body, now) {
+            for (name, value) in
+                scheme.sign_at(secret, &headers, &body, now, self.public_url.as_deref())
+            {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     headers.insert(name, v);
                 }
@@ -265,6 +272,7 @@ fn map_event(
         body: body.clone(),
         peer: None,
         path_token: None,
+        query: None,
     }
     .verify(&SourceAuth::open())
     .ok()?;
@@ -388,6 +396,7 @@ mod tests {
                 mapping,
                 signing,
                 token: None,
+                public_url: None,
                 basic: None,
             },
             vec![(provider.to_owned(), cases)],
@@ -420,7 +429,7 @@ mod tests {
             assert!(!set.is_empty(), "{p}: no event fixture");
             let mut auth = SourceAuth::default();
             if let Some((s, k)) = &t.signing {
-                auth.signature = Some((s.clone(), vec![k.clone()]));
+                auth.signatures = vec![(s.clone(), crate::verify::Keys::Secrets(vec![k.clone()]))];
             }
             let source = SourceId::parse(&t.source).unwrap_or_else(|e| panic!("{e}"));
             let mut seen = std::collections::HashSet::new();
@@ -433,6 +442,7 @@ mod tests {
                     body: d.body,
                     peer: None,
                     path_token: None,
+                    query: None,
                 }
                 .verify(&auth)
                 .unwrap_or_else(|e| panic!("{p}/{n}: {}", e.reason()));

@@ -23,16 +23,24 @@ pub fn deliveries(
         if !only.is_empty() && !only.contains(&conf.id) {
             continue;
         }
+        // The generator signs as the provider would: with a shared secret (a
+        // public-key scheme's private key is not in the configuration).
         let signing = src
             .auth
-            .signature
-            .as_ref()
-            .and_then(|(scheme, secrets)| Some((scheme.clone(), secrets.first()?.clone())));
+            .signatures
+            .iter()
+            .find_map(|(scheme, keys)| match keys {
+                crate::verify::Keys::Secrets(secrets) => {
+                    Some((scheme.clone(), secrets.first()?.clone()))
+                }
+                crate::verify::Keys::Public(_) => None,
+            });
         targets.push(Target {
             source: conf.id.clone(),
             mapping: src.mapping.clone(),
             signing,
             token: conf.token.clone(),
+            public_url: src.auth.public_url.clone(),
             basic: conf
                 .basic_auth
                 .as_ref()

@@ -16,13 +16,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use jaq_json::Val;
 
 use crate::event::{
-    CanonicalEvent, DeadLetter, DeadLetterReason, Decision, DedupId, EventId, Rejection, SourceId,
+    CanonicalEvent, DeadLetter, DeadLetterReason, Decision, DedupId, EventId, Kept, Rejection,
+    SourceId,
 };
-use crate::verify::{HmacScheme, Scheme, Verified};
+use crate::verify::{JwtScheme, Scheme, SignedScheme, TwilioScheme, Verified};
 pub use config::MappingsConfig;
 pub use jq::HeaderReads;
 use jq::{Jq, JqSet};
-pub use model::{AuthSpec, EventRule, EventSpec, HandshakeSpec, MappingFile};
+pub use model::{AuthSpec, AuthSpecs, EventRule, EventSpec, HandshakeSpec, MappingFile};
 pub use value::{prune, to_json};
 
 /// The mapping files shipped with hookgate, embedded so the binary works anywhere.
@@ -106,16 +107,39 @@ pub struct UnsignedRead {
 /// A delivery as the expressions see it: parsed once, read by every expression.
 struct Delivery<'a> {
     req: &'a Verified,
+    /// The parsed body, or the item of a batched one.
     body: &'a Val,
     headers: &'a Val,
     provider_type: &'a str,
+    /// Which item of a batch, if it is one.
+    item: Option<usize>,
+}
+
+/// The most items a batched delivery may carry unless the source says otherwise.
+pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1000;
+
+/// The body as the mapping reads it: JSON, or a form
+/// (`application/x-www-form-urlencoded`) as an object of its fields (a repeated
+/// key is an array), so a `payload` field holding JSON can be read with `fromjson`.
+fn parse_body(req: &Verified) -> Result<Val, Rejection> {
+    use DeadLetterReason as R;
+    if crate::form::is_form(req.headers().get(http::header::CONTENT_TYPE)) {
+        let pairs = crate::form::parse(req.body())
+            .map_err(|e| Rejection::new(R::MalformedForm, e.to_string()))?;
+        return serde_json::from_value(crate::form::to_json(&pairs))
+            .map_err(|e| Rejection::new(R::MalformedForm, e.to_string()));
+    }
+    serde_json::from_slice(req.body()).map_err(|e| Rejection::new(R::MalformedJson, e.to_string()))
 }
 
 /// One provider's compiled mapping.
 pub struct Mapping {
     provider: String,
     file: String,
-    scheme: Option<Scheme>,
+    /// The provider's schemes, in the file's order (empty: it does not sign).
+    schemes: Vec<Scheme>,
+    /// `[batch] items`: how one delivery splits into events (a jq stream).
+    batch_items: Option<Jq>,
     ty: Jq,
     id: Option<Jq>,
     dedup: Option<Jq>,
@@ -154,9 +178,14 @@ impl Mapping {
         &self.file
     }
 
-    /// The provider's signature scheme, or `None` when it does not sign.
+    /// The provider's first scheme, or `None` when it does not sign.
     pub fn scheme(&self) -> Option<&Scheme> {
-        self.scheme.as_ref()
+        self.schemes.first()
+    }
+
+    /// Every scheme the provider signs with.
+    pub fn schemes(&self) -> &[Scheme] {
+        &self.schemes
     }
 
     pub fn handshake(&self) -> &HandshakeSpec {
@@ -229,16 +258,30 @@ impl Mapping {
         let jq = |label: String, e: &str| Ok::<_, MappingError>(set.add_labeled(&label, e));
         let opt =
             |label: String, e: &Option<String>| e.as_deref().map(|e| jq(label, e)).transpose();
-        let scheme = match &m.auth {
-            AuthSpec::Hmac(spec) => Some(Scheme::Hmac(Box::new(
-                HmacScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
-            ))),
-            AuthSpec::HeaderToken(spec) => Some(Scheme::HeaderToken(
-                http::HeaderName::try_from(spec.header.as_str())
-                    .map_err(|_| invalid(format!("auth: invalid header name `{}`", spec.header)))?,
-            )),
-            AuthSpec::None(_) => None,
-        };
+        let mut schemes = Vec::new();
+        for auth in m.auth.all() {
+            let header = |h: &str| {
+                http::HeaderName::try_from(h)
+                    .map_err(|_| invalid(format!("auth: invalid header name `{h}`")))
+            };
+            schemes.push(match auth {
+                AuthSpec::Hmac(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::Ed25519(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile_ed25519(spec)
+                        .map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::Jwt(spec) => Scheme::Jwt(Box::new(
+                    JwtScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::Twilio(spec) => Scheme::Twilio(Box::new(
+                    TwilioScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::HeaderToken(spec) => Scheme::HeaderToken(header(&spec.header)?),
+                AuthSpec::None(_) => continue,
+            });
+        }
         let mut events = HashMap::with_capacity(m.events.len());
         for (name, rule) in &m.events {
             let at = |field: &str| format!("events.{name:?}.{field}");
@@ -270,13 +313,11 @@ impl Mapping {
             http::header::USER_AGENT,
             http::HeaderName::from_static("x-request-id"),
         ];
-        if let AuthSpec::Hmac(spec) = &m.auth {
-            for h in &spec.headers {
-                dl_headers.push(header(h)?);
+        for scheme in &schemes {
+            if !matches!(scheme, Scheme::HeaderToken(_)) {
+                dl_headers.extend(scheme.credential_headers().into_iter().cloned());
             }
-        }
-        if let Some(s) = &scheme {
-            dl_headers.extend(s.signed_headers().iter().cloned());
+            dl_headers.extend(scheme.signed_headers().iter().cloned());
         }
         for h in &m.dead_letter_headers {
             dl_headers.push(header(h)?);
@@ -298,7 +339,12 @@ impl Mapping {
             handshake: m.handshake.clone(),
             provider: m.provider.clone(),
             file: file.to_owned(),
-            scheme,
+            schemes,
+            batch_items: m
+                .batch
+                .as_ref()
+                .map(|b| jq("batch.items".to_owned(), &b.items))
+                .transpose()?,
             ty: jq("event.type".to_owned(), &m.event.ty)?,
             id: opt("event.id".to_owned(), &m.event.id)?,
             dedup: opt("event.dedup".to_owned(), &m.event.dedup)?,
@@ -325,7 +371,15 @@ impl Mapping {
             mapping.dead_letter_headers.push(header(&h)?);
         }
         // A header token is the secret itself: never written to a dead letter.
-        if let Some(Scheme::HeaderToken(secret_header)) = &mapping.scheme {
+        let secret_headers: Vec<http::HeaderName> = mapping
+            .schemes
+            .iter()
+            .filter_map(|s| match s {
+                Scheme::HeaderToken(h) => Some(h.clone()),
+                _ => None,
+            })
+            .collect();
+        for secret_header in &secret_headers {
             if m.dead_letter_headers
                 .iter()
                 .any(|h| h.eq_ignore_ascii_case(secret_header.as_str()))
@@ -371,16 +425,25 @@ impl Mapping {
                 )
             }))
             .chain(self.respond.iter().flat_map(|(when, body)| [when, body]))
+            .chain(self.batch_items.iter())
     }
 
     /// The fields that matter for dedup, replay and routing (type, dedup id, time,
     /// tenant) whose expressions read headers the signature does not cover.
     pub fn unsigned_reads(&self) -> Vec<UnsignedRead> {
-        let signed: Vec<&str> = self
-            .scheme
-            .as_ref()
-            .map(|s| s.signed_headers().iter().map(|h| h.as_str()).collect())
-            .unwrap_or_default();
+        // Signed only if every scheme signs it: a source may use any of them.
+        let signed: Vec<&str> = match self.schemes.split_first() {
+            None => Vec::new(),
+            Some((first, rest)) => first
+                .signed_headers()
+                .iter()
+                .map(|h| h.as_str())
+                .filter(|h| {
+                    rest.iter()
+                        .all(|s| s.signed_headers().iter().any(|x| x == h))
+                })
+                .collect(),
+        };
         let all_checked = self.events.values().all(|r| r.requires.is_some());
         let mut fields: Vec<(String, &Jq)> = [
             ("event.type", Some(&self.ty)),
@@ -440,30 +503,82 @@ impl Mapping {
 
     /// The provider event type of a raw payload, if it parses and has one.
     pub fn event_type(&self, headers: &http::HeaderMap, body: &[u8]) -> Option<String> {
-        let input: Val = serde_json::from_slice(body).ok()?;
+        self.event_types(headers, body).into_iter().next()
+    }
+
+    /// The provider event type of each event a raw payload carries (one, or one
+    /// per item of a batch), where it parses and has one.
+    pub fn event_types(&self, headers: &http::HeaderMap, body: &[u8]) -> Vec<String> {
+        let input = if crate::form::is_form(headers.get(http::header::CONTENT_TYPE)) {
+            crate::form::parse(body)
+                .ok()
+                .and_then(|p| serde_json::from_value(crate::form::to_json(&p)).ok())
+        } else {
+            serde_json::from_slice(body).ok()
+        };
+        let Some(input): Option<Val> = input else {
+            return Vec::new();
+        };
         let h = self.headers_val(headers);
-        value::to_opt_string(&self.ty.first(&input, &h).ok()?)
-            .ok()
-            .flatten()
+        let items = match &self.batch_items {
+            Some(split) => split
+                .all(&input, &h, DEFAULT_MAX_BATCH_ITEMS)
+                .unwrap_or_default(),
+            None => vec![input],
+        };
+        items
+            .iter()
+            .filter_map(|item| {
+                value::to_opt_string(&self.ty.first(item, &h).ok()?)
+                    .ok()
+                    .flatten()
+            })
+            .collect()
     }
 
     /// Maps a verified delivery: an event (to validate and deliver), a dead letter,
     /// an ignore or a handshake answer. Pure: the same input always gives the same
     /// output.
     pub fn map(&self, source: &SourceId, req: &Verified, received_at: DateTime<Utc>) -> Decision {
-        self.try_map(source, req, received_at)
+        self.map_with(source, req, received_at, DEFAULT_MAX_BATCH_ITEMS)
+    }
+
+    /// As [`Mapping::map`], with the most items a batched delivery may carry
+    /// (past it the whole delivery is dead-lettered `batch_too_large`).
+    pub fn map_with(
+        &self,
+        source: &SourceId,
+        req: &Verified,
+        received_at: DateTime<Utc>,
+        max_items: usize,
+    ) -> Decision {
+        self.try_map(source, req, received_at, max_items)
             .unwrap_or_else(|why| {
-                Decision::DeadLetter(Box::new(self.dead_letter(source, req, &received_at, why)))
+                Decision::DeadLetter(Box::new(self.dead_letter(
+                    source,
+                    req,
+                    &received_at,
+                    why,
+                    None,
+                )))
             })
     }
 
-    /// The dead-letter record of a delivery, keeping the headers the mapping names.
+    /// Whether the mapping splits a delivery into items (`[batch]`).
+    pub fn is_batched(&self) -> bool {
+        self.batch_items.is_some()
+    }
+
+    /// The dead-letter record of a delivery (or of one item of it), keeping the
+    /// headers the mapping names, the whole raw body and the query string: what a
+    /// replay needs to verify it again.
     pub fn dead_letter(
         &self,
         source: &SourceId,
         req: &Verified,
         received_at: &DateTime<Utc>,
         why: Rejection,
+        item: Option<usize>,
     ) -> DeadLetter {
         let headers = self
             .dead_letter_headers
@@ -477,24 +592,29 @@ impl Mapping {
                 })
             })
             .collect();
-        DeadLetter::new(
-            source,
-            &self.provider,
+        let kept = Kept {
             headers,
-            req.body(),
-            received_at,
-            why,
-        )
+            body: req.body(),
+            query: req.query(),
+            item,
+        };
+        DeadLetter::new(source, &self.provider, kept, received_at, why)
     }
 
     /// The dedup id a delivery's event would have (the load generator varies it).
     pub fn dedup_id(&self, req: &Verified) -> Option<DedupId> {
-        let input: Val = serde_json::from_slice(req.body()).ok()?;
+        let input = parse_body(req).ok()?;
         let headers = self.headers_val(req.headers());
-        self.dedup(&input, &headers, req.body()).ok()
+        self.dedup(&input, &headers, req.body(), None).ok()
     }
 
-    fn dedup(&self, input: &Val, headers: &Val, body: &[u8]) -> Result<DedupId, String> {
+    fn dedup(
+        &self,
+        input: &Val,
+        headers: &Val,
+        body: &[u8],
+        item: Option<usize>,
+    ) -> Result<DedupId, String> {
         let dedup = match &self.dedup {
             Some(j) => j.first(input, headers).map_err(|e| e.to_string())?,
             None => Val::Null,
@@ -502,7 +622,12 @@ impl Mapping {
         Ok(
             match value::to_opt_string(&dedup).map_err(|e| format!("dedup: {e}"))? {
                 Some(d) => DedupId::new(d),
-                None => DedupId::from_body(body),
+                // A redelivery is byte-identical: the body's hash (and, for one of
+                // a batch's items, its place in it).
+                None => match item {
+                    Some(i) => DedupId::new(format!("{}#{i}", DedupId::from_body(body).as_str())),
+                    None => DedupId::from_body(body),
+                },
             },
         )
     }
@@ -512,10 +637,10 @@ impl Mapping {
         source: &SourceId,
         req: &Verified,
         received_at: DateTime<Utc>,
+        max_items: usize,
     ) -> Result<Decision, Rejection> {
         use DeadLetterReason as R;
-        let input: Val = serde_json::from_slice(req.body())
-            .map_err(|e| Rejection::new(R::MalformedJson, e.to_string()))?;
+        let input = parse_body(req)?;
         let headers = self.headers_val(req.headers());
         for (when, body) in &self.respond {
             if let Ok(v) = when.first(&input, &headers) {
@@ -527,9 +652,55 @@ impl Mapping {
                 }
             }
         }
+        let Some(split) = &self.batch_items else {
+            return self.map_item(source, req, &input, &headers, received_at, None);
+        };
+        let items = split
+            .all(&input, &headers, max_items)
+            .map_err(|e| Rejection::new(R::MappingError, format!("batch.items: {e}")))?;
+        if items.len() > max_items {
+            return Err(Rejection::new(
+                R::BatchTooLarge,
+                format!(
+                    "the delivery carries more than {max_items} items (the source's \
+                     max_batch_items): kept whole, nothing of it delivered"
+                ),
+            ));
+        }
+        Ok(Decision::Batch(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    self.map_item(source, req, item, &headers, received_at, Some(i))
+                        .unwrap_or_else(|why| {
+                            Decision::DeadLetter(Box::new(self.dead_letter(
+                                source,
+                                req,
+                                &received_at,
+                                why,
+                                Some(i),
+                            )))
+                        })
+                })
+                .collect(),
+        ))
+    }
+
+    /// One event: the whole delivery, or one item of a batch (then `.` is the item).
+    fn map_item(
+        &self,
+        source: &SourceId,
+        req: &Verified,
+        input: &Val,
+        headers: &Val,
+        received_at: DateTime<Utc>,
+        item: Option<usize>,
+    ) -> Result<Decision, Rejection> {
+        use DeadLetterReason as R;
         let provider_type = self
             .ty
-            .first(&input, &headers)
+            .first(input, headers)
             .map_err(|e| e.to_string())
             .and_then(|v| value::to_opt_string(&v))
             .map_err(|e| Rejection::new(R::UnknownEventType, e))?
@@ -551,7 +722,7 @@ impl Mapping {
         };
         if let Some(requires) = &rule.requires {
             let fits = requires
-                .first(&input, &headers)
+                .first(input, headers)
                 .is_ok_and(|v| !matches!(v, Val::Null | Val::Bool(false)));
             if !fits {
                 return Err(Rejection::new(
@@ -566,9 +737,10 @@ impl Mapping {
         }
         let delivery = Delivery {
             req,
-            body: &input,
-            headers: &headers,
+            body: input,
+            headers,
             provider_type: &provider_type,
+            item,
         };
         match self.build(source, &delivery, rule, received_at) {
             Ok(event) => Ok(Decision::Deliver(Box::new(event))),
@@ -594,7 +766,7 @@ impl Mapping {
             value::to_opt_string(&eval(jq)?).map_err(|e| format!("{what}: {e}"))
         };
         let providereventid = string(self.id.as_ref(), "id")?;
-        let dedup = self.dedup(input, headers, req.body())?;
+        let dedup = self.dedup(input, headers, req.body(), d.item)?;
         let received = received_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         let time = value::to_time(&eval(rule.time.as_ref().or(self.time.as_ref()))?)
             .map_err(|e| format!("time: {e}"))?

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::verify::HmacSpec;
+use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, TwilioSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,7 +17,12 @@ pub struct MappingFile {
     /// jq definitions (`def name: ...;`) prepended to every expression of the file.
     #[serde(default)]
     pub prelude: Option<String>,
-    pub auth: AuthSpec,
+    /// How the provider authenticates: one scheme, or several (`[[auth]]`) when it
+    /// signs more than one way (a source then uses the one it has keys for).
+    pub auth: AuthSpecs,
+    /// A provider that puts several events in one delivery: how it splits.
+    #[serde(default)]
+    pub batch: Option<BatchSpec>,
     pub event: EventSpec,
     /// Provider event types answered `200 ignored` and not forwarded (e.g. test pings).
     #[serde(default)]
@@ -60,12 +65,46 @@ pub struct HandshakeSpec {
     pub meta_subscribe: bool,
 }
 
+/// `[batch]`: one delivery, several events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSpec {
+    /// jq yielding the items (a stream, e.g. `.events[]`); each item is `.` for
+    /// `[event]` and the event rules, and becomes its own event (its own dedup id
+    /// and CloudEvents id). Build the item with whatever context it needs from the
+    /// delivery (`.entry[] as $e | $e.messaging[] | {entry: $e, item: .}`).
+    pub items: String,
+}
+
+/// `[auth]` or `[[auth]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum AuthSpecs {
+    One(AuthSpec),
+    Many(Vec<AuthSpec>),
+}
+
+impl AuthSpecs {
+    pub fn all(&self) -> &[AuthSpec] {
+        match self {
+            Self::One(a) => std::slice::from_ref(a),
+            Self::Many(v) => v,
+        }
+    }
+}
+
 /// How the provider authenticates its deliveries.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "scheme", rename_all = "lowercase")]
 pub enum AuthSpec {
     /// HMAC over the raw body (or a template including it).
     Hmac(HmacSpec),
+    /// An Ed25519 signature over the raw body (or a template including it).
+    Ed25519(Ed25519Spec),
+    /// A signed token (HS256) whose claim is the body's hash.
+    Jwt(JwtSpec),
+    /// Twilio's signature over the URL and the sorted form parameters.
+    Twilio(TwilioSpec),
     /// The secret itself in a header (Telegram's `X-Telegram-Bot-Api-Secret-Token`).
     #[serde(rename = "header-token")]
     HeaderToken(HeaderTokenSpec),

@@ -123,6 +123,7 @@ pub async fn replay(
         body: body.into(),
         peer: None,
         path_token: None,
+        query: record.query.clone(),
     };
     let verified = match kept.reverify(&source.auth, opts.trust_unsigned) {
         Ok(v) => v,
@@ -132,7 +133,7 @@ pub async fn replay(
     let received_at = DateTime::parse_from_rfc3339(&record.received_at)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|_| Utc::now());
-    let decision = match gateway.engine().process(
+    let whole = match gateway.engine().process(
         &source.id,
         &source.mapping,
         &verified,
@@ -147,7 +148,26 @@ pub async fn replay(
             }
         }
     };
+    // One item of a batch: the delivery is mapped whole, and that item taken.
+    let decision = match (whole, record.item) {
+        (Decision::Batch(mut items), Some(i)) if i < items.len() => items.swap_remove(i),
+        (Decision::Batch(_), _) | (_, Some(_)) => {
+            return ReplayResult::StillFailing {
+                reason: "batch_changed".to_owned(),
+                detail: format!(
+                    "the record is item {:?} of a batch, and the current mapping does not split \
+                     the delivery that way",
+                    record.item
+                ),
+            }
+        }
+        (one, None) => one,
+    };
     match decision {
+        Decision::Batch(_) => ReplayResult::StillFailing {
+            reason: "batch_changed".to_owned(),
+            detail: "a batch inside a batch".to_owned(),
+        },
         Decision::DeadLetter(d) => ReplayResult::StillFailing {
             reason: d.reason.as_str().to_owned(),
             detail: d.detail,

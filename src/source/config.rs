@@ -10,17 +10,26 @@ use super::{RateLimit, Source, SourceLimits};
 use crate::event::SourceId;
 use crate::mapping::MappingSet;
 use crate::settings::{within, DAY, SEC};
-use crate::verify::{BasicAuth, IpAllowList, Secret, SourceAuth, MIN_SECRET_BYTES};
+use crate::verify::{BasicAuth, IpAllowList, Keys, Secret, SourceAuth, MIN_SECRET_BYTES};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     pub id: String,
     pub provider: String,
-    /// Signature secrets; any may match (rotation). Empty entries are skipped, so
+    /// Signature secrets (HMAC keys, header tokens, JWT secrets, Twilio's auth
+    /// token); any may match (rotation). Empty entries are skipped, so
     /// `"${PREVIOUS_SECRET:-}"` can stand for a rotation slot not in use.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Public keys, for providers that sign with a private key (Ed25519): hex,
+    /// base64 or `whpk_<base64>`; any may match (rotation); empty entries skipped.
+    #[serde(default)]
+    pub public_keys: Vec<String>,
+    /// The URL the provider posts to, as the provider sees it (behind a load
+    /// balancer it is not the one hookgate sees): for schemes that sign the URL.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// A secret URL segment: POST /webhooks/{id}/{token}.
     #[serde(default)]
     pub token: Option<String>,
@@ -48,6 +57,10 @@ pub struct SourceConfig {
     /// (Shopify's shop domain header), one source per tenant says it trustworthily.
     #[serde(default)]
     pub tenant: Option<String>,
+    /// The most items one batched delivery may carry (default 1000); past it the
+    /// delivery is dead-lettered whole (`batch_too_large`), never cut silently.
+    #[serde(default)]
+    pub max_batch_items: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -102,6 +115,14 @@ pub struct BasicAuthConfig {
 impl SourceConfig {
     /// Bounds that need no mapping; `index` names the source in errors.
     pub fn validate(&self, index: usize) -> Result<(), String> {
+        if let Some(n) = self.max_batch_items {
+            crate::settings::count_within(
+                &format!("source[{index}].max_batch_items"),
+                n as u64,
+                1,
+                100_000,
+            )?;
+        }
         if let Some(age) = self.max_event_age {
             within(
                 &format!("source[{index}].max_event_age"),
@@ -127,11 +148,27 @@ impl SourceConfig {
                 mappings.providers().join(", ")
             ))
         })?;
-        let scheme = mapping.scheme();
-        if scheme.is_none() && self.secrets.iter().any(|x| !x.trim().is_empty()) {
+        let schemes = mapping.schemes();
+        let secret_scheme = schemes.iter().find(|s| !s.takes_public_keys());
+        let key_scheme = schemes.iter().find(|s| s.takes_public_keys());
+        let given = |v: &[String]| v.iter().any(|x| !x.trim().is_empty());
+        if given(&self.secrets) && secret_scheme.is_none() {
+            return Err(fail(match key_scheme {
+                Some(_) => format!(
+                    "provider `{}` signs with a private key: give its `public_keys`, not `secrets`",
+                    self.provider
+                ),
+                None => format!(
+                    "provider `{}` does not sign its deliveries, so `secrets` cannot be checked; \
+                     use token, basic_auth or allow_ips",
+                    self.provider
+                ),
+            }));
+        }
+        if given(&self.public_keys) && key_scheme.is_none() {
             return Err(fail(format!(
-                "provider `{}` does not sign its deliveries, so `secrets` cannot be checked; \
-                 use token, basic_auth or allow_ips",
+                "provider `{}` does not sign with a public key: `public_keys` cannot be used \
+                 (its keys go in `secrets`)",
                 self.provider
             )));
         }
@@ -140,7 +177,7 @@ impl SourceConfig {
         // empty HMAC key is one anybody can sign with.
         let mut secrets = Vec::new();
         for (n, raw) in self.secrets.iter().enumerate() {
-            let Some(scheme) = scheme.filter(|_| !raw.trim().is_empty()) else {
+            let Some(scheme) = secret_scheme.filter(|_| !raw.trim().is_empty()) else {
                 continue;
             };
             let key = scheme
@@ -155,15 +192,55 @@ impl SourceConfig {
             }
             secrets.push(key);
         }
-        if !self.secrets.is_empty() && secrets.is_empty() {
+        let mut public = Vec::new();
+        for (n, raw) in self.public_keys.iter().enumerate() {
+            let Some(scheme) = key_scheme.filter(|_| !raw.trim().is_empty()) else {
+                continue;
+            };
+            public.push(
+                scheme
+                    .prepare_public_key(raw)
+                    .map_err(|e| fail(format!("public_keys[{n}]: {e}")))?,
+            );
+        }
+        if !self.secrets.is_empty() && secrets.is_empty() && public.is_empty() {
             return Err(fail(
                 "every entry of `secrets` is empty (is the environment variable set?)".to_owned(),
             ));
         }
+        if !self.public_keys.is_empty() && public.is_empty() && secrets.is_empty() {
+            return Err(fail(
+                "every entry of `public_keys` is empty (is the environment variable set?)"
+                    .to_owned(),
+            ));
+        }
+        let mut signatures = Vec::new();
+        if let (Some(scheme), false) = (secret_scheme, secrets.is_empty()) {
+            signatures.push((scheme.clone(), Keys::Secrets(secrets)));
+        }
+        if let (Some(scheme), false) = (key_scheme, public.is_empty()) {
+            signatures.push((scheme.clone(), Keys::Public(public)));
+        }
+        let signs_url = signatures.iter().any(|(s, _)| s.signs_url());
+        let public_url = match (&self.public_url, signs_url) {
+            (Some(url), true) => Some(public_url(url).map_err(fail)?),
+            (None, true) => {
+                return Err(fail(format!(
+                    "provider `{}` signs the URL it posts to: set `public_url` to that URL as the \
+                     provider sees it (e.g. https://hooks.example.com/webhooks/{})",
+                    self.provider, self.id
+                )))
+            }
+            (Some(_), false) => {
+                return Err(fail(format!(
+                    "public_url is set but provider `{}` does not sign the URL",
+                    self.provider
+                )))
+            }
+            (None, false) => None,
+        };
         let auth = SourceAuth {
-            signature: scheme
-                .filter(|_| !secrets.is_empty())
-                .map(|s| (s.clone(), secrets)),
+            signatures,
             token: self.token.as_deref().map(token).transpose().map_err(fail)?,
             basic: match &self.basic_auth {
                 Some(b) if b.password.is_empty() => {
@@ -176,7 +253,9 @@ impl SourceConfig {
                 None => None,
             },
             allow: (!self.allow_ips.is_empty()).then(|| IpAllowList::new(self.allow_ips.clone())),
+            public_url,
         };
+        let scheme = mapping.scheme();
         if auth.is_open() && !self.allow_unauthenticated {
             let why = if scheme.is_some() {
                 format!(
@@ -212,7 +291,7 @@ impl SourceConfig {
             return Err(fail("tenant is empty".to_owned()));
         }
         // Only a signature stands between a stranger and the body.
-        let signature_only = auth.signature.is_some() && !auth.checks_before_body();
+        let signature_only = !auth.signatures.is_empty() && !auth.checks_before_body();
         let rate_limit = self.rate_limit.map(|r| {
             let (rate, burst) = r.authenticated();
             let (pre_rate, pre_burst) = r.unverified();
@@ -229,6 +308,7 @@ impl SourceConfig {
             policy: crate::engine::Policy {
                 max_event_age: self.max_event_age,
                 tenant: self.tenant.clone(),
+                max_batch_items: self.max_batch_items,
             },
             rate_limit,
         })
@@ -249,4 +329,20 @@ fn token(t: &str) -> Result<Secret, String> {
         return Err("token must be URL-safe (A-Z, a-z, 0-9, `-_.~`)".to_owned());
     }
     Ok(Secret::new(t.as_bytes()))
+}
+
+/// A `public_url`: absolute, http(s), no query (the request's own is appended).
+fn public_url(url: &str) -> Result<String, String> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Err(format!(
+            "public_url `{url}` must start with https:// or http://"
+        ));
+    }
+    if url.contains('?') || url.contains('#') {
+        return Err(format!(
+            "public_url `{url}` must not carry a query or fragment: the request's own query is added"
+        ));
+    }
+    Ok(url.to_owned())
 }

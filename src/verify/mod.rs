@@ -1,26 +1,35 @@
 //! Authentication of incoming deliveries, on the raw bytes, before any parsing.
 //!
-//! The typestate lives here: an [`Unverified`] request can only become a
-//! [`Verified`] one through [`Unverified::verify`], and everything downstream
-//! (mapping, dedup, output) takes a `Verified`. No axum, no rdkafka.
+//! The typestate lives here: a [`RequestHead`] is admitted by the checks that need
+//! no body, and an [`Admitted`] request becomes [`Verified`] only through its
+//! signature check; everything downstream (mapping, dedup, output) takes a
+//! `Verified`. The schemes, by family: `signed` (HMAC and Ed25519 over a template),
+//! `jwt` (a signed token over the body's hash), `twilio` (the URL and the sorted
+//! form parameters), a header token, and `access` (token, basic auth, addresses).
+//! No axum, no rdkafka.
 
 mod access;
-mod hmac;
+mod jwt;
+mod keys;
 mod secret;
+mod signed;
+mod twilio;
 
 use std::net::IpAddr;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::HeaderMap;
 
 pub use access::{BasicAuth, IpAllowList};
-pub use hmac::{
-    Algorithm, Encoding, HmacScheme, HmacSpec, SchemeError, SecretEncoding, SignatureFormat,
-    SignedAt, DEFAULT_TOLERANCE,
-};
+pub use jwt::{JwtScheme, JwtSpec};
+pub use keys::PublicKey;
 pub use secret::{Secret, MIN_SECRET_BYTES};
-
-use std::time::SystemTime;
+pub use signed::{
+    Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
+    SignedAt, SignedScheme, DEFAULT_TOLERANCE,
+};
+pub use twilio::{TwilioScheme, TwilioSpec};
 
 /// Why a request was refused. The messages are safe to show a caller: they name
 /// the failed check, never a secret or the expected signature.
@@ -28,13 +37,21 @@ use std::time::SystemTime;
 pub enum VerifyError {
     #[error("the signature header is missing")]
     MissingSignature,
-    /// A header (or the id) the signed content names is absent.
+    /// A header (or the id, or the URL) the signed content names is absent.
     #[error("a header the signature covers is missing")]
     MissingSignedHeader,
     #[error("the signature header is malformed")]
     MalformedSignature,
     #[error("the signature does not match")]
     SignatureMismatch,
+    /// The signed hash of the body (a JWT claim, Twilio's `bodySHA256`) is not
+    /// this body's.
+    #[error("the signed body hash is not this body's")]
+    BodyHashMismatch,
+    /// The body cannot be read as the scheme needs (a form with invalid
+    /// percent-encoding, for a signature over its parameters).
+    #[error("the body cannot be read for its signature")]
+    MalformedBody,
     #[error("the URL token is missing or wrong")]
     BadToken,
     #[error("the credentials are missing or wrong")]
@@ -58,6 +75,8 @@ impl VerifyError {
             Self::MissingSignedHeader => "missing_signed_header",
             Self::MalformedSignature => "malformed_signature",
             Self::SignatureMismatch => "signature_mismatch",
+            Self::BodyHashMismatch => "body_hash_mismatch",
+            Self::MalformedBody => "malformed_body",
             Self::BadToken => "bad_token",
             Self::BadCredentials => "bad_credentials",
             Self::AddressNotAllowed => "address_not_allowed",
@@ -68,63 +87,124 @@ impl VerifyError {
     }
 }
 
+/// A source's keys for its scheme: shared secrets (HMAC, tokens, JWT, Twilio's auth
+/// token), or public keys (Ed25519). Any may match: rotation.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    Secrets(Vec<Secret>),
+    Public(Vec<PublicKey>),
+}
+
+/// What a signature may cover: the request as received.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    /// The URL as the provider saw it: the source's `public_url` and the query.
+    pub url: Option<&'a str>,
+}
+
 /// How a provider proves a delivery is its own.
 #[derive(Debug, Clone)]
 pub enum Scheme {
-    Hmac(Box<HmacScheme>),
+    /// HMAC or Ed25519 over a template of the body, headers, timestamp, URL.
+    Signed(Box<SignedScheme>),
     /// The secret itself in a header (Telegram's secret token), compared in
     /// constant time.
     HeaderToken(http::HeaderName),
+    /// A signed token whose claim is the body's hash (Vonage).
+    Jwt(Box<JwtScheme>),
+    /// The URL and the sorted form parameters (Twilio).
+    Twilio(Box<TwilioScheme>),
 }
 
 impl Scheme {
+    /// Whether sources give this scheme public keys (`public_keys`) rather than
+    /// secrets (`secrets`).
+    pub fn takes_public_keys(&self) -> bool {
+        matches!(self, Self::Signed(s) if s.kind() == Kind::Ed25519)
+    }
+
+    /// Whether the scheme signs the URL, so a source must say its `public_url`.
+    pub fn signs_url(&self) -> bool {
+        match self {
+            Self::Signed(s) => s.signs_url(),
+            Self::Twilio(_) => true,
+            Self::HeaderToken(_) | Self::Jwt(_) => false,
+        }
+    }
+
+    /// Turns a configured secret into the key (checked at start-up).
     pub fn prepare_secret(&self, s: &str) -> Result<Secret, String> {
         match self {
-            Self::Hmac(h) => h.prepare_secret(s),
-            Self::HeaderToken(_) => Ok(Secret::new(s.as_bytes())),
+            Self::Signed(h) if h.kind() == Kind::Ed25519 => {
+                Err("this provider signs with a private key: give its `public_keys`".to_owned())
+            }
+            Self::Signed(h) => h.prepare_secret(s),
+            Self::HeaderToken(_) | Self::Jwt(_) | Self::Twilio(_) => Ok(Secret::new(s.as_bytes())),
         }
+    }
+
+    /// Turns a configured public key into one (checked at start-up).
+    pub fn prepare_public_key(&self, s: &str) -> Result<PublicKey, String> {
+        if !self.takes_public_keys() {
+            return Err("this provider's scheme takes `secrets`, not public keys".to_owned());
+        }
+        PublicKey::parse(s)
     }
 
     /// The request headers the proof covers: a value taken from any other header
     /// can be changed by whoever holds one captured delivery.
     pub fn signed_headers(&self) -> &[http::HeaderName] {
         match self {
-            Self::Hmac(h) => h.signed_headers(),
-            // The token proves who sent the request, not what it says.
-            Self::HeaderToken(_) => &[],
+            Self::Signed(h) => h.signed_headers(),
+            // The token proves who sent the request, not what it says; the JWT
+            // covers the body through its hash, and Twilio's the URL and the form.
+            Self::HeaderToken(_) | Self::Jwt(_) | Self::Twilio(_) => &[],
         }
     }
 
-    /// The headers that carry the proof (signature candidates, or the token): their
-    /// values are never shown.
+    /// The headers that carry the proof (signature candidates, token, bearer
+    /// token): their values are never shown.
     pub fn credential_headers(&self) -> Vec<&http::HeaderName> {
         match self {
-            Self::Hmac(h) => h.signature_headers().iter().collect(),
+            Self::Signed(h) => h.signature_headers().iter().collect(),
             Self::HeaderToken(h) => vec![h],
+            Self::Jwt(j) => vec![j.header_name()],
+            Self::Twilio(t) => vec![t.header_name()],
         }
     }
 
     /// The header the proof travels in.
     pub fn header_name(&self) -> &http::HeaderName {
         match self {
-            Self::Hmac(h) => h.header_name(),
+            Self::Signed(h) => h.header_name(),
             Self::HeaderToken(h) => h,
+            Self::Jwt(j) => j.header_name(),
+            Self::Twilio(t) => t.header_name(),
         }
     }
 
-    pub fn verify_at(
+    /// Checks a request against the keys, with the replay window around `now`
+    /// (`window` false: a kept record's signature alone, for replay).
+    pub fn verify(
         &self,
-        secrets: &[Secret],
-        headers: &HeaderMap,
-        body: &[u8],
+        keys: &Keys,
+        req: Signed<'_>,
         now: SystemTime,
+        window: bool,
     ) -> Result<(), VerifyError> {
+        let secrets = || match keys {
+            Keys::Secrets(s) => Ok(s.as_slice()),
+            Keys::Public(_) => Err(VerifyError::SignatureMismatch),
+        };
         match self {
-            Self::Hmac(h) => h.verify_at(secrets, headers, body, now),
+            Self::Signed(h) if window => h.verify_at(keys, req, now),
+            Self::Signed(h) => h.verify_signature(keys, req).map(drop),
             Self::HeaderToken(name) => {
-                let given = headers.get(name).ok_or(VerifyError::MissingSignature)?;
+                let given = req.headers.get(name).ok_or(VerifyError::MissingSignature)?;
                 let mut ok = false;
-                for s in secrets {
+                for s in secrets()? {
                     ok |= s.ct_eq(given.as_bytes());
                 }
                 if ok {
@@ -133,23 +213,32 @@ impl Scheme {
                     Err(VerifyError::SignatureMismatch)
                 }
             }
+            Self::Jwt(j) => j.verify_at(secrets()?, req.headers, req.body, now, window),
+            Self::Twilio(t) => {
+                let url = req.url.ok_or(VerifyError::MissingSignedHeader)?;
+                t.verify(secrets()?, req.headers, req.body, url)
+            }
         }
     }
 
-    /// The headers the provider would send (see [`HmacScheme::sign_at`]).
+    /// The headers the provider would send for `body` signed with `secret` (for
+    /// Ed25519, the private key) at `now`, posted to `url`.
     pub fn sign_at(
         &self,
         secret: &Secret,
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
+        url: Option<&str>,
     ) -> Vec<(http::HeaderName, String)> {
         match self {
-            Self::Hmac(h) => h.sign_at(secret, headers, body, now),
+            Self::Signed(h) => h.sign_at(secret, headers, body, now, url),
             Self::HeaderToken(name) => vec![(
                 name.clone(),
                 String::from_utf8_lossy(secret.expose()).into_owned(),
             )],
+            Self::Jwt(j) => vec![j.sign_at(secret, body, now)],
+            Self::Twilio(t) => vec![t.sign(secret, headers, body, url.unwrap_or_default())],
         }
     }
 }
@@ -157,12 +246,16 @@ impl Scheme {
 /// Every check a source requires; all configured checks must pass.
 #[derive(Debug, Clone, Default)]
 pub struct SourceAuth {
-    /// The provider's scheme and this source's secrets (any may match).
-    pub signature: Option<(Scheme, Vec<Secret>)>,
+    /// The provider's schemes this source has keys for; a delivery passes when
+    /// one of them verifies (a provider with both HMAC and Ed25519 signatures).
+    pub signatures: Vec<(Scheme, Keys)>,
     /// A secret path segment: `/webhooks/{source}/{token}`.
     pub token: Option<Secret>,
     pub basic: Option<BasicAuth>,
     pub allow: Option<IpAllowList>,
+    /// The URL the provider posts to, as it sees it (behind a load balancer it
+    /// differs from what hookgate sees): for schemes that sign the URL.
+    pub public_url: Option<String>,
 }
 
 impl SourceAuth {
@@ -181,10 +274,54 @@ impl SourceAuth {
 
     /// True when no check is configured: only allowed with an explicit opt-in.
     pub fn is_open(&self) -> bool {
-        self.signature.is_none()
+        self.signatures.is_empty()
             && self.token.is_none()
             && self.basic.is_none()
             && self.allow.is_none()
+    }
+
+    /// Whether a signature covers the body (so a kept record can be verified again).
+    pub fn signs_body(&self) -> bool {
+        self.signatures
+            .iter()
+            .any(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+    }
+
+    /// The URL a request was posted to, as the provider saw it.
+    fn url(&self, query: Option<&str>) -> Option<String> {
+        let base = self.public_url.as_deref()?;
+        Some(match query.filter(|q| !q.is_empty()) {
+            Some(q) => format!("{base}?{q}"),
+            None => base.to_owned(),
+        })
+    }
+
+    /// The signature checks: one of the source's schemes must verify. The error of
+    /// the first scheme is the one answered.
+    fn verify_signatures(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        query: Option<&str>,
+        now: SystemTime,
+        window: bool,
+    ) -> Result<(), VerifyError> {
+        let url = self.url(query);
+        let req = Signed {
+            headers,
+            body,
+            url: url.as_deref(),
+        };
+        let mut first = None;
+        for (scheme, keys) in &self.signatures {
+            match scheme.verify(keys, req, now, window) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 }
 
@@ -194,6 +331,8 @@ pub struct RequestHead {
     pub headers: HeaderMap,
     pub peer: Option<IpAddr>,
     pub path_token: Option<String>,
+    /// The raw query string (for schemes that sign the URL).
+    pub query: Option<String>,
 }
 
 /// A request whose body-free checks passed (address, URL token, basic auth): its
@@ -201,6 +340,7 @@ pub struct RequestHead {
 #[derive(Debug)]
 pub struct Admitted {
     headers: HeaderMap,
+    query: Option<String>,
 }
 
 /// A request as received, body included: nothing about it is trusted yet.
@@ -210,6 +350,7 @@ pub struct Unverified {
     pub body: Bytes,
     pub peer: Option<IpAddr>,
     pub path_token: Option<String>,
+    pub query: Option<String>,
 }
 
 /// A request that passed every check its source requires. Only
@@ -222,6 +363,7 @@ pub struct Unverified {
 pub struct Verified {
     headers: HeaderMap,
     body: Bytes,
+    query: Option<String>,
 }
 
 impl Verified {
@@ -231,6 +373,11 @@ impl Verified {
 
     pub fn body(&self) -> &Bytes {
         &self.body
+    }
+
+    /// The raw query string it was posted with.
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
     }
 }
 
@@ -257,6 +404,7 @@ impl RequestHead {
         }
         Ok(Admitted {
             headers: self.headers,
+            query: self.query,
         })
     }
 }
@@ -278,12 +426,11 @@ impl Admitted {
         auth: &SourceAuth,
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
-        if let Some((scheme, secrets)) = &auth.signature {
-            scheme.verify_at(secrets, &self.headers, &body, now)?;
-        }
+        auth.verify_signatures(&self.headers, &body, self.query.as_deref(), now, true)?;
         Ok(Verified {
             headers: self.headers,
             body,
+            query: self.query,
         })
     }
 }
@@ -310,7 +457,7 @@ impl ReverifyError {
 
 impl Unverified {
     /// Verifies a kept delivery again (a dead letter, for replay): its signature
-    /// against the source's current secrets, without the replay window (its
+    /// against the source's current keys, without the replay window (its
     /// timestamp is old by design; its signature never is). A source that does not
     /// sign the body cannot be verified from what was kept: only with
     /// `trust_unsigned`, the operator's explicit word.
@@ -319,18 +466,33 @@ impl Unverified {
         auth: &SourceAuth,
         trust_unsigned: bool,
     ) -> Result<Verified, ReverifyError> {
-        match &auth.signature {
-            Some((Scheme::Hmac(h), secrets)) => {
-                let _signed_at = h
-                    .verify_signature(secrets, &self.headers, &self.body)
-                    .map_err(ReverifyError::Failed)?;
-            }
-            Some((Scheme::HeaderToken(_), _)) | None if trust_unsigned => {}
-            Some((Scheme::HeaderToken(_), _)) | None => return Err(ReverifyError::Unsigned),
+        if auth.signs_body() {
+            let signing: Vec<(Scheme, Keys)> = auth
+                .signatures
+                .iter()
+                .filter(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+                .cloned()
+                .collect();
+            let signed = SourceAuth {
+                signatures: signing,
+                ..auth.clone()
+            };
+            signed
+                .verify_signatures(
+                    &self.headers,
+                    &self.body,
+                    self.query.as_deref(),
+                    SystemTime::now(),
+                    false,
+                )
+                .map_err(ReverifyError::Failed)?;
+        } else if !trust_unsigned {
+            return Err(ReverifyError::Unsigned);
         }
         Ok(Verified {
             headers: self.headers,
             body: self.body,
+            query: self.query,
         })
     }
 
@@ -344,6 +506,7 @@ impl Unverified {
             headers: self.headers,
             peer: self.peer,
             path_token: self.path_token,
+            query: self.query,
         };
         head.admit(auth)?.verify_at(self.body, auth, now)
     }
@@ -359,6 +522,7 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             peer: peer.map(|p| p.parse().expect("ip")),
             path_token: token.map(str::to_owned),
+            query: None,
         }
     }
 

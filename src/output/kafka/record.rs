@@ -165,6 +165,8 @@ mod tests {
             headers: Default::default(),
             body: Some("{}".into()),
             body_base64: None,
+            query: None,
+            item: None,
         };
         let r = dead_letter_record(&d, "dl").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(

@@ -1,4 +1,5 @@
-//! The declarative form of an HMAC scheme, as a mapping file's `[auth]` writes it.
+//! The declarative form of a signature scheme, as a mapping file's `[auth]` writes
+//! it: `scheme = "hmac"` (a shared secret) or `scheme = "ed25519"` (a public key).
 
 use std::time::Duration;
 
@@ -59,7 +60,8 @@ pub struct HmacSpec {
     #[serde(default)]
     pub prefix_optional: bool,
     /// What is signed: `{body}` (the raw body, default), `{header:Name}`,
-    /// `{timestamp}` and `{id}` placeholders.
+    /// `{timestamp}`, `{id}` and `{url}` (the source's `public_url` and the query)
+    /// placeholders.
     #[serde(default = "default_signed")]
     pub signed: String,
     #[serde(default)]
@@ -90,6 +92,56 @@ fn default_signed() -> String {
 
 pub(super) fn default_versions() -> Vec<String> {
     vec!["v1".to_owned()]
+}
+
+/// `[auth] scheme = "ed25519"`: the provider signs with its private key; sources
+/// give `public_keys` (hex, base64 or `whpk_<base64>`). Laid out and templated as
+/// the HMAC schemes are.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ed25519Spec {
+    /// Candidate header names, tried in order; the first present is used.
+    pub headers: Vec<String>,
+    /// How the 64-byte signature is written.
+    #[serde(default = "default_encodings")]
+    pub encodings: Vec<Encoding>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub prefix_optional: bool,
+    #[serde(default = "default_signed")]
+    pub signed: String,
+    #[serde(default)]
+    pub format: SignatureFormat,
+    #[serde(default = "default_versions")]
+    pub versions: Vec<String>,
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
+    #[serde(default)]
+    pub id_header: Option<String>,
+    #[serde(default)]
+    pub tolerance: Option<String>,
+}
+
+impl Ed25519Spec {
+    /// The shared fields in the HMAC spec's shape (its algorithm and secret
+    /// encoding are not used for Ed25519).
+    pub(super) fn as_common(&self) -> HmacSpec {
+        HmacSpec {
+            algorithm: Algorithm::Sha256,
+            headers: self.headers.clone(),
+            encodings: self.encodings.clone(),
+            prefix: self.prefix.clone(),
+            prefix_optional: self.prefix_optional,
+            signed: self.signed.clone(),
+            format: self.format,
+            versions: self.versions.clone(),
+            timestamp_header: self.timestamp_header.clone(),
+            id_header: self.id_header.clone(),
+            tolerance: self.tolerance.clone(),
+            secret_encoding: SecretEncoding::Raw,
+        }
+    }
 }
 
 /// The default replay window of timestamped schemes.

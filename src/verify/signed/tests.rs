@@ -2,6 +2,36 @@
 //! Webhooks) and Python-computed ones, the replay window, and hostile headers.
 
 use super::spec::default_versions;
+use crate::verify::{Keys, Signed};
+
+/// The tests' shorthand: secrets, headers and body, as one call.
+trait Check {
+    fn check(
+        &self,
+        keys: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError>;
+}
+
+impl Check for SignedScheme {
+    fn check(
+        &self,
+        keys: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        let keys = Keys::Secrets(keys.to_vec());
+        let req = Signed {
+            headers,
+            body,
+            url: None,
+        };
+        self.verify_at(&keys, req, now)
+    }
+}
 use super::template::Template;
 use super::*;
 
@@ -37,8 +67,8 @@ fn at(unix: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(unix)
 }
 
-fn scheme(s: HmacSpec) -> HmacScheme {
-    HmacScheme::compile(&s).expect("valid scheme")
+fn scheme(s: HmacSpec) -> SignedScheme {
+    SignedScheme::compile(&s).expect("valid scheme")
 }
 
 // RFC 4231 test case 2 (key "Jefe").
@@ -49,7 +79,7 @@ fn rfc4231_vector() {
     let body = b"what do ya want for nothing?";
     let now = SystemTime::now();
     assert!(s
-        .verify_at(
+        .check(
             &[Secret::new("Jefe")],
             &headers(&[("x-sig", sig)]),
             body,
@@ -57,7 +87,7 @@ fn rfc4231_vector() {
         )
         .is_ok());
     assert_eq!(
-        s.verify_at(
+        s.check(
             &[Secret::new("jefe")],
             &headers(&[("x-sig", sig)]),
             body,
@@ -79,13 +109,13 @@ fn github_documented_vector() {
     )]);
     let key = [Secret::new("It's a Secret to Everybody")];
     let now = SystemTime::now();
-    assert!(s.verify_at(&key, &h, b"Hello, World!", now).is_ok());
+    assert!(s.check(&key, &h, b"Hello, World!", now).is_ok());
     assert_eq!(
-        s.verify_at(&key, &h, b"Hello, World?", now),
+        s.check(&key, &h, b"Hello, World?", now),
         Err(VerifyError::SignatureMismatch)
     );
     assert_eq!(
-        s.verify_at(
+        s.check(
             &[Secret::new("It's a secret to everybody")],
             &h,
             b"Hello, World!",
@@ -95,7 +125,7 @@ fn github_documented_vector() {
     );
 }
 
-fn slack() -> HmacScheme {
+fn slack() -> SignedScheme {
     let mut sp = spec(Algorithm::Sha256, &["X-Slack-Signature"]);
     sp.prefix = Some("v0=".into());
     sp.signed = "v0:{timestamp}:{body}".into();
@@ -116,14 +146,14 @@ fn slack_documented_vector_and_replay_window() {
     ]);
     let key = [Secret::new("8f742231b10e8888abcd99yyyzzz85a5")];
     let s = slack();
-    assert!(s.verify_at(&key, &h, body, at(1531420618 + 60)).is_ok());
+    assert!(s.check(&key, &h, body, at(1531420618 + 60)).is_ok());
     // Stale and far-future timestamps are refused, each just past the 5-minute window.
     assert_eq!(
-        s.verify_at(&key, &h, body, at(1531420618 + 301)),
+        s.check(&key, &h, body, at(1531420618 + 301)),
         Err(VerifyError::StaleTimestamp)
     );
     assert_eq!(
-        s.verify_at(&key, &h, body, at(1531420618 - 301)),
+        s.check(&key, &h, body, at(1531420618 - 301)),
         Err(VerifyError::StaleTimestamp)
     );
     // A replayed signature with a fresh timestamp does not verify.
@@ -133,13 +163,13 @@ fn slack_documented_vector_and_replay_window() {
         "1531420919".parse().expect("v"),
     );
     assert_eq!(
-        s.verify_at(&key, &moved, body, at(1531420919)),
+        s.check(&key, &moved, body, at(1531420919)),
         Err(VerifyError::SignatureMismatch)
     );
     let mut no_ts = h.clone();
     no_ts.remove("x-slack-request-timestamp");
     assert_eq!(
-        s.verify_at(&key, &no_ts, body, at(1531420618)),
+        s.check(&key, &no_ts, body, at(1531420618)),
         Err(VerifyError::BadTimestamp)
     );
 }
@@ -166,10 +196,10 @@ fn standard_webhooks_vector_rotation_and_whsec() {
         ("webhook-signature", "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1a,abc v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
     ]);
     assert!(s
-        .verify_at(std::slice::from_ref(&key), &h, body, at(1614265330))
+        .check(std::slice::from_ref(&key), &h, body, at(1614265330))
         .is_ok());
     assert_eq!(
-        s.verify_at(
+        s.check(
             std::slice::from_ref(&key),
             &h,
             br#"{"test": 2432232315}"#,
@@ -178,18 +208,18 @@ fn standard_webhooks_vector_rotation_and_whsec() {
         Err(VerifyError::SignatureMismatch)
     );
     assert_eq!(
-        s.verify_at(std::slice::from_ref(&key), &h, body, at(1614265330 + 3600)),
+        s.check(std::slice::from_ref(&key), &h, body, at(1614265330 + 3600)),
         Err(VerifyError::StaleTimestamp)
     );
     let mut other_id = h.clone();
     other_id.insert("webhook-id", "msg_other".parse().expect("v"));
     assert_eq!(
-        s.verify_at(&[key], &other_id, body, at(1614265330)),
+        s.check(&[key], &other_id, body, at(1614265330)),
         Err(VerifyError::SignatureMismatch)
     );
 }
 
-fn stripe() -> HmacScheme {
+fn stripe() -> SignedScheme {
     let mut sp = spec(Algorithm::Sha256, &["Stripe-Signature"]);
     sp.format = SignatureFormat::Stripe;
     sp.signed = "{timestamp}.{body}".into();
@@ -205,13 +235,13 @@ fn stripe_style_header() {
     let key = [Secret::new("whsec_stripe_test")];
     let h = |v: &str| headers(&[("stripe-signature", v)]);
     let ok = format!("t=1700000000,v1={},v0=deadbeef,v1={good}", "0".repeat(64));
-    assert!(s.verify_at(&key, &h(&ok), body, at(1700000100)).is_ok());
+    assert!(s.check(&key, &h(&ok), body, at(1700000100)).is_ok());
     assert_eq!(
-        s.verify_at(&key, &h(&format!("v1={good}")), body, at(1700000100)),
+        s.check(&key, &h(&format!("v1={good}")), body, at(1700000100)),
         Err(VerifyError::BadTimestamp)
     );
     assert_eq!(
-        s.verify_at(
+        s.check(
             &key,
             &h(&format!("t=1700000000,v0={good}")),
             body,
@@ -221,16 +251,16 @@ fn stripe_style_header() {
         "only v1 signatures count"
     );
     assert_eq!(
-        s.verify_at(&key, &h(&ok), body, at(1700000000 + 301)),
+        s.check(&key, &h(&ok), body, at(1700000000 + 301)),
         Err(VerifyError::StaleTimestamp)
     );
     // What `send` produces verifies.
-    let signed = s.sign_at(&key[0], &HeaderMap::new(), body, at(1700000000));
+    let signed = s.sign_at(&key[0], &HeaderMap::new(), body, at(1700000000), None);
     let mut hs = HeaderMap::new();
     for (k, v) in signed {
         hs.insert(k, v.parse().expect("v"));
     }
-    assert!(s.verify_at(&key, &hs, body, at(1700000000)).is_ok());
+    assert!(s.check(&key, &hs, body, at(1700000000)).is_ok());
 }
 
 // Zendesk: base64 HMAC-SHA256 of timestamp + body, ISO-8601 timestamp header.
@@ -253,9 +283,9 @@ fn zendesk_style_base64_with_iso_timestamp() {
         ),
     ]);
     let key = [Secret::new("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmc")];
-    assert!(s.verify_at(&key, &h, body, at(1767225600 + 10)).is_ok());
+    assert!(s.check(&key, &h, body, at(1767225600 + 10)).is_ok());
     assert_eq!(
-        s.verify_at(&key, &h, body, at(1767225600 + 600)),
+        s.check(&key, &h, body, at(1767225600 + 600)),
         Err(VerifyError::StaleTimestamp)
     );
 }
@@ -271,7 +301,7 @@ fn shopify_and_intercom_style() {
     )]);
     let now = SystemTime::now();
     assert!(shopify
-        .verify_at(
+        .check(
             &[Secret::new("shpss_test")],
             &h,
             br#"{"id":820982911946154508}"#,
@@ -279,7 +309,7 @@ fn shopify_and_intercom_style() {
         )
         .is_ok());
     assert!(shopify
-        .verify_at(
+        .check(
             &[Secret::new("shpss_test")],
             &h,
             br#"{"id":820982911946154509}"#,
@@ -295,10 +325,10 @@ fn shopify_and_intercom_style() {
     )]);
     let body = br#"{"type":"notification_event"}"#;
     assert!(intercom
-        .verify_at(&[Secret::new("intercom_client_secret")], &h, body, now)
+        .check(&[Secret::new("intercom_client_secret")], &h, body, now)
         .is_ok());
     assert!(intercom
-        .verify_at(&[Secret::new("other")], &h, body, now)
+        .check(&[Secret::new("other")], &h, body, now)
         .is_err());
 }
 
@@ -312,10 +342,13 @@ fn rotation_prefix_alt_header_and_base64() {
     let (new, old) = (Secret::new("new"), Secret::new("old"));
     let body = b"{\"a\":1}";
     let now = SystemTime::now();
-    let v = s.sign_at(&old, &HeaderMap::new(), body, now).remove(0).1;
+    let v = s
+        .sign_at(&old, &HeaderMap::new(), body, now, None)
+        .remove(0)
+        .1;
     assert!(v.starts_with("sha256="));
     assert!(s
-        .verify_at(
+        .check(
             &[new.clone(), old.clone()],
             &headers(&[("x-sig-alt", &v)]),
             body,
@@ -324,7 +357,7 @@ fn rotation_prefix_alt_header_and_base64() {
         .is_ok());
     let bare = v.trim_start_matches("sha256=");
     assert!(s
-        .verify_at(
+        .check(
             std::slice::from_ref(&old),
             &headers(&[("x-sig", bare)]),
             body,
@@ -333,7 +366,7 @@ fn rotation_prefix_alt_header_and_base64() {
         .is_ok());
     let b64 = base64::engine::general_purpose::STANDARD.encode(hex::decode(bare).expect("hex"));
     assert!(s
-        .verify_at(
+        .check(
             std::slice::from_ref(&old),
             &headers(&[("x-sig", &b64)]),
             body,
@@ -341,10 +374,10 @@ fn rotation_prefix_alt_header_and_base64() {
         )
         .is_ok());
     assert!(s
-        .verify_at(&[new], &headers(&[("x-sig", &v)]), body, now)
+        .check(&[new], &headers(&[("x-sig", &v)]), body, now)
         .is_err());
     assert!(s
-        .verify_at(&[old], &headers(&[("x-sig", &v)]), b"{\"a\":2}", now)
+        .check(&[old], &headers(&[("x-sig", &v)]), b"{\"a\":2}", now)
         .is_err());
 }
 
@@ -356,7 +389,7 @@ fn hostile_headers() {
     let k = [Secret::new("k")];
     let now = SystemTime::now();
     assert_eq!(
-        s.verify_at(&k, &HeaderMap::new(), b"x", now),
+        s.check(&k, &HeaderMap::new(), b"x", now),
         Err(VerifyError::MissingSignature)
     );
     let long = "a".repeat(5000);
@@ -368,24 +401,24 @@ fn hostile_headers() {
         "sha256=abc",
         long.as_str(),
     ] {
-        let r = s.verify_at(&k, &headers(&[("x-sig", bad)]), b"x", now);
+        let r = s.check(&k, &headers(&[("x-sig", bad)]), b"x", now);
         assert_eq!(r, Err(VerifyError::MalformedSignature), "{bad:?}");
     }
     // A SHA-1 signature offered to a SHA-256 scheme is the wrong length.
     let mut sp = spec(Algorithm::Sha1, &["X-Sig"]);
     sp.prefix = Some("sha256=".into());
     let v = scheme(sp)
-        .sign_at(&k[0], &HeaderMap::new(), b"x", now)
+        .sign_at(&k[0], &HeaderMap::new(), b"x", now, None)
         .remove(0)
         .1;
     assert_eq!(
-        s.verify_at(&k, &headers(&[("x-sig", &v)]), b"x", now),
+        s.check(&k, &headers(&[("x-sig", &v)]), b"x", now),
         Err(VerifyError::MalformedSignature)
     );
     // Stripe-style parsing of garbage never panics and finds nothing.
     for bad in ["t=,v1=", ",,,", "t=1,v1", "=,=,="] {
         assert!(stripe()
-            .verify_at(&k, &headers(&[("stripe-signature", bad)]), b"x", now)
+            .check(&k, &headers(&[("stripe-signature", bad)]), b"x", now)
             .is_err());
     }
 }
@@ -403,18 +436,21 @@ fn templates() {
     let mut sp = spec(Algorithm::Sha256, &["x-sig"]);
     sp.signed = "{timestamp}.{body}".into();
     assert!(
-        HmacScheme::compile(&sp).is_err(),
+        SignedScheme::compile(&sp).is_err(),
         "{{timestamp}} needs a timestamp source"
     );
     sp.signed = "{id}.{body}".into();
-    assert!(HmacScheme::compile(&sp).is_err(), "{{id}} needs id_header");
+    assert!(
+        SignedScheme::compile(&sp).is_err(),
+        "{{id}} needs id_header"
+    );
     sp.signed = "{body}".into();
     sp.tolerance = Some("soon".into());
-    assert!(HmacScheme::compile(&sp).is_err());
+    assert!(SignedScheme::compile(&sp).is_err());
     // Found by the security review: a timestamp outside the signed content.
     sp.tolerance = None;
     sp.timestamp_header = Some("x-ts".into());
-    let e = HmacScheme::compile(&sp).err().map(|e| e.to_string());
+    let e = SignedScheme::compile(&sp).err().map(|e| e.to_string());
     assert!(
         e.as_deref()
             .is_some_and(|e| e.contains("does not include {timestamp}")),
@@ -423,13 +459,13 @@ fn templates() {
     sp.timestamp_header = None;
     sp.format = SignatureFormat::Stripe;
     assert!(
-        HmacScheme::compile(&sp).is_err(),
+        SignedScheme::compile(&sp).is_err(),
         "stripe's t= must be signed"
     );
     sp.format = SignatureFormat::Plain;
     sp.id_header = Some("x-id".into());
     assert!(
-        HmacScheme::compile(&sp).is_err(),
+        SignedScheme::compile(&sp).is_err(),
         "an id header must be signed"
     );
 }
@@ -445,15 +481,15 @@ fn a_missing_signed_header_is_its_own_reason() {
     let now = SystemTime::now();
     let mut h = HeaderMap::new();
     h.insert("x-account", "acct_1".parse().expect("v"));
-    let signed = s.sign_at(&key[0], &h, b"{}", now);
+    let signed = s.sign_at(&key[0], &h, b"{}", now, None);
     let mut sent = h.clone();
     for (k, v) in signed {
         sent.insert(k, v.parse().expect("v"));
     }
-    assert!(s.verify_at(&key, &sent, b"{}", now).is_ok());
+    assert!(s.check(&key, &sent, b"{}", now).is_ok());
     sent.remove("x-account");
     assert_eq!(
-        s.verify_at(&key, &sent, b"{}", now),
+        s.check(&key, &sent, b"{}", now),
         Err(VerifyError::MissingSignedHeader)
     );
     let mut sp = spec(Algorithm::Sha256, &["webhook-signature"]);
@@ -470,7 +506,7 @@ fn a_missing_signed_header_is_its_own_reason() {
         ),
     ]);
     assert_eq!(
-        s.verify_at(&key, &h, b"{}", at(1614265330)),
+        s.check(&key, &h, b"{}", at(1614265330)),
         Err(VerifyError::MissingSignedHeader)
     );
 }

@@ -16,6 +16,9 @@ pub(super) enum Part {
     Header(HeaderName),
     Timestamp,
     Id,
+    /// The request URL as the provider saw it: the source's `public_url` and the
+    /// query string.
+    Url,
 }
 
 /// A compiled template: its parts in order.
@@ -41,16 +44,17 @@ impl Template {
                 "body" => parts.push(Part::Body),
                 "timestamp" => parts.push(Part::Timestamp),
                 "id" => parts.push(Part::Id),
-                _ => match name.strip_prefix("header:") {
-                    Some(h) => parts.push(Part::Header(
-                        HeaderName::try_from(h).map_err(|_| err("invalid header name"))?,
-                    )),
-                    None => {
-                        return Err(err(
-                            "placeholders are {body}, {timestamp}, {id} and {header:Name}",
-                        ))
+                "url" => parts.push(Part::Url),
+                _ => {
+                    match name.strip_prefix("header:") {
+                        Some(h) => parts.push(Part::Header(
+                            HeaderName::try_from(h).map_err(|_| err("invalid header name"))?,
+                        )),
+                        None => return Err(err(
+                            "placeholders are {body}, {timestamp}, {id}, {url} and {header:Name}",
+                        )),
                     }
-                },
+                }
             }
             rest = &after[end + 1..];
         }
@@ -69,6 +73,10 @@ impl Template {
 
     pub(super) fn signs_id(&self) -> bool {
         self.0.contains(&Part::Id)
+    }
+
+    pub(super) fn signs_url(&self) -> bool {
+        self.0.contains(&Part::Url)
     }
 
     /// The headers named by `{header:Name}` parts.
@@ -92,6 +100,7 @@ impl Template {
         body: &'a [u8],
         timestamp: Option<&str>,
         id: Option<&str>,
+        url: Option<&str>,
     ) -> Result<Cow<'a, [u8]>, VerifyError> {
         if let [Part::Body] = self.0.as_slice() {
             return Ok(Cow::Borrowed(body));
@@ -110,6 +119,9 @@ impl Template {
                 }
                 Part::Id => {
                     out.extend_from_slice(id.ok_or(VerifyError::MissingSignedHeader)?.as_bytes())
+                }
+                Part::Url => {
+                    out.extend_from_slice(url.ok_or(VerifyError::MissingSignedHeader)?.as_bytes())
                 }
             }
         }

@@ -5,18 +5,20 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName};
 
-use super::{unix_now, HmacScheme};
+use super::{unix_now, SignedScheme};
 use crate::verify::Secret;
 
-impl HmacScheme {
+impl SignedScheme {
     /// The headers a provider would send for `body` signed with `secret` at `now`:
-    /// the signature, and the timestamp and id headers the scheme needs.
+    /// the signature, and the timestamp and id headers the scheme needs. For
+    /// Ed25519 the secret is the 32-byte private key (seed).
     pub fn sign_at(
         &self,
         secret: &Secret,
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
+        url: Option<&str>,
     ) -> Vec<(HeaderName, String)> {
         let ts = unix_now(now).to_string();
         let mut out = Vec::new();
@@ -36,7 +38,7 @@ impl HmacScheme {
         let timestamp = self.has_timestamp().then_some(ts.as_str());
         let content = self
             .template
-            .render(headers, body, timestamp, id.as_deref())
+            .render(headers, body, timestamp, id.as_deref(), url)
             .unwrap_or(std::borrow::Cow::Borrowed(body));
         let mac = self.mac(secret.expose(), &content);
         let value = self.format.render(

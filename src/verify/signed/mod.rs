@@ -1,8 +1,9 @@
-//! HMAC signature schemes declared by mapping files, by role: the declarative
-//! `spec`, the header `format`s, the signed-content `template`, verification
-//! (here: compiled once at start-up, a constant-time check against every secret,
-//! then the replay window), and the provider-side signing used by `send` and the
-//! load generator (`sign`).
+//! Signature schemes declared by mapping files — HMAC with a shared secret, or
+//! Ed25519 with the provider's public key — by role: the declarative `spec`, the
+//! header `format`s, the signed-content `template`, verification (here: compiled
+//! once at start-up, a check against every key, constant-time for secrets, then the
+//! replay window), and the provider-side signing used by `send` and the load
+//! generator (`sign`).
 
 mod format;
 mod sign;
@@ -17,10 +18,12 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
 
-pub use spec::{Algorithm, Encoding, HmacSpec, SecretEncoding, SignatureFormat, DEFAULT_TOLERANCE};
+pub use spec::{
+    Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, DEFAULT_TOLERANCE,
+};
 use template::Template;
 
-use super::{Secret, VerifyError};
+use super::{Keys, Secret, Signed, VerifyError};
 
 /// The widest replay window a mapping may declare.
 const MAX_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
@@ -40,11 +43,19 @@ pub enum SchemeError {
     Tolerance(String),
 }
 
-/// A compiled HMAC scheme: everything parsed at start-up so a request costs one
-/// header lookup, one MAC per secret and one constant-time compare per candidate.
+/// What proves a signature: a MAC with a shared secret, or a public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Hmac(Algorithm),
+    Ed25519,
+}
+
+/// A compiled signature scheme: everything parsed at start-up so a request costs
+/// one header lookup, one MAC (or one verification) per key and one compare per
+/// candidate.
 #[derive(Debug, Clone)]
-pub struct HmacScheme {
-    algorithm: Algorithm,
+pub struct SignedScheme {
+    kind: Kind,
     headers: Vec<HeaderName>,
     encodings: Vec<Encoding>,
     prefix: Option<String>,
@@ -80,8 +91,16 @@ fn parse_timestamp(t: &str) -> Option<i64> {
     })
 }
 
-impl HmacScheme {
+impl SignedScheme {
     pub fn compile(spec: &HmacSpec) -> Result<Self, SchemeError> {
+        Self::compile_kind(spec, Kind::Hmac(spec.algorithm))
+    }
+
+    pub fn compile_ed25519(spec: &Ed25519Spec) -> Result<Self, SchemeError> {
+        Self::compile_kind(&spec.as_common(), Kind::Ed25519)
+    }
+
+    fn compile_kind(spec: &HmacSpec, kind: Kind) -> Result<Self, SchemeError> {
         if spec.headers.is_empty() {
             return Err(SchemeError::NoHeaders);
         }
@@ -148,7 +167,7 @@ impl HmacScheme {
         signed_headers.dedup();
         Ok(Self {
             signed_headers,
-            algorithm: spec.algorithm,
+            kind,
             headers,
             encodings: spec.encodings.clone(),
             prefix: spec.prefix.clone().filter(|p| !p.is_empty()),
@@ -177,6 +196,15 @@ impl HmacScheme {
     /// timestamp and id headers, which compile only when the template signs them).
     pub fn signed_headers(&self) -> &[HeaderName] {
         &self.signed_headers
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether the template signs the URL (the source must say its `public_url`).
+    pub fn signs_url(&self) -> bool {
+        self.template.signs_url()
     }
 
     /// Whether sources give `whsec_<base64>` secrets.
@@ -223,18 +251,28 @@ impl HmacScheme {
                 Err(_) => Vec::new(),
             }
         }
-        match self.algorithm {
-            Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
-            Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
-            Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
+        match self.kind {
+            Kind::Hmac(Algorithm::Sha1) => run::<Hmac<sha1::Sha1>>(key, content),
+            Kind::Hmac(Algorithm::Sha256) => run::<Hmac<sha2::Sha256>>(key, content),
+            Kind::Hmac(Algorithm::Sha512) => run::<Hmac<sha2::Sha512>>(key, content),
+            Kind::Ed25519 => match <[u8; 32]>::try_from(key) {
+                Ok(seed) => {
+                    use ed25519_dalek::Signer as _;
+                    ed25519_dalek::SigningKey::from_bytes(&seed)
+                        .sign(content)
+                        .to_bytes()
+                        .to_vec()
+                }
+                Err(_) => Vec::new(),
+            },
         }
     }
 
     fn mac_len(&self) -> usize {
-        match self.algorithm {
-            Algorithm::Sha1 => 20,
-            Algorithm::Sha256 => 32,
-            Algorithm::Sha512 => 64,
+        match self.kind {
+            Kind::Hmac(Algorithm::Sha1) => 20,
+            Kind::Hmac(Algorithm::Sha256) => 32,
+            Kind::Hmac(Algorithm::Sha512) | Kind::Ed25519 => 64,
         }
     }
 
@@ -269,27 +307,22 @@ impl HmacScheme {
         headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Checks the request against every secret (any match passes: key rotation),
+    /// Checks the request against every key (any match passes: key rotation),
     /// then, for timestamped schemes, the replay window around `now`.
     pub fn verify_at(
         &self,
-        secrets: &[Secret],
-        headers: &HeaderMap,
-        body: &[u8],
+        keys: &Keys,
+        req: Signed<'_>,
         now: SystemTime,
     ) -> Result<(), VerifyError> {
-        self.verify_signature(secrets, headers, body)?
+        self.verify_signature(keys, req)?
             .check_window(now, self.tolerance)
     }
 
     /// The signature alone, without the replay window: what a replay of a kept
     /// dead letter checks (its timestamp is old by design; the signature never is).
-    pub fn verify_signature(
-        &self,
-        secrets: &[Secret],
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<SignedAt, VerifyError> {
+    pub fn verify_signature(&self, keys: &Keys, req: Signed<'_>) -> Result<SignedAt, VerifyError> {
+        let headers = req.headers;
         let raw = self
             .headers
             .iter()
@@ -317,16 +350,34 @@ impl HmacScheme {
         if candidates.is_empty() {
             return Err(VerifyError::MalformedSignature);
         }
-        let content = self.template.render(headers, body, timestamp, id)?;
-        let mut ok = subtle::Choice::from(0u8);
-        for secret in secrets {
-            let expected = self.mac(secret.expose(), &content);
-            for c in &candidates {
-                use subtle::ConstantTimeEq;
-                ok |= expected.as_slice().ct_eq(c.as_slice());
+        let content = self
+            .template
+            .render(headers, req.body, timestamp, id, req.url)?;
+        let matched = match (self.kind, keys) {
+            (Kind::Hmac(_), Keys::Secrets(secrets)) => {
+                let mut ok = subtle::Choice::from(0u8);
+                for secret in secrets {
+                    let expected = self.mac(secret.expose(), &content);
+                    for c in &candidates {
+                        use subtle::ConstantTimeEq;
+                        ok |= expected.as_slice().ct_eq(c.as_slice());
+                    }
+                }
+                bool::from(ok)
             }
-        }
-        if !bool::from(ok) {
+            (Kind::Ed25519, Keys::Public(public)) => public.iter().any(|key| {
+                candidates.iter().any(|c| {
+                    <[u8; 64]>::try_from(c.as_slice()).is_ok_and(|sig| {
+                        key.verifying()
+                            .verify_strict(&content, &ed25519_dalek::Signature::from_bytes(&sig))
+                            .is_ok()
+                    })
+                })
+            }),
+            // Keys of the other kind prove nothing (start-up refuses this pairing).
+            _ => false,
+        };
+        if !matched {
             return Err(VerifyError::SignatureMismatch);
         }
         Ok(SignedAt(timestamp.map(str::to_owned)))
