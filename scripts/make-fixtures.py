@@ -4,9 +4,16 @@ the provider documents in shared/provider-docs, signing each with Python's own
 hmac module: an implementation independent of hookgate's. expected.json is
 written by `hookgate check --bless` and reviewed by hand.
 
-Run from the repository root: python3 scripts/make-fixtures.py
+Public-key and token schemes are signed with `cryptography` (Ed25519) and PyJWT
+(Debian: apt install python3-cryptography python3-jwt).
+
+Run from the repository root: /usr/bin/python3 scripts/make-fixtures.py
 """
-import hashlib, hmac, json, os, base64
+import hashlib, hmac, json, os, base64, shutil
+from urllib.parse import parse_qsl, urlencode
+
+import jwt  # PyJWT
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 SECRET = b"hookgate-fixture-secret"
 ROOT = "fixtures"
@@ -22,10 +29,17 @@ def sig(alg, body, enc="hex"):
     mac = hmac.new(SECRET, body, getattr(hashlib, alg)).digest()
     return mac.hex() if enc == "hex" else base64.b64encode(mac).decode()
 
-def case(provider, name, body, headers):
+# RFC 8032 section 7.1 TEST 1: a published key pair, so anyone can check the
+# Ed25519 fixtures with any library (src/fixture.rs FIXTURE_ED25519_*).
+ED25519 = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+
+def case(provider, name, body, headers, ext="json", url=None):
     d = os.path.join(ROOT, provider, name)
     os.makedirs(d, exist_ok=True)
-    ext = "json"
+    if url is not None:
+        with open(os.path.join(d, "url.txt"), "w") as f:
+            f.write(url + "\n")
     for f in os.listdir(d):
         if f.startswith("body"):
             os.remove(os.path.join(d, f))
@@ -222,9 +236,26 @@ for st in ["sent", "delivered", "read"]:
          "recipient_id": "16505551234"}]}))
 meta("whatsapp-cloud", "status-failed", wa({"statuses": [{"id": "wamid.OUT2", "status": "failed", "timestamp": "1767225611",
      "recipient_id": "16505551234", "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}))
-meta("whatsapp-cloud", "batch-is-dead-lettered", wa({"statuses": [
-     {"id": "wamid.A", "status": "sent", "timestamp": "1767225612", "recipient_id": "1"},
-     {"id": "wamid.B", "status": "sent", "timestamp": "1767225612", "recipient_id": "2"}]}))
+shutil.rmtree(os.path.join(ROOT, "whatsapp-cloud", "batch-is-dead-lettered"), ignore_errors=True)
+# Meta publishes no multi-update example; this one is built from its documented
+# values: two messages in one change, sent/delivered/read of one wamid in another.
+WA_VALUE = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}}
+meta("whatsapp-cloud", "batch-messages-and-statuses", {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [
+     {"value": {**WA_VALUE, "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}], "messages": [
+         {"from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", "timestamp": "1767225600",
+          "type": "text", "text": {"body": "Does it come in another color?"}},
+         {"from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUQ0N0VFMDA2MTQ0RkJFNkNDNAA=", "timestamp": "1767225601",
+          "type": "text", "text": {"body": "Can I get more info about this?"}}]}, "field": "messages"},
+     {"value": {**WA_VALUE, "statuses": [
+         {"id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=", "status": st, "timestamp": str(1767225602 + i),
+          "recipient_id": "16505551234"} for i, st in enumerate(["sent", "delivered", "read"])]}, "field": "messages"}]}]})
+# An account's template review arrives in the same webhook: no canonical type yet.
+meta("whatsapp-cloud", "batch-with-template-update", {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "time": 1767225600,
+     "changes": [{"value": {"event": "APPROVED", "message_template_id": 12345678, "message_template_name": "order_update",
+                            "message_template_language": "en_US", "reason": "NONE"}, "field": "message_template_status_update"},
+                 {"value": {**WA_VALUE, "statuses": [{"id": "wamid.OUT3", "status": "delivered", "timestamp": "1767225603",
+                            "recipient_id": "16505551234"}]}, "field": "messages"}]}]})
+meta("whatsapp-cloud", "empty-batch", {"object": "whatsapp_business_account", "entry": []})
 
 SLACK = "8f742231b10e8888abcd99yyyzzz85a5"
 def slack(name, obj):
@@ -357,4 +388,217 @@ for i, (t, d) in enumerate([
         ("contact.created", {"contact": {"id": "u1", "name": "Ada", "email": "ada@example.com"}}),
         ("ticket.created", {"ticket": {"id": "t1", "status": "new"}})]):
     stdwh(t.replace(".", "-"), {"type": t, "timestamp": "2026-01-01T00:00:00Z", "data": d}, "msg_2KWPBgLlAfxdpx2AI54pPJ86%02d" % i)
+
+# ---------------------------------------------------------------- Messenger / Instagram
+# The documented messaging[] items (docs placeholders <PSID>, <PAGE_ID> filled in).
+PSID, PAGE, IGSID, IGID = "6783458910123456", "107295998714357", "1735112353546245", "17841405822304914"
+def fb(entries, obj="page"):
+    return {"object": obj, "entry": entries}
+meta("messenger", "text", fb([{"id": PAGE, "time": 1767225600123, "messaging": [
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225600000,
+      "message": {"mid": "mid.1457764197618:41d102a3e1ae206a38", "text": "hello, world!"}}]}]))
+meta("messenger", "attachment-image", fb([{"id": PAGE, "time": 1767225600123, "messaging": [
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225600000,
+      "message": {"mid": "mid.$cAAJdkrCd2ORnva8ErFhjGm0X_Q_c", "attachments": [
+          {"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/v/t1.15752-9/image.png"}}]}}]}]))
+meta("messenger", "batch-quick-reply-postback-delivery-read", fb([{"id": PAGE, "time": 1767225600123, "messaging": [
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225600000,
+      "message": {"mid": "mid.1457764197618:41d102a3e1ae206a39", "text": "hello, world!",
+                  "quick_reply": {"payload": "DEVELOPER_DEFINED_PAYLOAD"}}},
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225601000,
+      "postback": {"title": "Track my order", "payload": "TRACK_ORDER"}},
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE},
+      "delivery": {"mids": ["mid.1458668856218:ed81099e15d3f4f233"], "watermark": 1767225602000}},
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225603000, "read": {"watermark": 1767225602000}}]}]))
+meta("messenger", "echo", fb([{"id": PAGE, "time": 1767225600123, "messaging": [
+     {"sender": {"id": PAGE}, "recipient": {"id": PSID}, "timestamp": 1767225604000,
+      "message": {"is_echo": True, "app_id": 1517776481860111, "mid": "mid.1457764197618:41d102a3e1ae206a40", "text": "It ships today."}}]}]))
+meta("messenger", "instagram-text-and-seen", fb([{"id": IGID, "time": 1767225600123, "messaging": [
+     {"sender": {"id": IGSID}, "recipient": {"id": IGID}, "timestamp": 1767225600000,
+      "message": {"mid": "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1", "text": "Is this still available?"}},
+     {"sender": {"id": IGSID}, "recipient": {"id": IGID}, "timestamp": 1767225605000,
+      "read": {"mid": "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA2"}}]}], "instagram"))
+meta("messenger", "instagram-unsend", fb([{"id": IGID, "time": 1767225600123, "messaging": [
+     {"sender": {"id": IGSID}, "recipient": {"id": IGID}, "timestamp": 1767225607000,
+      "message": {"mid": "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1", "is_deleted": True}}]}], "instagram"))
+meta("messenger", "reaction-is-dead-lettered", fb([{"id": PAGE, "time": 1767225600123, "messaging": [
+     {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1767225606000,
+      "reaction": {"mid": "mid.1457764197618:41d102a3e1ae206a38", "action": "react", "reaction": "love", "emoji": "\u2764"}}]}]))
+
+# ---------------------------------------------------------------- LINE
+def line(name, obj, raw=None):
+    body = raw if raw is not None else compact(obj)
+    case("line", name, body, {"Content-Type": "application/json; charset=utf-8", "x-line-signature": sig("sha256", body, "base64")})
+LINE_DEST = "U6f4ee8d4bca7bc1fd0c19dd3b8d9a01e"
+def line_ev(eid, ts, ev):
+    return {**ev, "timestamp": ts, "mode": "active", "webhookEventId": eid, "deliveryContext": {"isRedelivery": False}}
+# The documented example: a message, a follow and an unfollow in one delivery.
+line("batch-message-follow-unfollow", {"destination": LINE_DEST, "events": [
+     line_ev("01FZ74A0TDDPYRVKNK77XKC3ZR", 1767225600211, {"type": "message", "message": {"type": "text", "id": "14353798921116",
+             "text": "Hello, world"}, "source": {"type": "user", "userId": "U80696558e1aa831a2d7b6c3e11f1e0b1"},
+             "replyToken": "757913772c4646b784d4b7ce46d12671"}),
+     line_ev("01FZ74ASS536FW97EX38NKCZQK", 1767225600214, {"type": "follow", "follow": {"isUnblocked": False},
+             "source": {"type": "user", "userId": "Ufc729a925b3abef2b3e1e5ae6e1ea8f1"}, "replyToken": "bb173f4d9cf64aed9d408ab4e36339ad"}),
+     line_ev("01FZ74B5Y0F4TNKA5SCAVKPEDM", 1767225600215, {"type": "unfollow",
+             "source": {"type": "user", "userId": "Ubbd4f124aee5113a6d1f1e8e0a7a6d2c"}})]})
+line("message-image", {"destination": LINE_DEST, "events": [line_ev("01FZ74A0TDDPYRVKNK77XKC3ZS", 1767225601513, {"type": "message",
+     "message": {"type": "image", "id": "354718705033693859", "quoteToken": "q3Plxr4AgKd", "contentProvider": {"type": "line"},
+                 "imageSet": {"id": "E005D41A7288F41B65593ED38FF6E9834B046AB36A37921A56BC236F13A91855", "index": 1, "total": 2}},
+     "source": {"type": "user", "userId": "U4af4980629a1b2c3d4e5f60718293a4b"}, "replyToken": "7840b71058e24a5d91f9b5726c7512c9"})]})
+line("message-sticker-in-group", {"destination": LINE_DEST, "events": [line_ev("01FZ74A0TDDPYRVKNK77XKC3ZT", 1767225602000, {"type": "message",
+     "message": {"type": "sticker", "id": "1501597916", "quoteToken": "q3Plxr4AgKe", "stickerId": "52002738", "packageId": "11537",
+                 "stickerResourceType": "ANIMATION", "keywords": ["cony", "sally"]},
+     "source": {"type": "group", "groupId": "Ca56f94637c4a1b2c3d4e5f60718293a4", "userId": "U4af4980629a1b2c3d4e5f60718293a4b"},
+     "replyToken": "8840b71058e24a5d91f9b5726c7512c9"})]})
+line("postback-datetime", {"destination": LINE_DEST, "events": [line_ev("01FZ74A0TDDPYRVKNK77XKC3ZV", 1767225603317, {"type": "postback",
+     "source": {"type": "user", "userId": "U91eeaf62d9a1b2c3d4e5f60718293a4b"}, "replyToken": "b60d432864f44d079f6d8efe86cf404b",
+     "postback": {"data": "storeId=12345", "params": {"datetime": "2017-12-25T01:00"}}})]})
+line("unsend", {"destination": LINE_DEST, "events": [line_ev("01FZ74A0TDDPYRVKNK77XKC3ZW", 1767225604000, {"type": "unsend",
+     "source": {"type": "user", "userId": "U4af4980629a1b2c3d4e5f60718293a4b"}, "unsend": {"messageId": "325708"}})]})
+# The console's "Verify" request: no events, answered 200, nothing written.
+line("verify-empty-events", {"destination": LINE_DEST, "events": []})
+
+# ---------------------------------------------------------------- Twilio
+# Twilio signs the URL it requested followed by each form field, sorted by name,
+# as name+value (twilio-python RequestValidator.compute_signature).
+TWILIO_URL = "https://hooks.example.com/hooks/twilio"
+def twilio(name, fields):
+    body = urlencode(fields).encode()
+    params = parse_qsl(body.decode(), keep_blank_values=True)
+    signed = TWILIO_URL
+    for k in sorted(set(k for k, _ in params)):
+        for v in sorted(set(v for kk, v in params if kk == k)):
+            signed += k + v
+    mac = base64.b64encode(hmac.new(SECRET, signed.encode(), hashlib.sha1).digest()).decode()
+    case("twilio", name, body, {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": mac,
+         "I-Twilio-Idempotency-Token": "%s-%s" % (name, fields.get("MessageSid", ""))}, ext="form", url=TWILIO_URL)
+ACC = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+twilio("inbound-sms", {"ToCountry": "US", "ToState": "CA", "SmsMessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "NumMedia": "0",
+       "ToCity": "SAN FRANCISCO", "FromZip": "94105", "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "FromState": "CA",
+       "SmsStatus": "received", "FromCity": "SAN FRANCISCO", "Body": "Hello from SMS", "FromCountry": "US", "To": "+15017250604",
+       "MessagingServiceSid": "MG9752274e9e519418a7406176694466fa", "ToZip": "94105", "NumSegments": "1",
+       "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "AccountSid": ACC, "From": "+15558675310", "ApiVersion": "2010-04-01"})
+twilio("inbound-whatsapp-image", {"SmsMessageSid": "MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "NumMedia": "1", "ProfileName": "Sheena Nelson",
+       "MessageType": "image", "SmsSid": "MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "WaId": "16505551234", "SmsStatus": "received",
+       "Body": "Does it come in another color?", "To": "whatsapp:+14155238886", "NumSegments": "1", "ReferralNumMedia": "0",
+       "MessageSid": "MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "AccountSid": ACC, "From": "whatsapp:+16505551234",
+       "MediaContentType0": "image/jpeg", "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/%s/Messages/MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Media/MEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" % ACC,
+       "ApiVersion": "2010-04-01"})
+# The one complete status callback Twilio documents.
+twilio("status-sent", {"AccountSid": ACC, "From": "+15017250604", "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "MessageStatus": "sent",
+       "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "SmsStatus": "sent"})
+twilio("status-delivered", {"AccountSid": ACC, "From": "+15017250604", "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9",
+       "MessageStatus": "delivered", "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "SmsStatus": "delivered", "To": "+15558675310",
+       "RawDlrDoneDate": "2508240501", "ApiVersion": "2010-04-01"})
+twilio("status-undelivered-30003", {"AccountSid": ACC, "From": "+15017250604", "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9",
+       "MessageStatus": "undelivered", "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "SmsStatus": "undelivered", "To": "+15558675310",
+       "ErrorCode": "30003", "RawDlrDoneDate": "2508240501", "ApiVersion": "2010-04-01"})
+twilio("status-whatsapp-failed-63016", {"AccountSid": ACC, "From": "whatsapp:+14155238886", "To": "whatsapp:+16505551234",
+       "MessageSid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "MessageStatus": "failed", "SmsSid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+       "SmsStatus": "failed", "ErrorCode": "63016", "ChannelPrefix": "whatsapp", "ChannelInstallSid": "XEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+       "ChannelStatusMessage": "Failed to send freeform message because you are outside the allowed window.",
+       "ChannelToAddress": "+1650555XXXX", "ApiVersion": "2010-04-01"})
+# WhatsApp read receipts come as a status callback with EventType=READ.
+twilio("status-whatsapp-read", {"AccountSid": ACC, "From": "whatsapp:+14155238886", "To": "whatsapp:+16505551234",
+       "MessageSid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "MessageStatus": "read", "SmsSid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+       "SmsStatus": "read", "EventType": "READ", "ChannelPrefix": "whatsapp", "ChannelInstallSid": "XEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+       "ChannelToAddress": "+1650555XXXX", "ApiVersion": "2010-04-01"})
+twilio("status-queued-is-dead-lettered", {"AccountSid": ACC, "From": "+15017250604", "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abcaa",
+       "MessageStatus": "queued", "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abcaa", "SmsStatus": "queued", "To": "+15558675310",
+       "ApiVersion": "2010-04-01"})
+
+# ---------------------------------------------------------------- Discord
+def ed25519_hex(msg):
+    return ED25519.sign(msg).hex()
+def discord(name, raw):
+    body = raw if isinstance(raw, bytes) else compact(raw)
+    case("discord", name, body, {"Content-Type": "application/json", "X-Signature-Timestamp": str(TS),
+         "X-Signature-Ed25519": ed25519_hex(str(TS).encode() + body)})
+# discord-interactions-js test fixtures, serialised as JSON.stringify does.
+discord("ping", b'{"id":"787053080478613555","token":"ThisIsATokenFromDiscordThatIsVeryLong","type":1,"version":1}')
+discord("message-component", b'{"id":"787053080478613556","token":"ThisIsATokenFromDiscordThatIsVeryLong","type":3,"version":1,"data":{"custom_id":"test","component_type":2}}')
+# The documented slash command interaction, as sent (pretty-printed, raw bytes signed).
+with open(os.path.join(os.path.dirname(__file__), "fixture-sources", "discord-slash-command.json"), "rb") as f:
+    discord("slash-command", f.read())
+discord("modal-submit", {"id": "787053080478613558", "application_id": "771825006014889900", "type": 5,
+        "token": "ThisIsATokenFromDiscordThatIsVeryLong", "version": 1, "channel_id": "645027906669510667", "guild_id": "290926798626357999",
+        "member": {"user": {"id": "53908232506183680", "username": "Mason", "global_name": "Mason"}},
+        "data": {"custom_id": "feedback_modal", "components": [{"type": 1, "components": [
+            {"type": 4, "custom_id": "feedback_text", "value": "Love the new deck builder"}]}]}})
+discord("autocomplete-is-ignored", {"id": "787053080478613557", "application_id": "771825006014889900", "type": 4,
+        "token": "ThisIsATokenFromDiscordThatIsVeryLong", "version": 1, "channel_id": "645027906669510667", "guild_id": "290926798626357999",
+        "member": {"user": {"id": "53908232506183680", "username": "Mason"}},
+        "data": {"id": "771825006014889984", "name": "cardsearch", "type": 1, "options": [{"type": 3, "name": "cardname", "value": "Gitr", "focused": True}]}})
+
+# ---------------------------------------------------------------- Vonage
+def vonage(name, obj):
+    body = compact(obj)
+    claims = {"iat": TS, "jti": "c5ba8f24-1a14-4c10-bfdf-%012d" % (len(name) * 7919), "iss": "Vonage",
+              "payload_hash": hashlib.sha256(body).hexdigest(), "api_key": "a1b2c3d", "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    case("vonage", name, body, {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+# Vonage's PHP SDK webhook fixtures (the v1 shapes).
+vonage("inbound-whatsapp-text", {"channel": "whatsapp", "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab", "to": "447700900000",
+       "from": "447700900001", "timestamp": "2026-01-01T00:00:00.000Z", "profile": {"name": "Jane Smith"}, "context_status": "available",
+       "context": {"message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789aa", "message_from": "447700900000"}, "provider_message": "string",
+       "message_type": "text", "text": "Hello from Vonage!"})
+vonage("inbound-messenger-text", {"channel": "messenger", "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ac", "to": "0123456789",
+       "from": "9876543210", "timestamp": "2026-01-01T00:00:00.000Z", "message_type": "text", "text": "Hello from Vonage!"})
+vonage("inbound-mms-image", {"channel": "mms", "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ad", "to": "447700900000",
+       "from": "447700900001", "timestamp": "2026-01-01T00:00:00.000Z", "origin": {"network_code": "12345"}, "message_type": "image",
+       "image": {"url": "https://example.com/image.jpg", "caption": "This is sample text."}})
+vonage("status-delivered", {"message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ae", "to": "447700900000", "from": "447700900001",
+       "timestamp": "2026-01-01T00:00:00.000Z", "status": "delivered", "channel": "sms", "usage": {"currency": "EUR", "price": "0.0333"},
+       "client_ref": "my-personal-reference"})
+vonage("status-rejected", {"message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789af", "to": "447700900000", "from": "447700900001",
+       "timestamp": "2026-01-01T00:00:00.000Z", "status": "rejected", "channel": "whatsapp",
+       "error": {"type": "https://developer.vonage.com/api-errors/messages-olympus#1340", "title": 1340,
+                 "detail": "Outside of the allowed window", "instance": "bf0ca0bf927b3b52e3cb03217e1a1ddf"}})
+vonage("status-submitted", {"message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789b0", "to": "447700900000", "from": "447700900001",
+       "timestamp": "2026-01-01T00:00:00.000Z", "status": "submitted", "channel": "sms", "usage": {"currency": "EUR", "price": "0.0333"}})
+vonage("status-undeliverable", {"message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789b1", "to": "447700900000", "from": "447700900001",
+       "timestamp": "2026-01-01T00:00:00.000Z", "status": "undeliverable", "channel": "sms",
+       "error": {"type": "https://developer.vonage.com/api-errors/messages-olympus#1320", "title": 1320,
+                 "detail": "Message failed because the number is unreachable", "instance": "bf0ca0bf927b3b52e3cb03217e1a1dde"}})
+# The older v0.1 status shape (to/from as objects).
+vonage("status-read-v0.1", {"message_uuid": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "to": {"type": "sms", "id": "0123456789012345",
+       "number": "447700900000"}, "from": {"type": "sms", "id": "0123456789012345", "number": "447700900000"},
+       "timestamp": "2026-01-01T00:00:00.000Z", "status": "read", "client_ref": "my-personal-reference"})
+
+# ---------------------------------------------------------------- Viber
+def viber(name, obj, raw=None):
+    body = raw if raw is not None else pretty(obj)
+    case("viber", name, body, {"Content-Type": "application/json", "X-Viber-Content-Signature": sig("sha256", body)})
+VUSER = {"id": "01234567890A=", "name": "John McClane", "avatar": "http://avatar.example.com", "country": "UK", "language": "en", "api_version": 1}
+# The documented callbacks; message_token is above 2^53 and must survive digit for digit.
+viber("message", {"event": "message", "timestamp": 1767225600627, "message_token": 4912661846655238145, "sender": VUSER,
+      "message": {"type": "text", "text": "a message to the service", "media": "http://example.com",
+                  "location": {"lat": 50.76891, "lon": 6.11499}, "tracking_data": "tracking data"}})
+viber("delivered", {"event": "delivered", "timestamp": 1767225600627, "message_token": 4912661846655238145, "user_id": "01234567890A="})
+viber("seen", {"event": "seen", "timestamp": 1767225600627, "message_token": 4912661846655238145, "user_id": "01234567890A="})
+viber("failed", {"event": "failed", "timestamp": 1767225600627, "message_token": 4912661846655238145, "user_id": "01234567890A=",
+      "desc": "failure description"})
+viber("subscribed", {"event": "subscribed", "timestamp": 1767225600627, "user": VUSER, "message_token": 4912661846655238145})
+viber("conversation-started", {"event": "conversation_started", "timestamp": 1767225600627, "message_token": 4912661846655238146,
+      "type": "open", "context": "context information", "user": VUSER, "subscribed": False})
+viber("unsubscribed-is-dead-lettered", {"event": "unsubscribed", "timestamp": 1767225600627, "user_id": "01234567890A=",
+      "message_token": 4912661846655238147})
+# viber-bot-python's signature test body: the `webhook` check, answered 200.
+viber("webhook-is-ignored", None, raw=b'{"event":"webhook","timestamp":4977069964384421269,"message_token":1478683725125}')
+
+# ---------------------------------------------------------------- Standard Webhooks v1a
+def stdwh_v1a(name, obj, mid, both=False):
+    body = compact(obj)
+    signed = b"%s.%d." % (mid.encode(), TS) + body
+    sigs = "v1a," + base64.b64encode(ED25519.sign(signed)).decode()
+    if both:
+        sigs = "v1," + base64.b64encode(hmac.new(SECRET, signed, hashlib.sha256).digest()).decode() + " " + sigs
+    case("standard-webhooks", name, body, {"Content-Type": "application/json", "webhook-id": mid, "webhook-timestamp": str(TS),
+         "webhook-signature": sigs})
+stdwh_v1a("message-created-v1a", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"message": {"id": "m3",
+          "conversation_id": "c1", "direction": "inbound", "sender": {"type": "customer", "id": "u1"}, "content": {"type": "text", "text": "signed with ed25519"}}}},
+          "msg_2KWPBgLlAfxdpx2AI54pPJ87a1")
+stdwh_v1a("message-created-v1-and-v1a", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"message": {"id": "m4",
+          "conversation_id": "c1", "direction": "inbound", "sender": {"type": "customer", "id": "u1"}, "content": {"type": "text", "text": "both"}}}},
+          "msg_2KWPBgLlAfxdpx2AI54pPJ87a2", both=True)
 print("fixtures written")

@@ -42,7 +42,7 @@ fn fixtures_cover_every_documented_event_type() {
         let cases = fixture::load_cases(&common::fixtures_root(), provider).expect("cases");
         let seen: std::collections::BTreeSet<String> = cases
             .iter()
-            .filter_map(|c| mapping.event_type(&c.headers, &c.body))
+            .flat_map(|c| mapping.event_types(&c.headers, &c.body))
             .collect();
         for provider_type in mapping.type_table().keys() {
             if !seen.contains(provider_type) {

@@ -51,7 +51,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 fixture::load_cases(&a.fixtures, &a.provider).map_err(|e| anyhow::anyhow!(e))?;
             let case = cases
                 .into_iter()
-                .find(|c| mapping.event_type(&c.headers, &c.body).as_deref() == Some(ty.as_str()))
+                .find(|c| mapping.event_types(&c.headers, &c.body).contains(ty))
                 .ok_or_else(|| {
                     anyhow::anyhow!(
                         "no fixture of event type `{ty}` under {}/{}",

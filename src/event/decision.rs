@@ -61,6 +61,8 @@ pub struct Outcome {
     pub duplicate: bool,
     /// For a batch: what became of each item, in the delivery's order.
     pub items: Vec<Outcome>,
+    /// The mapping's own answer (`answer`), replacing hookgate's status body.
+    pub answer: Option<Value>,
 }
 
 impl Outcome {
@@ -69,6 +71,7 @@ impl Outcome {
             decision,
             duplicate: false,
             items: Vec::new(),
+            answer: None,
         }
     }
 
@@ -78,6 +81,7 @@ impl Outcome {
             decision: Decision::Batch(Vec::new()),
             duplicate: false,
             items,
+            answer: None,
         }
     }
 
@@ -92,6 +96,9 @@ impl Outcome {
 
     /// The JSON body of the 200 answer.
     pub fn body(&self) -> Value {
+        if let Some(answer) = &self.answer {
+            return answer.clone();
+        }
         match (&self.decision, self.duplicate) {
             (Decision::Respond(v), _) => v.clone(),
             (Decision::Batch(_), _) => json!({

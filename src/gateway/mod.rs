@@ -176,7 +176,12 @@ impl Gateway {
                 .engine
                 .process(&src.id, &src.mapping, &verified, Utc::now(), &src.policy)
                 .map_err(GatewayError::Unauthorized)?;
-            this.complete(&src.id, decision).await
+            let answerable = !matches!(decision, Decision::Respond(_) | Decision::Ignore { .. });
+            let mut outcome = this.complete(&src.id, decision).await?;
+            if answerable {
+                outcome.answer = src.mapping.answer(&verified);
+            }
+            Ok(outcome)
         });
         match task.await {
             Ok(result) => result,
@@ -279,6 +284,7 @@ impl Gateway {
                     decision,
                     duplicate: true,
                     items: Vec::new(),
+                    answer: None,
                 });
             }
             Claim::InFlight => return Err(GatewayError::InFlight),

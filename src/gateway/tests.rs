@@ -2,7 +2,7 @@
 //! output and a fake dedup store (after the svix bridge's `FakeReceiverOutput`)
 //! stand in, so each branch is driven on purpose and what the fakes saw is checked.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +31,8 @@ struct FakeOutput {
     seen: mpsc::UnboundedSender<Seen>,
     fail: AtomicBool,
     panic: AtomicBool,
+    /// Deliveries that succeed before the output fails (a broker lost mid-batch).
+    budget: AtomicUsize,
 }
 
 #[async_trait]
@@ -39,7 +41,12 @@ impl Output for FakeOutput {
         if self.panic.load(Ordering::SeqCst) {
             panic!("fake output panicked on purpose");
         }
-        if self.fail.load(Ordering::SeqCst) {
+        if self.fail.load(Ordering::SeqCst)
+            || self
+                .budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+                .is_err()
+        {
             return Err(OutputError::Unavailable("fake broker down".into()));
         }
         let _ = self.seen.send(Seen::Delivered(event.ty.clone()));
@@ -106,11 +113,16 @@ struct Rig {
 
 impl Rig {
     fn new(on_unavailable: OnUnavailable) -> Self {
+        Self::with_source(
+            on_unavailable,
+            "id = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n",
+        )
+    }
+
+    fn with_source(on_unavailable: OnUnavailable, source: &str) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let mappings = MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
-        let source: SourceConfig =
-            toml::from_str("id = \"m\"\nprovider = \"magalu-sac\"\nallow_unauthenticated = true\n")
-                .unwrap_or_else(|e| panic!("{e}"));
+        let source: SourceConfig = toml::from_str(source).unwrap_or_else(|e| panic!("{e}"));
         let source = source
             .compile(0, &mappings)
             .unwrap_or_else(|e| panic!("{e}"));
@@ -118,6 +130,7 @@ impl Rig {
             seen: tx.clone(),
             fail: AtomicBool::new(false),
             panic: AtomicBool::new(false),
+            budget: AtomicUsize::new(usize::MAX),
         });
         let dedup = Arc::new(FakeDedup {
             inner: MemoryStore::new(Duration::from_secs(60), 1000),
@@ -254,4 +267,72 @@ async fn an_unmappable_delivery_is_dead_lettered_once() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.status(), "duplicate");
+}
+
+/// Three LINE events in one delivery (LINE's documented batch shape).
+const LINE_BATCH: &str = r#"{"destination":"U1","events":[
+{"type":"message","webhookEventId":"01A","timestamp":1767225600000,"source":{"type":"user","userId":"U2"},"message":{"type":"text","id":"1","text":"one"}},
+{"type":"message","webhookEventId":"01B","timestamp":1767225601000,"source":{"type":"user","userId":"U2"},"message":{"type":"text","id":"2","text":"two"}},
+{"type":"message","webhookEventId":"01C","timestamp":1767225602000,"source":{"type":"user","userId":"U2"},"message":{"type":"text","id":"3","text":"three"}}]}"#;
+
+#[tokio::test]
+async fn an_output_failure_mid_batch_is_a_503_and_the_retry_delivers_only_the_rest() {
+    let rig = Rig::with_source(
+        OnUnavailable::Closed,
+        "id = \"m\"\nprovider = \"line\"\nallow_unauthenticated = true\n",
+    );
+    rig.output.budget.store(1, Ordering::SeqCst);
+    let e = rig.post(LINE_BATCH).await.err();
+    assert!(
+        matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("fake broker down")),
+        "{e:?}"
+    );
+    // The first item is safe and its claim kept; the second failed and was released;
+    // the third was never claimed.
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::Delivered("message.created".into()),
+            Seen::Committed,
+            Seen::Claimed,
+            Seen::Released
+        ]
+    );
+    rig.output.budget.store(usize::MAX, Ordering::SeqCst);
+    let ok = rig.post(LINE_BATCH).await.unwrap_or_else(|e| panic!("{e}"));
+    let statuses: Vec<_> = ok.items.iter().map(Outcome::status).collect();
+    assert_eq!(statuses, ["duplicate", "accepted", "accepted"]);
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::Claimed,
+            Seen::Delivered("message.created".into()),
+            Seen::Committed,
+            Seen::Claimed,
+            Seen::Delivered("message.created".into()),
+            Seen::Committed
+        ],
+        "only the undelivered items are written"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_repeating_an_id_writes_it_once() {
+    let rig = Rig::with_source(
+        OnUnavailable::Closed,
+        "id = \"m\"\nprovider = \"line\"\nallow_unauthenticated = true\n",
+    );
+    let twice = LINE_BATCH.replace("\"01B\"", "\"01A\"");
+    let ok = rig.post(&twice).await.unwrap_or_else(|e| panic!("{e}"));
+    let statuses: Vec<_> = ok.items.iter().map(Outcome::status).collect();
+    assert_eq!(statuses, ["accepted", "duplicate", "accepted"]);
+    let delivered = rig
+        .seen()
+        .await
+        .into_iter()
+        .filter(|s| matches!(s, Seen::Delivered(_)))
+        .count();
+    assert_eq!(delivered, 2);
 }

@@ -168,10 +168,22 @@ impl Template {
         };
         // Which leaves feed the dedup id: each candidate is tried alone, and kept
         // when changing it changes the dedup id but not the event type.
-        let parsed: Option<Value> = serde_json::from_slice(&case.body).ok();
+        let parsed = if crate::form::is_form(case.headers.get(http::header::CONTENT_TYPE)) {
+            crate::form::parse(&case.body).ok().map(Doc::Form)
+        } else {
+            serde_json::from_slice(&case.body).ok().map(Doc::Json)
+        };
         let mut leaves = Vec::new();
-        if let Some(v) = &parsed {
-            collect_leaves(v, &mut Vec::new(), &dedup, &mut leaves);
+        match &parsed {
+            Some(Doc::Json(v)) => collect_leaves(v, &mut Vec::new(), &dedup, &mut leaves),
+            Some(Doc::Form(pairs)) => leaves.extend(
+                pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, v))| v.len() >= 3 && dedup.contains(v.as_str()))
+                    .map(|(i, _)| vec![Step::Index(i)]),
+            ),
+            None => {}
         }
         let probe = |tpl: &Template| {
             let d = tpl.render(999_999, SystemTime::now());
@@ -206,7 +218,9 @@ impl Template {
             map_event(&target.mapping, &source, &a.headers, &a.body),
             map_event(&target.mapping, &source, &b.headers, &b.body),
         ) {
-            (Some((ta, da)), Some((tb, db))) if ta == ty && tb == ty && da != db => Ok(Some(tpl)),
+            (Some((ta, da)), Some((tb, db))) if ta == ty && tb == ty && all_differ(&da, &db) => {
+                Ok(Some(tpl))
+            }
             _ => Err("cannot be made unique per request".to_owned()),
         }
     }
@@ -260,7 +274,20 @@ impl Template {
     }
 }
 
-/// The event type and dedup id a body maps to, when it maps to an event.
+/// Between the dedup ids of a batch's items in what [`map_event`] returns.
+const ITEM_SEPARATOR: &str = "\u{1f}";
+
+/// Whether every event of `a` has another dedup id than its place in `b`.
+fn all_differ(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<_>, Vec<_>) = (
+        a.split(ITEM_SEPARATOR).collect(),
+        b.split(ITEM_SEPARATOR).collect(),
+    );
+    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x != y)
+}
+
+/// The event type and dedup id a body maps to, when it maps to an event (for a
+/// batch: its types, and its items' dedup ids).
 fn map_event(
     mapping: &Mapping,
     source: &SourceId,
@@ -276,9 +303,24 @@ fn map_event(
     }
     .verify(&SourceAuth::open())
     .ok()?;
+    let ids = mapping.dedup_ids(&verified)?;
+    let ids = ids
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(ITEM_SEPARATOR);
     match mapping.map(source, &verified, chrono::Utc::now()) {
-        Decision::Deliver(event) => {
-            Some((event.ty, mapping.dedup_id(&verified)?.as_str().to_owned()))
+        Decision::Deliver(event) => Some((event.ty, ids)),
+        // A batch counts as one delivery of its types, unique when every item is.
+        Decision::Batch(items) if !items.is_empty() => {
+            let mut types = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Decision::Deliver(event) => types.push(event.ty),
+                    _ => return None,
+                }
+            }
+            Some((types.join(","), ids))
         }
         _ => None,
     }
@@ -323,9 +365,19 @@ fn leaf_mut<'v>(v: &'v mut Value, leaf: &[Step]) -> Option<&'v mut Value> {
     })
 }
 
+/// A fixture body the generator can put slots in.
+enum Doc {
+    Json(Value),
+    /// A form body's fields; a leaf is `[Index(field)]`.
+    Form(Vec<(String, String)>),
+}
+
 /// The body serialised with a slot at each leaf.
-fn slots(parsed: Option<&Value>, leaves: &[Leaf]) -> Result<Body, String> {
-    let mut doc = parsed.cloned().ok_or("not JSON")?;
+fn slots(parsed: Option<&Doc>, leaves: &[Leaf]) -> Result<Body, String> {
+    let mut doc = match parsed.ok_or("neither JSON nor a form")? {
+        Doc::Json(v) => v.clone(),
+        Doc::Form(pairs) => return form_slots(pairs, leaves),
+    };
     let mut numeric_at = Vec::new();
     for leaf in leaves {
         let slot = leaf_mut(&mut doc, leaf).ok_or("leaf vanished")?;
@@ -369,6 +421,23 @@ fn slots(parsed: Option<&Value>, leaves: &[Leaf]) -> Result<Body, String> {
     Ok(Body::Slots { parts, numeric })
 }
 
+/// A form body re-encoded with a slot after each chosen field's value.
+fn form_slots(pairs: &[(String, String)], leaves: &[Leaf]) -> Result<Body, String> {
+    let mut pairs = pairs.to_vec();
+    for leaf in leaves {
+        let Some(Step::Index(i)) = leaf.first() else {
+            return Err("bad form leaf".to_owned());
+        };
+        pairs.get_mut(*i).ok_or("leaf vanished")?.1.push_str(SLOT);
+    }
+    let text = crate::form::encode(&pairs);
+    let marker = crate::form::encode(&[(String::new(), SLOT.to_owned())]);
+    let marker = marker.trim_start_matches('=');
+    let parts: Vec<String> = text.split(marker).map(str::to_owned).collect();
+    let numeric = vec![false; parts.len().saturating_sub(1)];
+    Ok(Body::Slots { parts, numeric })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,10 +452,15 @@ mod tests {
             .cloned()
             .unwrap_or_else(|| panic!("{provider}"));
         let signing = mapping.scheme().map(|s| {
-            (
-                s.clone(),
-                s.prepare_secret(secret).unwrap_or_else(|e| panic!("{e}")),
-            )
+            let key = if s.takes_public_keys() {
+                Secret::new(
+                    hex::decode(crate::fixture::FIXTURE_ED25519_SEED)
+                        .unwrap_or_else(|e| panic!("{e}")),
+                )
+            } else {
+                s.prepare_secret(secret).unwrap_or_else(|e| panic!("{e}"))
+            };
+            (s.clone(), key)
         });
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let cases = crate::fixture::load_cases(&root, provider).unwrap_or_else(|e| panic!("{e}"));
@@ -396,12 +470,14 @@ mod tests {
                 mapping,
                 signing,
                 token: None,
-                public_url: None,
+                public_url: Some(TWILIO_URL.to_owned()),
                 basic: None,
             },
             vec![(provider.to_owned(), cases)],
         )
     }
+
+    const TWILIO_URL: &str = "https://hooks.example.com/hooks/twilio";
 
     #[test]
     fn every_delivery_is_signed_and_maps_to_a_distinct_event_for_every_shipped_provider() {
@@ -420,6 +496,12 @@ mod tests {
             "intercom",
             "shopify",
             "telegram",
+            "messenger",
+            "line",
+            "twilio",
+            "discord",
+            "vonage",
+            "viber",
         ];
         let mappings = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for p in providers {
@@ -427,9 +509,19 @@ mod tests {
             let (set, skipped) = DeliverySet::build(std::slice::from_ref(&t), &cases);
             assert!(skipped.0.is_empty(), "{p}: {:?}", skipped.0);
             assert!(!set.is_empty(), "{p}: no event fixture");
-            let mut auth = SourceAuth::default();
+            let mut auth = SourceAuth {
+                public_url: t.public_url.clone(),
+                ..SourceAuth::default()
+            };
             if let Some((s, k)) = &t.signing {
-                auth.signatures = vec![(s.clone(), crate::verify::Keys::Secrets(vec![k.clone()]))];
+                let keys = if s.takes_public_keys() {
+                    crate::verify::Keys::Public(vec![s
+                        .prepare_public_key(crate::fixture::FIXTURE_ED25519_PUBLIC)
+                        .unwrap_or_else(|e| panic!("{e}"))])
+                } else {
+                    crate::verify::Keys::Secrets(vec![k.clone()])
+                };
+                auth.signatures = vec![(s.clone(), keys)];
             }
             let source = SourceId::parse(&t.source).unwrap_or_else(|e| panic!("{e}"));
             let mut seen = std::collections::HashSet::new();
@@ -447,14 +539,18 @@ mod tests {
                 .verify(&auth)
                 .unwrap_or_else(|e| panic!("{p}/{n}: {}", e.reason()));
                 match t.mapping.map(&source, &verified, chrono::Utc::now()) {
-                    Decision::Deliver(_) => {
-                        let dedup = t
-                            .mapping
-                            .dedup_id(&verified)
-                            .unwrap_or_else(|| panic!("{p}/{n}"));
-                        assert!(seen.insert(dedup.as_str().to_owned()), "{p}/{n}: repeated")
-                    }
+                    Decision::Deliver(_) => {}
+                    Decision::Batch(items)
+                        if !items.is_empty()
+                            && items.iter().all(|i| matches!(i, Decision::Deliver(_))) => {}
                     other => panic!("{p}/{n}: not an event: {other:?}"),
+                }
+                for dedup in t
+                    .mapping
+                    .dedup_ids(&verified)
+                    .unwrap_or_else(|| panic!("{p}/{n}"))
+                {
+                    assert!(seen.insert(dedup.as_str().to_owned()), "{p}/{n}: repeated");
                 }
             }
         }

@@ -23,8 +23,9 @@ pub fn deliveries(
         if !only.is_empty() && !only.contains(&conf.id) {
             continue;
         }
-        // The generator signs as the provider would: with a shared secret (a
-        // public-key scheme's private key is not in the configuration).
+        // The generator signs as the provider would: with a shared secret, or,
+        // for a public-key scheme, with the fixtures' published private key when
+        // the source trusts its public key (no other private key is known here).
         let signing = src
             .auth
             .signatures
@@ -33,7 +34,18 @@ pub fn deliveries(
                 crate::verify::Keys::Secrets(secrets) => {
                     Some((scheme.clone(), secrets.first()?.clone()))
                 }
-                crate::verify::Keys::Public(_) => None,
+                crate::verify::Keys::Public(keys) => {
+                    let fixture =
+                        crate::verify::PublicKey::parse(crate::fixture::FIXTURE_ED25519_PUBLIC)
+                            .ok()?;
+                    keys.iter()
+                        .any(|k| k.as_bytes() == fixture.as_bytes())
+                        .then(|| {
+                            let seed = hex::decode(crate::fixture::FIXTURE_ED25519_SEED)
+                                .unwrap_or_default();
+                            (scheme.clone(), crate::verify::Secret::new(seed))
+                        })
+                }
             });
         targets.push(Target {
             source: conf.id.clone(),

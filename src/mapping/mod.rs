@@ -60,6 +60,15 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "telegram.toml",
         include_str!("../../mappings/telegram.toml"),
     ),
+    (
+        "messenger.toml",
+        include_str!("../../mappings/messenger.toml"),
+    ),
+    ("line.toml", include_str!("../../mappings/line.toml")),
+    ("twilio.toml", include_str!("../../mappings/twilio.toml")),
+    ("discord.toml", include_str!("../../mappings/discord.toml")),
+    ("vonage.toml", include_str!("../../mappings/vonage.toml")),
+    ("viber.toml", include_str!("../../mappings/viber.toml")),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -154,6 +163,7 @@ pub struct Mapping {
     /// Whether any expression reads `$headers` (else it is not built per request).
     uses_headers: bool,
     respond: Vec<(Jq, Jq)>,
+    answer: Option<Jq>,
     handshake: HandshakeSpec,
 }
 
@@ -333,9 +343,15 @@ impl Mapping {
                 ))
             })
             .collect::<Result<Vec<_>, MappingError>>()?;
+        let answer = m
+            .answer
+            .as_deref()
+            .map(|a| jq("answer".to_owned(), a))
+            .transpose()?;
         let mut mapping = Self {
             uses_headers: false,
             respond,
+            answer,
             handshake: m.handshake.clone(),
             provider: m.provider.clone(),
             file: file.to_owned(),
@@ -426,6 +442,7 @@ impl Mapping {
             }))
             .chain(self.respond.iter().flat_map(|(when, body)| [when, body]))
             .chain(self.batch_items.iter())
+            .chain(self.answer.iter())
     }
 
     /// The fields that matter for dedup, replay and routing (type, dedup id, time,
@@ -564,6 +581,15 @@ impl Mapping {
             })
     }
 
+    /// The mapping's own 200 answer for a delivery whose events are safe
+    /// (`answer`), if it has one and it evaluates.
+    pub fn answer(&self, req: &Verified) -> Option<serde_json::Value> {
+        let expr = self.answer.as_ref()?;
+        let input = parse_body(req).ok()?;
+        let headers = self.headers_val(req.headers());
+        expr.first(&input, &headers).ok().map(|v| to_json(&v))
+    }
+
     /// Whether the mapping splits a delivery into items (`[batch]`).
     pub fn is_batched(&self) -> bool {
         self.batch_items.is_some()
@@ -606,6 +632,21 @@ impl Mapping {
         let input = parse_body(req).ok()?;
         let headers = self.headers_val(req.headers());
         self.dedup(&input, &headers, req.body(), None).ok()
+    }
+
+    /// The dedup ids of a delivery's events: one, or one per item of a batch.
+    pub fn dedup_ids(&self, req: &Verified) -> Option<Vec<DedupId>> {
+        let Some(split) = &self.batch_items else {
+            return self.dedup_id(req).map(|d| vec![d]);
+        };
+        let input = parse_body(req).ok()?;
+        let headers = self.headers_val(req.headers());
+        let items = split.all(&input, &headers, usize::MAX).ok()?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.dedup(item, &headers, req.body(), Some(i)).ok())
+            .collect()
     }
 
     fn dedup(
@@ -953,9 +994,12 @@ mod tests {
             set.providers(),
             [
                 "aisoule",
+                "discord",
                 "github",
                 "intercom",
+                "line",
                 "magalu-sac",
+                "messenger",
                 "oneroute",
                 "sahut",
                 "savanto",
@@ -964,6 +1008,9 @@ mod tests {
                 "standard-webhooks",
                 "stripe",
                 "telegram",
+                "twilio",
+                "viber",
+                "vonage",
                 "whatsapp-cloud",
                 "zendesk"
             ]

@@ -42,6 +42,11 @@ pub struct MappingFile {
     pub respond: Vec<RespondRule>,
     #[serde(default)]
     pub handshake: HandshakeSpec,
+    /// jq building the JSON answered with 200 once the delivery's events are safe,
+    /// for providers whose answer is a protocol message (Discord's deferred
+    /// interaction response). Absent: hookgate's own `{"status": …}` body.
+    #[serde(default)]
+    pub answer: Option<String>,
 }
 
 /// A delivery answered with a computed JSON body and not forwarded.

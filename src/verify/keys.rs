@@ -42,6 +42,11 @@ impl PublicKey {
             .map_err(|_| "not a valid Ed25519 public key".to_owned())
     }
 
+    /// The key's 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
     pub(super) fn verifying(&self) -> &ed25519_dalek::VerifyingKey {
         &self.0
     }
