@@ -326,4 +326,28 @@ mod tests {
             Err(VerifyError::MalformedSignature)
         );
     }
+
+    // vonage-python-sdk jwt/tests/test_verify_jwt.py: a plain HS256 token (it carries
+    // no payload_hash, so it proves the key check only).
+    #[test]
+    fn vonage_sdk_vector() {
+        let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM";
+        let s = scheme();
+        let now = SystemTime::now();
+        let right = s.verify_at(
+            &[Secret::new("qwertyuiopasdfghjklzxcvbnm123456")],
+            &bearer(token),
+            BODY,
+            now,
+            false,
+        );
+        assert!(
+            !matches!(right, Err(VerifyError::SignatureMismatch) | Ok(())),
+            "the key checks out; the missing body hash does not: {right:?}"
+        );
+        assert_eq!(
+            s.verify_at(&[Secret::new("asdf")], &bearer(token), BODY, now, false),
+            Err(VerifyError::SignatureMismatch)
+        );
+    }
 }

@@ -510,3 +510,139 @@ fn a_missing_signed_header_is_its_own_reason() {
         Err(VerifyError::MissingSignedHeader)
     );
 }
+
+fn ed25519(spec: Ed25519Spec) -> SignedScheme {
+    SignedScheme::compile_ed25519(&spec).expect("valid scheme")
+}
+
+fn ed_check(
+    s: &SignedScheme,
+    key: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<(), VerifyError> {
+    let keys = Keys::Public(vec![crate::verify::PublicKey::parse(key).expect("key")]);
+    s.verify_at(
+        &keys,
+        Signed {
+            headers,
+            body,
+            url: None,
+        },
+        now,
+    )
+}
+
+fn v1a() -> SignedScheme {
+    ed25519(Ed25519Spec {
+        headers: vec!["webhook-signature".into()],
+        encodings: vec![Encoding::Base64],
+        prefix: None,
+        prefix_optional: false,
+        signed: "{id}.{timestamp}.{body}".into(),
+        format: SignatureFormat::StandardWebhooks,
+        versions: vec!["v1a".into()],
+        timestamp_header: Some("webhook-timestamp".into()),
+        id_header: Some("webhook-id".into()),
+        tolerance: Some("5m".into()),
+    })
+}
+
+// Standard Webhooks v1a: the vectors of the reference libraries' open pull requests
+// (Go #253 and JavaScript #308; no merged library implements v1a yet).
+#[test]
+fn standard_webhooks_v1a_published_vectors() {
+    let s = v1a();
+    let body = br#"{"test": 2432232314}"#;
+    let sent = |sig: &str| {
+        headers(&[
+            ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+            ("webhook-timestamp", "1614265330"),
+            ("webhook-signature", sig),
+        ])
+    };
+    let go_key = "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=";
+    let go_sig = "v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==";
+    let js_key = "whpk_iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=";
+    let js_sig = "v1a,Ykcu7AtGZGmZxFEH1Gaa2Nd7feY/CTuruoL4fqgnKwfbHU4DhemoVHZdvGfIvKvn4BIgwktLGGPGIr/i9nK7AA==";
+    let now = at(1_614_265_330);
+    assert_eq!(ed_check(&s, go_key, &sent(go_sig), body, now), Ok(()));
+    assert_eq!(ed_check(&s, js_key, &sent(js_sig), body, now), Ok(()));
+    // Each key refuses the other's signature, and a changed body.
+    assert_eq!(
+        ed_check(&s, go_key, &sent(js_sig), body, now),
+        Err(VerifyError::SignatureMismatch)
+    );
+    assert_eq!(
+        ed_check(&s, go_key, &sent(go_sig), br#"{"test": 2432232315}"#, now),
+        Err(VerifyError::SignatureMismatch)
+    );
+    // The PRs' negative cases: a 32-byte value and an empty one are not signatures;
+    // a list mixing v1, v2 and a valid v1a passes on the v1a entry.
+    assert_eq!(
+        ed_check(
+            &s,
+            go_key,
+            &sent("v1a,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="),
+            body,
+            now
+        ),
+        Err(VerifyError::MalformedSignature)
+    );
+    assert!(ed_check(&s, go_key, &sent("v1a,"), body, now).is_err());
+    let mixed = format!("v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v2,abc {go_sig}");
+    assert_eq!(ed_check(&s, go_key, &sent(&mixed), body, now), Ok(()));
+    // Outside the five-minute window.
+    assert_eq!(
+        ed_check(&s, go_key, &sent(go_sig), body, at(1_614_265_330 + 301)),
+        Err(VerifyError::StaleTimestamp)
+    );
+}
+
+// Discord: hex Ed25519 over X-Signature-Timestamp + body. Discord publishes no
+// fixed-key vector; this one was signed with RFC 8032's TEST 1 key by Python's
+// `cryptography`, over the ping body of discord-interactions-js's tests.
+#[test]
+fn discord_interaction_vector() {
+    let s = ed25519(Ed25519Spec {
+        headers: vec!["X-Signature-Ed25519".into()],
+        encodings: vec![Encoding::Hex],
+        prefix: None,
+        prefix_optional: false,
+        signed: "{timestamp}{body}".into(),
+        format: SignatureFormat::Plain,
+        versions: default_versions(),
+        timestamp_header: Some("X-Signature-Timestamp".into()),
+        id_header: None,
+        tolerance: Some("5m".into()),
+    });
+    let body = br#"{"id":"787053080478613555","token":"ThisIsATokenFromDiscordThatIsVeryLong","type":1,"version":1}"#;
+    let sig = "f0bd878adcef1f6d475c9644421905bd02b5de38e0d3ecfc6f58a711962c69ccc8dd7c9db312f9bdf08b1e1b8182e27a844da728c5e0dbb5507bf9931c1ed80b";
+    let key = crate::fixture::FIXTURE_ED25519_PUBLIC;
+    let sent = |sig: &str, ts: &str| {
+        headers(&[("x-signature-ed25519", sig), ("x-signature-timestamp", ts)])
+    };
+    let now = at(1_700_000_000);
+    assert_eq!(
+        ed_check(&s, key, &sent(sig, "1700000000"), body, now),
+        Ok(())
+    );
+    // The timestamp is signed: another one fails even inside the window.
+    assert_eq!(
+        ed_check(&s, key, &sent(sig, "1700000001"), body, now),
+        Err(VerifyError::SignatureMismatch)
+    );
+    assert_eq!(
+        ed_check(&s, key, &sent(&sig[..126], "1700000000"), body, now),
+        Err(VerifyError::MalformedSignature)
+    );
+    // What hookgate signs (the load generator, `hookgate send`) verifies too.
+    let seed = Secret::new(hex::decode(crate::fixture::FIXTURE_ED25519_SEED).expect("hex"));
+    let signed = s.sign_at(&seed, &HeaderMap::new(), body, now, None);
+    let mut h = HeaderMap::new();
+    for (k, v) in signed {
+        h.insert(k, http::HeaderValue::from_str(&v).expect("value"));
+    }
+    assert_eq!(ed_check(&s, key, &h, body, now), Ok(()));
+}
