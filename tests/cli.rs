@@ -246,6 +246,7 @@ fn the_full_example_config_builds_a_gateway() {
     let env = |k: &str| {
         Some(match k {
             "STANDARD_WEBHOOKS_SECRET" => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            "DISCORD_PUBLIC_KEY" => hookgate::fixture::FIXTURE_ED25519_PUBLIC.to_owned(),
             k => format!("{}-value-0123456789", k.to_lowercase()),
         })
         .filter(|_| !k.starts_with("KAFKA") && !k.starts_with("REDIS") && !k.ends_with("_PREVIOUS"))
@@ -258,7 +259,7 @@ fn the_full_example_config_builds_a_gateway() {
     };
     let loaded = Loaded::from_text(&text, "examples/full.toml", &root().join("examples"), &env)
         .expect("examples/full.toml parses");
-    assert_eq!(loaded.config.sources.len(), 12);
+    assert_eq!(loaded.config.sources.len(), 18);
     let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
         .expect_err("secrets have no shipped defaults");
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
