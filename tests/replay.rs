@@ -277,3 +277,48 @@ fn the_dead_letter_topic_is_replayed_once_and_what_still_fails_is_kept() {
     );
     assert_eq!(events.len(), 1, "nothing new on the topic");
 }
+
+/// One item of a LINE batch was dead-lettered (no rule for `unfollow`); once the
+/// mapping has one, replaying the record verifies the whole delivery again and
+/// delivers that item alone, with the id it would have had.
+#[tokio::test]
+async fn a_dead_lettered_batch_item_comes_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped =
+        std::fs::read_to_string(common::server::root().join("mappings/line.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+    std::fs::write(dir.path().join("mappings/line.toml"), &shipped).unwrap();
+    let text = format!(
+        "[mappings]\ndirs = [\"mappings\"]\n\n\
+         [[source]]\nid = \"line\"\nprovider = \"line\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n"
+    );
+    std::fs::write(dir.path().join("hookgate.toml"), &text).unwrap();
+    let h = Harness::in_dir(dir.path(), &text);
+    let case = fixture_case("line", "batch-message-follow-unfollow");
+    let (s, j, _) = h.send(request("/webhooks/line", &case)).await;
+    assert_eq!(s.as_u16(), 200, "{j}");
+    assert_eq!(read_lines(&dir.path().join("events.ndjson")).len(), 2);
+    let dead = h.dead_letters();
+    assert_eq!((dead.len(), dead[0]["item"].as_u64()), (1, Some(2)));
+
+    let fixed = format!(
+        "{shipped}\n[events.unfollow]\ntype = \"contact.updated\"\n\
+         data = '{{contact: {{id: .event.source.userId, attributes: {{unfollowed: true}}}}}}'\n"
+    );
+    std::fs::write(dir.path().join("mappings/line.toml"), fixed).unwrap();
+    let file = dir.path().join("dead-letters.ndjson");
+    let (ok, out, err) = replay(dir.path(), &["--from-file", file.to_str().unwrap()]);
+    assert!(ok, "{out}\n{err}");
+    let events = read_lines(&dir.path().join("events.ndjson"));
+    assert_eq!(
+        events.len(),
+        3,
+        "only the dead-lettered item is added: {out}"
+    );
+    assert_eq!(events[2]["type"], "contact.updated");
+    assert_eq!(events[2]["providereventid"], "01FZ74B5Y0F4TNKA5SCAVKPEDM");
+    assert_eq!(
+        events[2]["data"]["contact"]["id"],
+        "Ubbd4f124aee5113a6d1f1e8e0a7a6d2c"
+    );
+}
