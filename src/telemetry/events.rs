@@ -18,10 +18,9 @@ pub struct RequestAnswered<'a> {
 
 impl RequestAnswered<'_> {
     pub fn emit(self) {
-        let source = self.source.to_owned();
-        metrics::counter!(REQUESTS, "source" => source.clone(), "outcome" => self.outcome)
-            .increment(1);
-        metrics::histogram!(REQUEST_SECONDS, "source" => source).record(self.elapsed.as_secs_f64());
+        let handles = handles::source(self.source);
+        handles.requests(self.outcome).increment(1);
+        handles.seconds.record(self.elapsed.as_secs_f64());
         tracing::debug!(
             source = self.source,
             outcome = self.outcome,
@@ -79,8 +78,7 @@ pub struct EventDelivered<'a> {
 
 impl EventDelivered<'_> {
     pub fn emit(self) {
-        metrics::counter!(EVENTS, "source" => self.source.to_owned(), "type" => self.ty.to_owned())
-            .increment(1);
+        handles::source(self.source).events(self.ty).increment(1);
     }
 }
 

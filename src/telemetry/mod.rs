@@ -3,6 +3,7 @@
 //! `/metrics` renders.
 
 pub mod events;
+mod handles;
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,88 @@
+//! Metric handles per source, registered once: the per-request internal events
+//! look them up by source id instead of building their label sets (owned strings
+//! and a registry lookup per metric) on every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use metrics::{Counter, Histogram};
+
+use super::{EVENTS, REQUESTS, REQUEST_SECONDS};
+
+/// The handles of one source. Label values are bounded: source ids come from the
+/// configuration, outcomes are static, event types are canonical types.
+pub struct SourceHandles {
+    id: String,
+    requests: RwLock<HashMap<&'static str, Counter>>,
+    events: RwLock<HashMap<String, Counter>>,
+    pub seconds: Histogram,
+}
+
+static SOURCES: LazyLock<RwLock<HashMap<String, Arc<SourceHandles>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// The handles of `source`, registered on first use. The recorder is installed
+/// first, so no handle is ever bound to the no-op recorder.
+pub fn source(source: &str) -> Arc<SourceHandles> {
+    if let Some(h) = SOURCES
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(source)
+    {
+        return h.clone();
+    }
+    let _ = super::prometheus();
+    let mut all = SOURCES.write().unwrap_or_else(|p| p.into_inner());
+    all.entry(source.to_owned())
+        .or_insert_with(|| {
+            Arc::new(SourceHandles {
+                id: source.to_owned(),
+                requests: RwLock::new(HashMap::new()),
+                events: RwLock::new(HashMap::new()),
+                seconds: metrics::histogram!(REQUEST_SECONDS, "source" => source.to_owned()),
+            })
+        })
+        .clone()
+}
+
+impl SourceHandles {
+    /// `hookgate_requests_total{source, outcome}`.
+    pub fn requests(&self, outcome: &'static str) -> Counter {
+        if let Some(c) = self
+            .requests
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(outcome)
+        {
+            return c.clone();
+        }
+        self.requests
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(outcome)
+            .or_insert_with(
+                || metrics::counter!(REQUESTS, "source" => self.id.clone(), "outcome" => outcome),
+            )
+            .clone()
+    }
+
+    /// `hookgate_events_total{source, type}`.
+    pub fn events(&self, ty: &str) -> Counter {
+        if let Some(c) = self
+            .events
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(ty)
+        {
+            return c.clone();
+        }
+        self.events
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(ty.to_owned())
+            .or_insert_with(
+                || metrics::counter!(EVENTS, "source" => self.id.clone(), "type" => ty.to_owned()),
+            )
+            .clone()
+    }
+}
