@@ -47,22 +47,70 @@ impl Engine {
             .unwrap_or(crate::mapping::DEFAULT_MAX_BATCH_ITEMS);
         match mapping.map_with(source, req, received_at, max_items) {
             Decision::Batch(items) => {
-                let mut decided = Vec::with_capacity(items.len());
+                let (total, mut dead, mut too_old) = (items.len(), 0, 0);
+                let mut decided = Vec::with_capacity(total);
                 for (i, item) in items.into_iter().enumerate() {
-                    decided.push(self.settle(
-                        source,
-                        mapping,
-                        req,
-                        received_at,
-                        policy,
-                        item,
-                        Some(i),
-                    )?);
+                    let settled =
+                        match self.settle(source, mapping, req, received_at, policy, item, Some(i))
+                        {
+                            Ok(d) => d,
+                            // One late item is kept aside; refusing the delivery would
+                            // refuse its fresh items on every retry.
+                            Err(VerifyError::EventTooOld) => {
+                                too_old += 1;
+                                let why = Rejection::new(
+                                    DeadLetterReason::EventTooOld,
+                                    "older than the source's max_event_age",
+                                );
+                                Decision::DeadLetter(Box::new(mapping.dead_letter(
+                                    source,
+                                    req,
+                                    &received_at,
+                                    why,
+                                    Some(i),
+                                )))
+                            }
+                            Err(e) => return Err(e),
+                        };
+                    if matches!(settled, Decision::DeadLetter(_)) {
+                        dead += 1;
+                        if crate::mapping::exceeds_dead_letter_budget(dead, req.body().len()) {
+                            return Ok(Self::kept_whole(source, mapping, req, received_at, dead));
+                        }
+                    }
+                    decided.push(settled);
+                }
+                if total > 0 && too_old == total {
+                    return Err(VerifyError::EventTooOld);
                 }
                 Ok(Decision::Batch(decided))
             }
             one => self.settle(source, mapping, req, received_at, policy, one, None),
         }
+    }
+
+    /// A batch with too many dead items to copy its body for each: one record.
+    fn kept_whole(
+        source: &SourceId,
+        mapping: &Mapping,
+        req: &Verified,
+        received_at: DateTime<Utc>,
+        dead: usize,
+    ) -> Decision {
+        let why = Rejection::new(
+            DeadLetterReason::BatchTooLarge,
+            format!(
+                "{dead} or more of its items are not valid events; one dead letter per item \
+                 would copy the body that many times: kept whole, once, nothing of it delivered"
+            ),
+        );
+        Decision::DeadLetter(Box::new(mapping.dead_letter(
+            source,
+            req,
+            &received_at,
+            why,
+            None,
+        )))
     }
 
     /// Applies the policy to one mapped event and validates it: a valid event, or

@@ -476,8 +476,9 @@ async fn vonage_jwts_that_are_not_hs256_over_this_body_are_refused() {
         &vonage_claims(&body, now()),
         key,
     );
-    let mut expired_claims = vonage_claims(&body, now() - 7200);
-    expired_claims["exp"] = json!(now() - 3600);
+    // Vonage's window is a day (a retry after an outage may carry its first token).
+    let mut expired_claims = vonage_claims(&body, now() - 3 * 86_400);
+    expired_claims["exp"] = json!(now() - 2 * 86_400);
     let expired = jwt(&hs256, &expired_claims, key);
     let other_body = jwt(&hs256, &vonage_claims(b"{\"other\":true}", now()), key);
     let other_key = jwt(
@@ -530,15 +531,20 @@ fn twilio_sig(url: &str, fields: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn twilio_forms_signed_over_another_url_or_badly_encoded_are_refused() {
     let h = Harness::new(&config());
+    const SM: &str = "SM1342fe1b2c904d1ab04f0fc7a58abca9";
+    const MG: &str = "MG9752274e9e519418a7406176694466fa";
+    const AC: &str = "AC00000000000000000000000000000001";
     let fields = [
-        ("MessageSid", "SM0001"),
+        ("MessageSid", SM),
         ("SmsStatus", "received"),
         ("Body", "Hi & bye"),
         ("From", "+15558675310"),
         ("To", "+15017250604"),
-        ("AccountSid", "AC1"),
+        ("AccountSid", AC),
+        ("MessagingServiceSid", MG),
     ];
-    let body = "MessageSid=SM0001&SmsStatus=received&Body=Hi+%26+bye&From=%2B15558675310&To=%2B15017250604&AccountSid=AC1";
+    let body = format!("MessageSid={SM}&MessagingServiceSid={MG}&SmsStatus=received&Body=Hi+%26+bye&From=%2B15558675310&To=%2B15017250604&AccountSid={AC}");
+    let body = body.as_str();
     let form = |sig: String| {
         vec![
             (
@@ -563,6 +569,31 @@ async fn twilio_forms_signed_over_another_url_or_badly_encoded_are_refused() {
     assert_eq!(
         h.events()[0]["data"]["message"]["content"]["text"],
         "Hi & bye"
+    );
+
+    // Twilio signs name+value without separators: a field boundary moved keeps the
+    // signature. The longer MessageSid is not a Twilio id, so no new event comes of it.
+    let shifted = body.replace("&MessagingServiceSid=", "MessagingServiceSid");
+    let long_sid = format!("{SM}MessagingServiceSid{MG}");
+    let shifted_fields = [
+        ("MessageSid", long_sid.as_str()),
+        ("SmsStatus", "received"),
+        ("Body", "Hi & bye"),
+        ("From", "+15558675310"),
+        ("To", "+15017250604"),
+        ("AccountSid", AC),
+    ];
+    let shifted_sig = twilio_sig(TWILIO_URL, &shifted_fields);
+    assert_eq!(
+        shifted_sig,
+        twilio_sig(TWILIO_URL, &fields),
+        "the same signed string"
+    );
+    let (s, j) = post_owned(&h, "/webhooks/twilio", &form(shifted_sig), shifted.into()).await;
+    assert_eq!(
+        (s, j["status"].as_str(), j["reason"].as_str()),
+        (StatusCode::OK, Some("dead_lettered"), Some("type_mismatch")),
+        "{j}"
     );
 
     let elsewhere = twilio_sig("https://hooks.example.com/hooks/other", &fields);
@@ -744,4 +775,87 @@ fn published_vectors_verify_with_the_shipped_mappings() {
         ),
         Ok(())
     );
+}
+
+fn line_event(id: &str, ts_ms: i64, ty: &str, pad: usize) -> Value {
+    json!({"type": ty, "webhookEventId": id, "timestamp": ts_ms, "mode": "active",
+           "source": {"type": "user", "userId": "U2"},
+           "message": {"type": "text", "id": id, "text": "x".repeat(pad)}})
+}
+
+#[tokio::test]
+async fn a_late_item_is_kept_aside_and_the_rest_of_its_batch_delivered() {
+    let cfg = format!(
+        "[[source]]\nid = \"line\"\nprovider = \"line\"\nsecrets = [\"{FIXTURE_SECRET}\"]\nmax_event_age = \"1h\"\n"
+    );
+    let h = Harness::new(&cfg);
+    let fresh = now() * 1000;
+    let old = (now() - 7200) * 1000;
+    let mixed = serde_json::to_vec(&json!({"destination": "U1", "events": [
+        line_event("01F1", fresh, "message", 2), line_event("01F2", old, "message", 2), line_event("01F3", fresh, "message", 2)]}))
+    .unwrap();
+    let (s, j) = post_owned(&h, "/webhooks/line", &line_post(&mixed), mixed).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(statuses(&j), ["accepted", "dead_lettered", "accepted"]);
+    assert_eq!(j["events"][1]["reason"], "event_too_old");
+    assert_eq!((h.events().len(), h.dead_letters().len()), (2, 1));
+    // Every event too old: the delivery is refused, as a single one would be.
+    let all_old = serde_json::to_vec(
+        &json!({"destination": "U1", "events": [line_event("01F4", old, "message", 2)]}),
+    )
+    .unwrap();
+    let (s, j) = post_owned(&h, "/webhooks/line", &line_post(&all_old), all_old).await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("event_too_old")),
+        "{j}"
+    );
+}
+
+#[tokio::test]
+async fn many_dead_items_of_a_large_batch_are_kept_once_whole() {
+    let h = Harness::new(&config());
+    // 100 unmappable items in a ~110 KB body: one dead letter each would copy the
+    // body 100 times (11 MB); it is kept once.
+    let events: Vec<Value> = (0..100)
+        .map(|i| line_event(&format!("01U{i:03}"), now() * 1000, "unfollow", 1000))
+        .collect();
+    let body = serde_json::to_vec(&json!({"destination": "U1", "events": events})).unwrap();
+    assert!(body.len() > 100_000);
+    let (s, j) = post_owned(&h, "/webhooks/line", &line_post(&body), body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(
+        (j["status"].as_str(), j["reason"].as_str()),
+        (Some("dead_lettered"), Some("batch_too_large")),
+        "{j}"
+    );
+    let dl = h.dead_letters();
+    assert_eq!(dl.len(), 1);
+    assert!(dl[0]["item"].is_null());
+    assert_eq!(dl[0]["body"].as_str().map(str::len), Some(body.len()));
+    // A few dead items in a small batch are still kept one by one.
+    let small = serde_json::to_vec(&json!({"destination": "U1", "events": [
+        line_event("01V1", now() * 1000, "unfollow", 2), line_event("01V2", now() * 1000, "unfollow", 2)]}))
+    .unwrap();
+    let (_, j) = post_owned(&h, "/webhooks/line", &line_post(&small), small).await;
+    assert_eq!(statuses(&j), ["dead_lettered", "dead_lettered"]);
+}
+
+#[tokio::test]
+async fn a_dead_lettered_interaction_gets_no_deferred_answer() {
+    let h = Harness::new(&config());
+    let unknown = br#"{"id":"787053080478613599","token":"t","type":9,"version":1}"#.to_vec();
+    let (s, j) = post_owned(
+        &h,
+        "/webhooks/discord",
+        &discord_headers(&unknown, now(), &signing_key()),
+        unknown,
+    )
+    .await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("dead_lettered")),
+        "{j}"
+    );
+    assert!(j.get("type").is_none(), "{j}");
 }

@@ -18,8 +18,12 @@ pub enum DeadLetterReason {
     TypeMismatch,
     /// A form body (`application/x-www-form-urlencoded`) that cannot be read.
     MalformedForm,
-    /// A batched delivery with more items than the source accepts.
+    /// A batched delivery with more items than the source accepts, or whose
+    /// unmappable items would copy its body too many times: kept whole, once.
     BatchTooLarge,
+    /// One item of a batch older than the source's `max_event_age` (a delivery
+    /// whose every event is too old is refused instead).
+    EventTooOld,
 }
 
 impl DeadLetterReason {
@@ -32,6 +36,7 @@ impl DeadLetterReason {
             Self::TypeMismatch => "type_mismatch",
             Self::MalformedForm => "malformed_form",
             Self::BatchTooLarge => "batch_too_large",
+            Self::EventTooOld => "event_too_old",
         }
     }
 }

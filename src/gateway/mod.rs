@@ -176,7 +176,13 @@ impl Gateway {
                 .engine
                 .process(&src.id, &src.mapping, &verified, Utc::now(), &src.policy)
                 .map_err(GatewayError::Unauthorized)?;
-            let answerable = !matches!(decision, Decision::Respond(_) | Decision::Ignore { .. });
+            // The protocol answer promises the event reached its consumers: not
+            // for a dead letter (Discord then shows the interaction failed).
+            let answerable = match &decision {
+                Decision::Deliver(_) => true,
+                Decision::Batch(items) => items.iter().any(|d| matches!(d, Decision::Deliver(_))),
+                _ => false,
+            };
             let mut outcome = this.complete(&src.id, decision).await?;
             if answerable {
                 outcome.answer = src.mapping.answer(&verified);

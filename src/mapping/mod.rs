@@ -176,6 +176,15 @@ impl std::fmt::Debug for Mapping {
     }
 }
 
+/// How many bytes the dead letters of one batched delivery may copy of its body
+/// (each holds the whole body) before the delivery is dead-lettered once, whole.
+pub const MAX_BATCH_DEAD_LETTER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether `dead` item dead letters of a `body_len`-byte delivery copy too much.
+pub fn exceeds_dead_letter_budget(dead: usize, body_len: usize) -> bool {
+    dead > 1 && dead.saturating_mul(body_len) > MAX_BATCH_DEAD_LETTER_BYTES
+}
+
 /// Provider event type -> canonical type, for documentation and `check`.
 pub type TypeTable = BTreeMap<String, String>;
 
@@ -708,21 +717,44 @@ impl Mapping {
                 ),
             ));
         }
-        Ok(Decision::Batch(
-            items
+        let mapped: Vec<Result<Decision, Rejection>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.map_item(source, req, item, &headers, received_at, Some(i)))
+            .collect();
+        // Each item's dead letter holds the whole body (what a replay verifies): past
+        // a budget the delivery is kept once, whole, rather than copied per item.
+        let failed = mapped.iter().filter(|m| m.is_err()).count();
+        if exceeds_dead_letter_budget(failed, req.body().len()) {
+            let first = mapped
                 .iter()
+                .find_map(|m| m.as_ref().err())
+                .map(|r| format!("{}: {}", r.reason.as_str(), r.detail))
+                .unwrap_or_default();
+            return Err(Rejection::new(
+                R::BatchTooLarge,
+                format!(
+                    "{failed} of its {} items cannot be mapped (the first: {first}); one dead \
+                     letter per item would copy the body {failed} times: kept whole, once, \
+                     nothing of it delivered",
+                    items.len()
+                ),
+            ));
+        }
+        Ok(Decision::Batch(
+            mapped
+                .into_iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    self.map_item(source, req, item, &headers, received_at, Some(i))
-                        .unwrap_or_else(|why| {
-                            Decision::DeadLetter(Box::new(self.dead_letter(
-                                source,
-                                req,
-                                &received_at,
-                                why,
-                                Some(i),
-                            )))
-                        })
+                .map(|(i, m)| {
+                    m.unwrap_or_else(|why| {
+                        Decision::DeadLetter(Box::new(self.dead_letter(
+                            source,
+                            req,
+                            &received_at,
+                            why,
+                            Some(i),
+                        )))
+                    })
                 })
                 .collect(),
         ))

@@ -151,6 +151,9 @@ pub async fn replay(
     // One item of a batch: the delivery is mapped whole, and that item taken.
     let decision = match (whole, record.item) {
         (Decision::Batch(mut items), Some(i)) if i < items.len() => items.swap_remove(i),
+        // A delivery kept whole (too many items, or too many dead ones): it comes
+        // back whole once every item maps.
+        (Decision::Batch(items), None) => return replay_batch(gateway, source, items, &opts).await,
         (Decision::Batch(_), _) | (_, Some(_)) => {
             return ReplayResult::StillFailing {
                 reason: "batch_changed".to_owned(),
@@ -191,5 +194,52 @@ pub async fn replay(
                 },
             }
         }
+    }
+}
+
+/// A whole batched delivery: delivered only when every item now maps (the items
+/// already delivered come back as duplicates).
+async fn replay_batch(
+    gateway: &Gateway,
+    source: &crate::source::Source,
+    items: Vec<Decision>,
+    opts: &ReplayOptions,
+) -> ReplayResult {
+    if let Some(d) = items.iter().find_map(|d| match d {
+        Decision::DeadLetter(d) => Some(d),
+        _ => None,
+    }) {
+        return ReplayResult::StillFailing {
+            reason: d.reason.as_str().to_owned(),
+            detail: format!("item {:?} of the batch: {}", d.item, d.detail),
+        };
+    }
+    let Some(first) = items.iter().find_map(|d| match d {
+        Decision::Deliver(e) => Some(e.clone()),
+        _ => None,
+    }) else {
+        return ReplayResult::Ignored {
+            provider_type: "(a batch without events)".to_owned(),
+        };
+    };
+    if opts.dry_run {
+        return ReplayResult::WouldDeliver { event: first };
+    }
+    let count = items.len();
+    match gateway.complete(&source.id, Decision::Batch(items)).await {
+        Ok(outcome) if outcome.items.iter().all(|o| o.duplicate) => {
+            ReplayResult::Duplicate { id: first.id }
+        }
+        Ok(_) => ReplayResult::Replayed {
+            id: first.id,
+            ty: format!("batch of {count}"),
+        },
+        Err(GatewayError::Unauthorized(e)) => ReplayResult::StillFailing {
+            reason: e.reason().to_owned(),
+            detail: e.to_string(),
+        },
+        Err(e) => ReplayResult::Unavailable {
+            detail: e.to_string(),
+        },
     }
 }

@@ -121,6 +121,8 @@ impl JwtScheme {
         validation.validate_exp = false;
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
+            // set_issuer alone checks `iss` only when the token carries one.
+            validation.set_required_spec_claims(&["iss"]);
         }
         let mut claims = None;
         let mut refused = VerifyError::SignatureMismatch;
@@ -136,7 +138,9 @@ impl JwtScheme {
                 }
                 Err(e) => match e.kind() {
                     ErrorKind::InvalidSignature => {}
-                    ErrorKind::InvalidIssuer => refused = VerifyError::SignatureMismatch,
+                    ErrorKind::InvalidIssuer | ErrorKind::MissingRequiredClaim(_) => {
+                        refused = VerifyError::SignatureMismatch
+                    }
                     _ => return Err(VerifyError::MalformedSignature),
                 },
             }
@@ -147,7 +151,7 @@ impl JwtScheme {
             let now = unix(now);
             let tolerance = self.tolerance.as_secs() as i64;
             let iat = claims.iat.ok_or(VerifyError::BadTimestamp)?;
-            if (now - iat).abs() > tolerance {
+            if now.abs_diff(iat) > tolerance.unsigned_abs() {
                 return Err(VerifyError::StaleTimestamp);
             }
             if claims
@@ -349,5 +353,43 @@ mod tests {
             s.verify_at(&[Secret::new("asdf")], &bearer(token), BODY, now, false),
             Err(VerifyError::SignatureMismatch)
         );
+    }
+
+    #[test]
+    fn a_required_issuer_must_be_present_and_iat_extremes_do_not_overflow() {
+        let s = JwtScheme::compile(&JwtSpec {
+            header: default_header(),
+            body_hash_claim: default_body_hash_claim(),
+            issuer: Some("Vonage".into()),
+            tolerance: None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let key = [Secret::new(KEY)];
+        let now = SystemTime::now();
+        let t = unix(now);
+        let hs = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let claims =
+            |extra: &str| format!(r#"{{"iat":{t},"payload_hash":"{}"{extra}}}"#, hash(BODY));
+        let with = forge(hs, &claims(r#","iss":"Vonage""#), KEY.as_bytes());
+        assert_eq!(s.verify_at(&key, &bearer(&with), BODY, now, true), Ok(()));
+        let without = forge(hs, &claims(""), KEY.as_bytes());
+        assert_eq!(
+            s.verify_at(&key, &bearer(&without), BODY, now, true),
+            Err(VerifyError::SignatureMismatch)
+        );
+        for iat in [i64::MIN, i64::MAX] {
+            let extreme = forge(
+                hs,
+                &format!(
+                    r#"{{"iat":{iat},"iss":"Vonage","payload_hash":"{}"}}"#,
+                    hash(BODY)
+                ),
+                KEY.as_bytes(),
+            );
+            assert_eq!(
+                s.verify_at(&key, &bearer(&extreme), BODY, now, true),
+                Err(VerifyError::StaleTimestamp)
+            );
+        }
     }
 }
