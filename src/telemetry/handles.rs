@@ -48,41 +48,39 @@ pub fn source(source: &str) -> Arc<SourceHandles> {
 impl SourceHandles {
     /// `hookgate_requests_total{source, outcome}`.
     pub fn requests(&self, outcome: &'static str) -> Counter {
-        if let Some(c) = self
-            .requests
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(outcome)
-        {
-            return c.clone();
-        }
-        self.requests
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(outcome)
-            .or_insert_with(
-                || metrics::counter!(REQUESTS, "source" => self.id.clone(), "outcome" => outcome),
-            )
-            .clone()
+        cached(
+            &self.requests,
+            &outcome,
+            || metrics::counter!(REQUESTS, "source" => self.id.clone(), "outcome" => outcome),
+        )
     }
 
     /// `hookgate_events_total{source, type}`.
     pub fn events(&self, ty: &str) -> Counter {
-        if let Some(c) = self
-            .events
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(ty)
-        {
-            return c.clone();
-        }
-        self.events
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(ty.to_owned())
-            .or_insert_with(
-                || metrics::counter!(EVENTS, "source" => self.id.clone(), "type" => ty.to_owned()),
-            )
-            .clone()
+        cached(
+            &self.events,
+            ty,
+            || metrics::counter!(EVENTS, "source" => self.id.clone(), "type" => ty.to_owned()),
+        )
     }
+}
+
+/// The handle under `key`, registered with `make` the first time.
+fn cached<K, Q>(
+    map: &RwLock<HashMap<K, Counter>>,
+    key: &Q,
+    make: impl FnOnce() -> Counter,
+) -> Counter
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: ToOwned<Owned = K> + std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(c) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+        return c.clone();
+    }
+    map.write()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(key.to_owned())
+        .or_insert_with(make)
+        .clone()
 }
