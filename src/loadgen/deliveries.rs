@@ -17,6 +17,20 @@ use crate::verify::{Scheme, Secret, SourceAuth, Unverified};
 
 /// Marks where a request's sequence number goes in a template's serialised body.
 const SLOT: &str = "\u{1}hookgate-bench-slot\u{1}";
+/// The same, for a string whose last 12 characters the number replaces.
+const FIXED_SLOT: &str = "\u{1}hookgate-bench-fixed\u{1}";
+
+/// What goes into a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// `-{n}` after a string's text.
+    Suffix,
+    /// A fresh 13-digit number in place of a number.
+    Number,
+    /// 12 digits in place of a string's last 12 characters: for ids whose length
+    /// the mapping checks (Twilio's 34-character Sids).
+    Fixed,
+}
 
 /// One request, ready to send.
 #[derive(Debug)]
@@ -33,7 +47,7 @@ enum Body {
     /// after a string's text, or a fresh number.
     Slots {
         parts: Vec<String>,
-        numeric: Vec<bool>,
+        kinds: Vec<Slot>,
     },
     /// No leaf of the body feeds the dedup id (it is the body's hash): the raw body
     /// gets `n` appended as insignificant JSON whitespace.
@@ -190,12 +204,21 @@ impl Template {
             map_event(&target.mapping, &source, &d.headers, &d.body)
                 .is_some_and(|(t, d2)| t == ty && d2 != dedup)
         };
+        // Each leaf with `-{n}` appended, else (an id whose length the mapping
+        // checks) with its last 12 characters replaced.
         let mut kept_leaves = Vec::new();
         for leaf in leaves {
-            let mut one = tpl.clone();
-            one.body = slots(parsed.as_ref(), std::slice::from_ref(&leaf))?;
-            if probe(&one) {
-                kept_leaves.push(leaf);
+            for fixed in [false, true] {
+                let mut one = tpl.clone();
+                one.body = match slots(parsed.as_ref(), &[(leaf.clone(), fixed)]) {
+                    Ok(b) => b,
+                    Err(_) if fixed => continue,
+                    Err(e) => return Err(e),
+                };
+                if probe(&one) {
+                    kept_leaves.push((leaf, fixed));
+                    break;
+                }
             }
         }
         for (name, value) in &case.headers {
@@ -234,15 +257,18 @@ impl Template {
                 b.extend((0..64).map(|i| if n >> i & 1 == 1 { b'\t' } else { b' ' }));
                 Bytes::from(b)
             }
-            Body::Slots { parts, numeric } => {
+            Body::Slots { parts, kinds } => {
                 let mut b =
                     String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 24);
                 for (i, part) in parts.iter().enumerate() {
                     b.push_str(part);
-                    match numeric.get(i) {
+                    match kinds.get(i) {
                         // 13 digits: exact in an f64, so jq sees the same number.
-                        Some(true) => b.push_str(&format!("1{:012}", n % 1_000_000_000_000)),
-                        Some(false) => b.push_str(&format!("-{n}")),
+                        Some(Slot::Number) => {
+                            b.push_str(&format!("1{:012}", n % 1_000_000_000_000))
+                        }
+                        Some(Slot::Suffix) => b.push_str(&format!("-{n}")),
+                        Some(Slot::Fixed) => b.push_str(&format!("{:012}", n % 1_000_000_000_000)),
                         None => {}
                     }
                 }
@@ -372,70 +398,123 @@ enum Doc {
     Form(Vec<(String, String)>),
 }
 
-/// The body serialised with a slot at each leaf.
-fn slots(parsed: Option<&Doc>, leaves: &[Leaf]) -> Result<Body, String> {
+/// A string's text without its last 12 characters, for a fixed-length slot (long
+/// enough, and ending in ASCII letters or digits).
+fn cut_for_fixed(s: &mut String) -> Result<(), String> {
+    let cut = s
+        .len()
+        .checked_sub(12)
+        .filter(|c| *c >= 4)
+        .ok_or("too short")?;
+    if !s.as_bytes()[cut..].iter().all(u8::is_ascii_alphanumeric) {
+        return Err("not an id".to_owned());
+    }
+    s.truncate(cut);
+    Ok(())
+}
+
+/// The body serialised with a slot at each leaf (`true`: a fixed-length slot).
+fn slots(parsed: Option<&Doc>, leaves: &[(Leaf, bool)]) -> Result<Body, String> {
     let mut doc = match parsed.ok_or("neither JSON nor a form")? {
         Doc::Json(v) => v.clone(),
         Doc::Form(pairs) => return form_slots(pairs, leaves),
     };
-    let mut numeric_at = Vec::new();
-    for leaf in leaves {
+    let mut count = 0;
+    for (leaf, fixed) in leaves {
         let slot = leaf_mut(&mut doc, leaf).ok_or("leaf vanished")?;
+        count += 1;
         match slot {
-            Value::String(s) => {
-                s.push_str(SLOT);
-                numeric_at.push(false);
+            Value::String(s) if *fixed => {
+                cut_for_fixed(s)?;
+                s.push_str(FIXED_SLOT);
             }
-            _ => {
-                *slot = Value::String(format!("{SLOT}#"));
-                numeric_at.push(true);
-            }
+            Value::String(s) => s.push_str(SLOT),
+            _ if *fixed => return Err("not a string".to_owned()),
+            _ => *slot = Value::String(format!("{SLOT}#")),
         }
     }
     let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
     // Serialisation order is the document's, not the leaves' order: read the kind
     // of each slot from the text itself.
+    let escape = |m: &str| {
+        serde_json::to_string(m)
+            .map(|e| e.trim_matches('"').to_owned())
+            .map_err(|e| e.to_string())
+    };
+    let (plain, fixed) = (escape(SLOT)?, escape(FIXED_SLOT)?);
     let mut parts = Vec::new();
-    let mut numeric = Vec::new();
+    let mut kinds = Vec::new();
     let mut rest = text.as_str();
-    let escaped = serde_json::to_string(SLOT).map_err(|e| e.to_string())?;
-    let escaped = escaped.trim_matches('"');
-    while let Some(i) = rest.find(escaped) {
-        let after = &rest[i + escaped.len()..];
-        if let Some(tail) = after.strip_prefix("#\"") {
-            // A number: drop the quote that opened the placeholder string.
-            let head = rest[..i].strip_suffix('"').ok_or("bad numeric slot")?;
-            parts.push(head.to_owned());
-            numeric.push(true);
-            rest = tail;
-        } else {
-            parts.push(rest[..i].to_owned());
-            numeric.push(false);
-            rest = after;
+    loop {
+        let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) else {
+            break;
+        };
+        let after = &rest[i + len..];
+        match (kind, after.strip_prefix("#\"")) {
+            (Slot::Suffix, Some(tail)) => {
+                // A number: drop the quote that opened the placeholder string.
+                let head = rest[..i].strip_suffix('"').ok_or("bad numeric slot")?;
+                parts.push(head.to_owned());
+                kinds.push(Slot::Number);
+                rest = tail;
+            }
+            _ => {
+                parts.push(rest[..i].to_owned());
+                kinds.push(kind);
+                rest = after;
+            }
         }
     }
     parts.push(rest.to_owned());
-    if numeric.len() != numeric_at.len() {
+    if kinds.len() != count {
         return Err("slot count mismatch".to_owned());
     }
-    Ok(Body::Slots { parts, numeric })
+    Ok(Body::Slots { parts, kinds })
+}
+
+/// The first slot marker in `rest`: where, its length, and its kind.
+fn next_slot(rest: &str, plain: &str, fixed: &str) -> Option<(usize, usize, Slot)> {
+    [(plain, Slot::Suffix), (fixed, Slot::Fixed)]
+        .into_iter()
+        .filter_map(|(m, k)| rest.find(m).map(|i| (i, m.len(), k)))
+        .min_by_key(|(i, _, _)| *i)
 }
 
 /// A form body re-encoded with a slot after each chosen field's value.
-fn form_slots(pairs: &[(String, String)], leaves: &[Leaf]) -> Result<Body, String> {
+fn form_slots(pairs: &[(String, String)], leaves: &[(Leaf, bool)]) -> Result<Body, String> {
     let mut pairs = pairs.to_vec();
-    for leaf in leaves {
+    for (leaf, fixed) in leaves {
         let Some(Step::Index(i)) = leaf.first() else {
             return Err("bad form leaf".to_owned());
         };
-        pairs.get_mut(*i).ok_or("leaf vanished")?.1.push_str(SLOT);
+        let value = &mut pairs.get_mut(*i).ok_or("leaf vanished")?.1;
+        if *fixed {
+            cut_for_fixed(value)?;
+            value.push_str(FIXED_SLOT);
+        } else {
+            value.push_str(SLOT);
+        }
     }
     let text = crate::form::encode(&pairs);
-    let marker = crate::form::encode(&[(String::new(), SLOT.to_owned())]);
-    let marker = marker.trim_start_matches('=');
-    let parts: Vec<String> = text.split(marker).map(str::to_owned).collect();
-    let numeric = vec![false; parts.len().saturating_sub(1)];
-    Ok(Body::Slots { parts, numeric })
+    let encoded = |m: &str| {
+        crate::form::encode(&[(String::new(), m.to_owned())])
+            .trim_start_matches('=')
+            .to_owned()
+    };
+    let (plain, fixed) = (encoded(SLOT), encoded(FIXED_SLOT));
+    let mut parts = Vec::new();
+    let mut kinds = Vec::new();
+    let mut rest = text.as_str();
+    loop {
+        let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) else {
+            break;
+        };
+        parts.push(rest[..i].to_owned());
+        kinds.push(kind);
+        rest = &rest[i + len..];
+    }
+    parts.push(rest.to_owned());
+    Ok(Body::Slots { parts, kinds })
 }
 
 #[cfg(test)]
