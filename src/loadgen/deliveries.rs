@@ -445,10 +445,7 @@ fn slots(parsed: Option<&Doc>, leaves: &[(Leaf, bool)]) -> Result<Body, String> 
     let mut parts = Vec::new();
     let mut kinds = Vec::new();
     let mut rest = text.as_str();
-    loop {
-        let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) else {
-            break;
-        };
+    while let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) {
         let after = &rest[i + len..];
         match (kind, after.strip_prefix("#\"")) {
             (Slot::Suffix, Some(tail)) => {
@@ -505,10 +502,7 @@ fn form_slots(pairs: &[(String, String)], leaves: &[(Leaf, bool)]) -> Result<Bod
     let mut parts = Vec::new();
     let mut kinds = Vec::new();
     let mut rest = text.as_str();
-    loop {
-        let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) else {
-            break;
-        };
+    while let Some((i, len, kind)) = next_slot(rest, &plain, &fixed) {
         parts.push(rest[..i].to_owned());
         kinds.push(kind);
         rest = &rest[i + len..];
