@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use hookgate::config::Loaded;
 use hookgate::fixture;
 use hookgate::mapping::jq::{Jq, JqError};
-use hookgate::mapping::{Mapping, MappingSet};
+use hookgate::mapping::{headers_value, Mapping, MappingSet};
 use jaq_json::Val;
 use proptest::prelude::*;
 
@@ -21,21 +21,6 @@ fn fixtures_root() -> std::path::PathBuf {
 fn mappings() -> &'static MappingSet {
     static S: OnceLock<MappingSet> = OnceLock::new();
     S.get_or_init(|| Loaded::empty().mappings().expect("shipped mappings load"))
-}
-
-/// `$headers` as the gateway builds it: lower-case names, repeated ones joined.
-fn headers_val(h: &http::HeaderMap) -> Val {
-    let mut m = jaq_json::Map::default();
-    for name in h.keys() {
-        let joined = h
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        m.insert(Val::from(name.as_str().to_owned()), Val::from(joined));
-    }
-    Val::obj(m)
 }
 
 /// Equal as jaq compares, and printed the same (key order, int vs float, string kind).
@@ -91,13 +76,8 @@ fn bodies(provider: &str) -> Vec<(Val, Val)> {
         .into_iter()
         .filter_map(|c| {
             // Form bodies reach the mapping as the object hookgate parses them into.
-            let body: Val = if hookgate::form::is_form(c.headers.get("content-type")) {
-                let fields = hookgate::form::parse(&c.body).ok()?;
-                serde_json::from_value(hookgate::form::to_json(&fields)).ok()?
-            } else {
-                serde_json::from_slice(&c.body).ok()?
-            };
-            Some((body, headers_val(&c.headers)))
+            let body = hookgate::mapping::parse_payload(&c.headers, &c.body).ok()?;
+            Some((body, headers_value(&c.headers)))
         })
         .collect()
 }
@@ -297,7 +277,7 @@ fn fixture_bodies() -> &'static Vec<(&'static str, serde_json::Value, Val)> {
         for (provider, _) in each_mapping() {
             for c in fixture::load_cases(&fixtures_root(), provider).expect("cases") {
                 if let Ok(v) = serde_json::from_slice(&c.body) {
-                    out.push((provider, v, headers_val(&c.headers)));
+                    out.push((provider, v, headers_value(&c.headers)));
                 }
             }
         }

@@ -353,12 +353,30 @@ impl Jq {
         self.first_jaq(input, headers)
     }
 
-    /// [`Jq::first`] as jaq computes it, never natively (the reference the native
-    /// evaluator is tested against).
     /// Every output of the filter, at most `max + 1` of them (so a caller can tell
     /// "more than `max`" without running an unbounded stream to its end). Always
     /// jaq: the native evaluator is for single values.
     pub fn all(&self, input: &Val, headers: &Val, max: usize) -> Result<Vec<Val>, JqError> {
+        self.run_jaq(input, headers)?
+            .take(max.saturating_add(1))
+            .collect()
+    }
+
+    /// [`Jq::first`] as jaq computes it, never natively (the reference the native
+    /// evaluator is tested against).
+    pub fn first_jaq(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
+        self.run_jaq(input, headers)?
+            .next()
+            .unwrap_or(Ok(Val::Null))
+    }
+
+    /// The filter's outputs in jaq, lazily: `$headers` and the bits that select
+    /// this expression in its mapping's shared program bound.
+    fn run_jaq<'a>(
+        &'a self,
+        input: &Val,
+        headers: &Val,
+    ) -> Result<impl Iterator<Item = Result<Val, JqError>> + 'a, JqError> {
         let Some(Compiled { program, bits, .. }) = self.program.get() else {
             return Err(JqError::Runtime {
                 expr: self.source.clone(),
@@ -371,42 +389,16 @@ impl Jq {
                 .chain((0..*bits).map(|i| Val::from(index >> i & 1 == 1))),
         );
         let ctx = Ctx::<data::JustLut<Val>>::new(&program.lut, vars);
-        program
+        Ok(program
             .id
             .run((ctx, input.clone()))
             .map(unwrap_valr)
-            .take(max.saturating_add(1))
             .map(|r| {
                 r.map_err(|e| JqError::Runtime {
                     expr: self.source.clone(),
                     detail: e.to_string(),
                 })
-            })
-            .collect()
-    }
-
-    pub fn first_jaq(&self, input: &Val, headers: &Val) -> Result<Val, JqError> {
-        let Some(Compiled { program, bits, .. }) = self.program.get() else {
-            return Err(JqError::Runtime {
-                expr: self.source.clone(),
-                detail: "its mapping was not compiled".to_owned(),
-            });
-        };
-        let index = self.index;
-        let vars = Vars::new(
-            std::iter::once(headers.clone())
-                .chain((0..*bits).map(|i| Val::from(index >> i & 1 == 1))),
-        );
-        let ctx = Ctx::<data::JustLut<Val>>::new(&program.lut, vars);
-        let mut out = program.id.run((ctx, input.clone())).map(unwrap_valr);
-        match out.next() {
-            None => Ok(Val::Null),
-            Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(JqError::Runtime {
-                expr: self.source.clone(),
-                detail: e.to_string(),
-            }),
-        }
+            }))
     }
 }
 

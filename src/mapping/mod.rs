@@ -131,14 +131,34 @@ pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1000;
 /// (`application/x-www-form-urlencoded`) as an object of its fields (a repeated
 /// key is an array), so a `payload` field holding JSON can be read with `fromjson`.
 fn parse_body(req: &Verified) -> Result<Val, Rejection> {
+    parse_payload(req.headers(), req.body())
+}
+
+/// [`parse_body`] for a raw payload (tools and tests that hold no verified request).
+pub fn parse_payload(headers: &http::HeaderMap, body: &[u8]) -> Result<Val, Rejection> {
     use DeadLetterReason as R;
-    if crate::form::is_form(req.headers().get(http::header::CONTENT_TYPE)) {
-        let pairs = crate::form::parse(req.body())
+    if crate::form::is_form(headers.get(http::header::CONTENT_TYPE)) {
+        let pairs = crate::form::parse(body)
             .map_err(|e| Rejection::new(R::MalformedForm, e.to_string()))?;
         return serde_json::from_value(crate::form::to_json(&pairs))
             .map_err(|e| Rejection::new(R::MalformedForm, e.to_string()));
     }
-    serde_json::from_slice(req.body()).map_err(|e| Rejection::new(R::MalformedJson, e.to_string()))
+    serde_json::from_slice(body).map_err(|e| Rejection::new(R::MalformedJson, e.to_string()))
+}
+
+/// `$headers`: lower-case names to values (repeated headers joined by ", ").
+pub fn headers_value(headers: &http::HeaderMap) -> Val {
+    let mut m = jaq_json::Map::default();
+    for name in headers.keys() {
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        m.insert(Val::from(name.as_str().to_owned()), Val::from(joined));
+    }
+    Val::obj(m)
 }
 
 /// One provider's compiled mapping.
@@ -509,22 +529,13 @@ impl Mapping {
             .collect()
     }
 
-    /// `$headers`: lower-case names to values (repeated headers joined by ", ").
+    /// `$headers`, built only for a mapping whose expressions read it.
     fn headers_val(&self, headers: &http::HeaderMap) -> Val {
-        if !self.uses_headers {
-            return Val::Null;
+        if self.uses_headers {
+            headers_value(headers)
+        } else {
+            Val::Null
         }
-        let mut m = jaq_json::Map::default();
-        for name in headers.keys() {
-            let joined = headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ");
-            m.insert(Val::from(name.as_str().to_owned()), Val::from(joined));
-        }
-        Val::obj(m)
     }
 
     /// The provider event type of a raw payload, if it parses and has one.
@@ -535,14 +546,7 @@ impl Mapping {
     /// The provider event type of each event a raw payload carries (one, or one
     /// per item of a batch), where it parses and has one.
     pub fn event_types(&self, headers: &http::HeaderMap, body: &[u8]) -> Vec<String> {
-        let input = if crate::form::is_form(headers.get(http::header::CONTENT_TYPE)) {
-            crate::form::parse(body)
-                .ok()
-                .and_then(|p| serde_json::from_value(crate::form::to_json(&p)).ok())
-        } else {
-            serde_json::from_slice(body).ok()
-        };
-        let Some(input): Option<Val> = input else {
+        let Ok(input) = parse_payload(headers, body) else {
             return Vec::new();
         };
         let h = self.headers_val(headers);

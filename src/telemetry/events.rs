@@ -45,10 +45,9 @@ pub struct RequestRejected<'a> {
 
 impl RequestRejected<'_> {
     pub fn emit(self) {
-        let source = self.source.to_owned();
-        metrics::counter!(REQUESTS, "source" => source.clone(), "outcome" => self.kind)
-            .increment(1);
-        metrics::histogram!(REQUEST_SECONDS, "source" => source).record(self.elapsed.as_secs_f64());
+        let handles = handles::source(self.source);
+        handles.requests(self.kind).increment(1);
+        handles.seconds.record(self.elapsed.as_secs_f64());
         if self.status >= 500 {
             tracing::error!(source = %self.requested, error = self.kind, status = self.status, cause = %self.detail, "delivery not accepted");
         } else {
