@@ -16,7 +16,7 @@ use hookgate::fixture::FIXTURE_SECRET;
 mod common;
 use common::broker::free_port;
 use common::server::{get, post_delivery, raw_request, root, Server};
-use common::{fixture_case, MAGALU_TOKEN};
+use common::{fixture_case, path_for, MAGALU_TOKEN};
 
 const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
 
@@ -79,12 +79,8 @@ fn start(dir: &Path) -> (Server, u16) {
 /// Posts the fixture `provider/case` to the gateway.
 fn deliver(port: u16, provider: &str, case: &str) -> serde_json::Value {
     let c = fixture_case(provider, case);
-    let path = match provider {
-        "magalu-sac" => format!("/webhooks/magalu-sac/{MAGALU_TOKEN}"),
-        p => format!("/webhooks/{p}"),
-    };
     let d = hookgate::loadgen::Delivery {
-        path,
+        path: path_for(provider),
         headers: c.headers,
         body: c.body,
     };
