@@ -12,7 +12,7 @@ fn main() -> std::process::ExitCode {
     match hookgate::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", hookgate::cli::term::Lines(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }
     }

@@ -265,6 +265,7 @@ fn the_full_example_config_builds_a_gateway() {
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
     let gateway = Gateway::build(&loaded).expect("examples/full.toml builds");
     assert_eq!(gateway.output().kind(), "kafka");
+    assert!(gateway.sealer().is_enabled(), "dead letters are sealed");
     assert!(gateway
         .source("whatsapp")
         .is_some_and(|s| s.verify_token.is_some()));

@@ -33,9 +33,13 @@ fn write_mapping(dir: &Path, text: &str) {
     std::fs::write(dir.join("mappings/sahut.toml"), text).unwrap();
 }
 
+/// The gateway's own key, sealing the dead letters it writes.
+const DEAD_LETTER_KEY: &str = "replay-test-seal-key-0123456789";
+
 fn config(dedup: &str) -> String {
     format!(
         "[mappings]\ndirs = [\"mappings\"]\n{dedup}\n\
+         [dead_letters]\nkeys = [\"{DEAD_LETTER_KEY}\"]\n\n\
          [[source]]\nid = \"sahut\"\nprovider = \"sahut\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n\n\
          [[source]]\nid = \"magalu-sac\"\nprovider = \"magalu-sac\"\ntoken = \"{MAGALU_TOKEN}\"\n"
     )
@@ -163,7 +167,7 @@ async fn forged_corrupt_and_unsigned_records_are_refused() {
     let (ok, out, err) = replay(dir.path(), &["--from-file", file.to_str().unwrap()]);
     assert!(!ok, "an unverifiable record makes the run fail: {out}{err}");
     assert!(
-        err.contains("mixed.ndjson:1") && err.contains("signature_mismatch"),
+        err.contains("mixed.ndjson:1") && err.contains("bad_record_seal"),
         "the forged record: {err}"
     );
     assert!(
@@ -171,20 +175,45 @@ async fn forged_corrupt_and_unsigned_records_are_refused() {
         "the corrupt line, with its number: {err}"
     );
     assert!(
-        err.contains("mixed.ndjson:3") && err.contains("unsigned_source"),
-        "the unsigned source's record: {err}"
+        err.contains("mixed.ndjson:3") && err.contains("unsealed_record"),
+        "the hand-written record: {err}"
     );
     // Only the real one was delivered.
     let events = read_lines(&dir.path().join("events.ndjson"));
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["data"]["contact"]["name"], "Siti Rahma");
 
-    // With --trust-unsigned the operator vouches for the unsigned one.
+    // Unsealed records accepted: the forged body still fails its signature, and
+    // the unsigned source's record needs --trust-unsigned too.
+    let mut forged_unsealed = forged.clone();
+    forged_unsealed.as_object_mut().unwrap().remove("seal");
+    let unsealed = dir.path().join("unsealed.ndjson");
+    std::fs::write(&unsealed, format!("{forged_unsealed}\n{magalu}\n")).unwrap();
+    let unsealed = unsealed.to_str().unwrap();
+    let (ok, _, err) = replay(
+        dir.path(),
+        &["--from-file", unsealed, "--trust-unauthenticated"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("unsealed.ndjson:1") && err.contains("signature_mismatch"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unsealed.ndjson:2") && err.contains("unsigned_source"),
+        "{err}"
+    );
+    // With both flags the operator vouches for the unsigned one.
     let only = dir.path().join("magalu.ndjson");
     std::fs::write(&only, format!("{magalu}\n")).unwrap();
     let (ok, _, err) = replay(
         dir.path(),
-        &["--from-file", only.to_str().unwrap(), "--trust-unsigned"],
+        &[
+            "--from-file",
+            only.to_str().unwrap(),
+            "--trust-unsigned",
+            "--trust-unauthenticated",
+        ],
     );
     assert!(ok, "{err}");
     assert_eq!(read_lines(&dir.path().join("events.ndjson")).len(), 2);
@@ -289,7 +318,7 @@ async fn a_dead_lettered_batch_item_comes_back_alone() {
     std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
     std::fs::write(dir.path().join("mappings/line.toml"), &shipped).unwrap();
     let text = format!(
-        "[mappings]\ndirs = [\"mappings\"]\n\n\
+        "[mappings]\ndirs = [\"mappings\"]\n[dead_letters]\nkeys = [\"{DEAD_LETTER_KEY}\"]\n\n\
          [[source]]\nid = \"line\"\nprovider = \"line\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n"
     );
     std::fs::write(dir.path().join("hookgate.toml"), &text).unwrap();
@@ -300,6 +329,14 @@ async fn a_dead_lettered_batch_item_comes_back_alone() {
     assert_eq!(read_lines(&dir.path().join("events.ndjson")).len(), 2);
     let dead = h.dead_letters();
     assert_eq!((dead.len(), dead[0]["item"].as_u64()), (1, Some(2)));
+    // The item is the gateway's word: pointing the record at another item of the
+    // signed batch breaks its seal.
+    let mut moved = dead[0].clone();
+    moved["item"] = serde_json::json!(0);
+    let moved_file = dir.path().join("moved.ndjson");
+    std::fs::write(&moved_file, format!("{moved}\n")).unwrap();
+    let (ok, _, err) = replay(dir.path(), &["--from-file", moved_file.to_str().unwrap()]);
+    assert!(!ok && err.contains("bad_record_seal"), "{err}");
 
     let fixed = format!(
         "{shipped}\n[events.unfollow]\ntype = \"contact.updated\"\n\
@@ -321,4 +358,69 @@ async fn a_dead_lettered_batch_item_comes_back_alone() {
         events[2]["data"]["contact"]["id"],
         "Ubbd4f124aee5113a6d1f1e8e0a7a6d2c"
     );
+}
+
+/// A sealed record's `received_at` is the gateway's word: moved back to just after
+/// the event's own time (so `max_event_age` would pass), the seal breaks. Without a
+/// seal the record is refused, and accepted unsealed it is aged against now.
+#[tokio::test]
+async fn received_at_is_trusted_only_under_the_gateways_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    // The contact fixture's own time is 2026-03-02T08:14:58Z, months before now.
+    let text = config("").replace(
+        "provider = \"sahut\"\n",
+        "provider = \"sahut\"\nmax_event_age = \"6h\"\n",
+    );
+    let real = dead_letter_a_contact(dir.path(), &text).await;
+    assert!(
+        real["seal"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("hmac-sha256:v1:")),
+        "{real}"
+    );
+    write_mapping(
+        dir.path(),
+        &std::fs::read_to_string(common::server::root().join("mappings/sahut.toml")).unwrap(),
+    );
+    let write = |name: &str, record: &serde_json::Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{record}\n")).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // As written: received now, the event is months old, so it still fails.
+    let (ok, _, err) = replay(dir.path(), &["--from-file", &write("real.ndjson", &real)]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("still_failing") && err.contains("too_old"),
+        "{err}"
+    );
+
+    let mut backdated = real.clone();
+    backdated["received_at"] = serde_json::json!("2026-03-02T09:00:00Z");
+    let (ok, _, err) = replay(
+        dir.path(),
+        &["--from-file", &write("backdated.ndjson", &backdated)],
+    );
+    assert!(!ok, "refused, and the run says so");
+    assert!(
+        err.contains("unverifiable") && err.contains("bad_record_seal"),
+        "{err}"
+    );
+
+    let mut unsealed = backdated.clone();
+    unsealed.as_object_mut().unwrap().remove("seal");
+    let unsealed = write("unsealed.ndjson", &unsealed);
+    let (ok, _, err) = replay(dir.path(), &["--from-file", &unsealed]);
+    assert!(!ok);
+    assert!(err.contains("unsealed_record"), "{err}");
+    let (ok, _, err) = replay(
+        dir.path(),
+        &["--from-file", &unsealed, "--trust-unauthenticated"],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("still_failing") && err.contains("too_old"),
+        "aged against the time of the replay: {err}"
+    );
+    assert!(read_lines(&dir.path().join("events.ndjson")).is_empty());
 }

@@ -25,7 +25,7 @@ pub use config::{AdminConfig, MIN_TOKEN_LEN};
 
 use crate::gateway::LiveGateway;
 use crate::inspector::Inspector;
-use crate::replay::{replay, ReplayOptions, ReplayResult};
+use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 use auth::{Auth, Session, SignIn, COOKIE, SESSION_TTL};
 
 const CSS: &str = include_str!("assets/app.css");
@@ -282,6 +282,7 @@ async fn replay_one(
     };
     let gateway = st.live.load_full();
     let opts = ReplayOptions {
+        origin: Origin::Memory,
         trust_unsigned: true,
         dry_run: false,
     };

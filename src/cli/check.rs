@@ -1,5 +1,6 @@
 //! `hookgate check` and `hookgate map`: the integrator's offline tools.
 
+use super::term::{self, Field, Lines};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -41,7 +42,7 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
         let cases = match fixture::load_cases(fixtures, provider) {
             Ok(c) => c,
             Err(e) => {
-                println!("FAIL {provider}: {e}");
+                println!("FAIL {provider}: {}", Lines(&e.to_string()));
                 failed += 1;
                 continue;
             }
@@ -80,11 +81,15 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
             match result {
                 Ok(()) => {
                     passed += 1;
-                    println!("ok   {provider}/{}", case.name);
+                    println!("ok   {provider}/{}", Field(&case.name));
                 }
                 Err(e) => {
                     failed += 1;
-                    println!("FAIL {provider}/{}: {e}", case.name);
+                    println!(
+                        "FAIL {provider}/{}: {}",
+                        Field(&case.name),
+                        Lines(&e.to_string())
+                    );
                 }
             }
         }
@@ -151,7 +156,7 @@ pub fn map(
             Ok(ExitCode::FAILURE)
         }
         Ok(Decision::Deliver(event)) => {
-            println!("{}", serde_json::to_string_pretty(&event)?);
+            println!("{}", term::json(&serde_json::to_string_pretty(&event)?));
             Ok(ExitCode::SUCCESS)
         }
         Ok(Decision::Batch(items)) => {
@@ -169,7 +174,7 @@ pub fn map(
                     }
                     Decision::Respond(_) | Decision::Batch(_) => serde_json::json!({"item": i}),
                 };
-                println!("{line}");
+                println!("{}", term::json(&line.to_string()));
             }
             Ok(if failed {
                 ExitCode::FAILURE
@@ -178,15 +183,21 @@ pub fn map(
             })
         }
         Ok(Decision::Respond(v)) => {
-            println!("handshake, answered directly: {v}");
+            println!(
+                "handshake, answered directly: {}",
+                term::json(&v.to_string())
+            );
             Ok(ExitCode::SUCCESS)
         }
         Ok(Decision::Ignore { provider_type }) => {
-            println!("ignored: provider event `{provider_type}` is declared ignorable");
+            println!(
+                "ignored: provider event `{}` is declared ignorable",
+                Field(&provider_type)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Ok(Decision::DeadLetter(d)) => {
-            eprintln!("dead letter: {}: {}", d.reason.as_str(), d.detail);
+            eprintln!("dead letter: {}: {}", d.reason.as_str(), Field(&d.detail));
             Ok(ExitCode::FAILURE)
         }
     }

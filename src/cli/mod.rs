@@ -6,6 +6,7 @@ mod probe;
 mod replay;
 mod send;
 mod serve;
+pub mod term;
 
 use std::path::PathBuf;
 

@@ -27,7 +27,7 @@ pub fn run(url: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
                 println!(
                     "{} {}",
                     status.as_u16(),
-                    String::from_utf8_lossy(&body).trim()
+                    super::term::Lines(String::from_utf8_lossy(&body).trim())
                 );
                 Ok(if status.is_success() {
                     ExitCode::SUCCESS
@@ -36,7 +36,7 @@ pub fn run(url: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
                 })
             }
             Ok(Err(e)) => {
-                println!("unreachable: {e}");
+                println!("unreachable: {}", super::term::Lines(&e.to_string()));
                 Ok(ExitCode::FAILURE)
             }
             Err(_) => {

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::term::{self, Field};
 use crate::event::DeadLetter;
 use crate::gateway::Gateway;
-use crate::replay::{replay, ReplayOptions, ReplayResult};
+use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("from").required(true).args(["from_topic", "from_file"])))]
@@ -42,6 +43,11 @@ pub struct Args {
     /// basic auth, address list, header token): nothing kept proves them authentic.
     #[arg(long)]
     pub trust_unsigned: bool,
+    /// Also replay records that carry no seal (written before `[dead_letters] keys`
+    /// was configured). Their bodies are still verified, but nothing proves their
+    /// other fields, so they are replayed as if received now.
+    #[arg(long)]
+    pub trust_unauthenticated: bool,
     /// The consumer group that remembers how far replays got (--from-topic).
     #[arg(long, default_value = "hookgate-replay")]
     pub group: String,
@@ -87,10 +93,11 @@ impl Summary {
             "{:<24} {:<22} {}",
             "source",
             "reason",
-            kinds.map(|k| format!("{k:>13}")).join("")
+            kinds.map(|k| format!("{k:>14}")).join("")
         );
         for ((source, reason), counts) in &self.rows {
-            let cells = kinds.map(|k| format!("{:>13}", counts.get(k).copied().unwrap_or(0)));
+            let cells = kinds.map(|k| format!("{:>14}", counts.get(k).copied().unwrap_or(0)));
+            let (source, reason) = (Field(source).to_string(), Field(reason).to_string());
             println!("{source:<24} {reason:<22} {}", cells.join(""));
         }
     }
@@ -125,6 +132,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = ReplayOptions {
+        origin: if a.trust_unauthenticated {
+            Origin::StoredTrustingUnsealed
+        } else {
+            Origin::Stored
+        },
         trust_unsigned: a.trust_unsigned,
         dry_run: a.dry_run,
     };
@@ -140,9 +152,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             })
     };
     let mut handle = |item: Item, summary: &mut Summary| -> Option<ReplayResult> {
+        let at = Field(&item.at);
         let Some(record) = item.record else {
             let why = item.unreadable.unwrap_or_default();
-            eprintln!("{}: not a dead-letter record, skipped: {why}", item.at);
+            eprintln!("{at}: not a dead-letter record, skipped: {}", Field(&why));
             summary.add("(unreadable)", "-", "unverifiable");
             return None;
         };
@@ -151,28 +164,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         let result = rt.block_on(replay(&gateway, &record, opts));
         summary.add(&record.source, record.reason.as_str(), result.kind());
+        let source = Field(&record.source);
         match &result {
             ReplayResult::WouldDeliver { event } => println!(
                 "{}",
-                serde_json::json!({"at": item.at, "source": record.source, "reason": record.reason, "result": "would_deliver", "event": event})
+                term::json(&serde_json::json!({"at": item.at, "source": record.source, "reason": record.reason, "result": "would_deliver", "event": event}).to_string())
             ),
             ReplayResult::StillFailing { reason, detail }
             | ReplayResult::Unverifiable { reason, detail } => eprintln!(
-                "{}: {} ({}): {}: {reason}: {detail}",
-                item.at,
-                record.source,
+                "{at}: {source} ({}): {}: {}: {}",
                 record.reason.as_str(),
-                result.kind()
+                result.kind(),
+                Field(reason),
+                Field(detail),
             ),
             ReplayResult::Unavailable { detail } => {
-                eprintln!(
-                    "{}: {}: unavailable, try again later: {detail}",
-                    item.at, record.source
-                )
+                eprintln!("{at}: {source}: unavailable, try again later: {}", Field(detail))
             }
             _ if a.dry_run => println!(
                 "{}",
-                serde_json::json!({"at": item.at, "source": record.source, "reason": record.reason, "result": result})
+                term::json(&serde_json::json!({"at": item.at, "source": record.source, "reason": record.reason, "result": result}).to_string())
             ),
             _ => {}
         }

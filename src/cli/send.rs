@@ -98,7 +98,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let resp = client.request(req).await?;
         let status = resp.status();
         let text = resp.into_body().collect().await?.to_bytes();
-        println!("{} {}", status.as_u16(), String::from_utf8_lossy(&text));
+        println!(
+            "{} {}",
+            status.as_u16(),
+            super::term::Lines(&String::from_utf8_lossy(&text))
+        );
         Ok(if status.is_success() {
             ExitCode::SUCCESS
         } else {

@@ -21,6 +21,12 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
     };
     warn_public_secrets(&loaded);
     let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
+    if !live.load().sealer().is_enabled() && config.is_some() {
+        tracing::warn!(
+            "[dead_letters] keys is not set: dead letters are written unsealed, and \
+             `hookgate replay` accepts them only with --trust-unauthenticated"
+        );
+    }
     let server = loaded.config.server.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,6 +22,9 @@ pub struct Config {
     pub dedup: DedupConfig,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// The keys that seal dead-letter records for `hookgate replay`.
+    #[serde(default)]
+    pub dead_letters: crate::event::SealConfig,
     /// The inspector (off unless given).
     #[serde(default)]
     pub admin: Option<crate::admin::AdminConfig>,
@@ -37,6 +40,7 @@ impl Config {
         self.server.validate()?;
         self.dedup.validate()?;
         self.output.validate().map_err(|e| format!("output: {e}"))?;
+        self.dead_letters.validate()?;
         for (i, s) in self.sources.iter().enumerate() {
             s.validate(i)?;
         }

@@ -92,6 +92,11 @@ pub struct DeadLetter {
     /// the whole delivery, so the record can be verified again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<usize>,
+    /// The gateway's MAC over every other field ([`super::Sealer`]), when
+    /// `[dead_letters] keys` is configured: what lets `hookgate replay` trust the
+    /// fields no provider signs (`received_at`, `item`, the kept headers' choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// What a dead letter keeps of the request.
@@ -144,6 +149,7 @@ impl DeadLetter {
             body_base64,
             query: query.map(str::to_owned),
             item,
+            seal: None,
         }
     }
 

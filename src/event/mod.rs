@@ -5,6 +5,7 @@ mod dead_letter;
 mod decision;
 mod ids;
 mod schema;
+mod seal;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +14,7 @@ pub use dead_letter::{DeadLetter, DeadLetterReason, Kept, Rejection};
 pub use decision::{Decision, Outcome};
 pub use ids::{DedupId, EventId, SourceId};
 pub use schema::{EventValidator, SchemaError, SCHEMAS};
+pub use seal::{SealCheck, SealConfig, Sealer};
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const DATA_CONTENT_TYPE: &str = "application/json";

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::Gateway;
 use crate::config::{ConfigError, Loaded};
 use crate::engine::Engine;
-use crate::event::EventValidator;
+use crate::event::{EventValidator, Sealer};
 use crate::mapping::MappingSet;
 use crate::source::Source;
 
@@ -37,6 +37,14 @@ fn engine(loaded: &Loaded) -> Result<Engine, ConfigError> {
     Ok(Engine::new(validator))
 }
 
+fn sealer(loaded: &Loaded) -> Result<Sealer, ConfigError> {
+    loaded
+        .config
+        .dead_letters
+        .build()
+        .map_err(|e| loaded.error(e))
+}
+
 impl Gateway {
     /// Builds the whole gateway: mappings, sources, the dedup store and the output.
     pub fn build(loaded: &Loaded) -> Result<Arc<Self>, ConfigError> {
@@ -51,13 +59,16 @@ impl Gateway {
             .output
             .build(&loaded.base_dir)
             .map_err(|e| loaded.output_error(e))?;
-        Ok(Arc::new(Self::new(
-            sources,
-            engine(loaded)?,
-            dedup,
-            dedup_config.policy(),
-            output,
-        )))
+        Ok(Arc::new(
+            Self::new(
+                sources,
+                engine(loaded)?,
+                dedup,
+                dedup_config.policy(),
+                output,
+            )
+            .with_sealer(sealer(loaded)?),
+        ))
     }
 
     /// Builds the gateway `next` describes on top of this one (SIGHUP). Sources,
@@ -71,7 +82,10 @@ impl Gateway {
         let engine = engine(&next)?;
         let needs_restart = next.keep_restart_only_sections(running);
         Ok(Reload {
-            gateway: Arc::new(self.reconfigured(sources, engine)),
+            gateway: Arc::new(
+                self.reconfigured(sources, engine)
+                    .with_sealer(sealer(&next)?),
+            ),
             loaded: next,
             needs_restart,
         })

@@ -15,7 +15,7 @@ pub use build::{compile_sources, Reload};
 
 use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupPolicy, DedupStore, OnUnavailable};
 use crate::engine::Engine;
-use crate::event::{Decision, Outcome, SourceId};
+use crate::event::{Decision, Outcome, Sealer, SourceId};
 use crate::output::Output;
 use crate::source::Source;
 use crate::telemetry::events;
@@ -67,6 +67,8 @@ pub struct Gateway {
     dedup: Arc<dyn DedupStore>,
     dedup_policy: DedupPolicy,
     output: Arc<dyn Output>,
+    /// Seals every dead letter written, so a replay can trust its fields.
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -95,7 +97,19 @@ impl Gateway {
             dedup,
             dedup_policy,
             output,
+            sealer: Sealer::default(),
         }
+    }
+
+    /// Dead letters written from now on are sealed with these keys.
+    pub fn with_sealer(mut self, sealer: Sealer) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The keys dead letters are sealed with (and replays check them against).
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The same output and dedup store with new sources and mappings: what a
@@ -313,7 +327,14 @@ impl Gateway {
     }
 
     /// Writes a decision's record to the output; resolves once it is safe.
-    async fn write(&self, source: &SourceId, decision: Decision) -> Result<Outcome, GatewayError> {
+    async fn write(
+        &self,
+        source: &SourceId,
+        mut decision: Decision,
+    ) -> Result<Outcome, GatewayError> {
+        if let Decision::DeadLetter(d) = &mut decision {
+            self.sealer.seal(d);
+        }
         let started = std::time::Instant::now();
         let result = match &decision {
             Decision::Deliver(event) => self.output.deliver(event).await,

@@ -8,13 +8,32 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::event::{CanonicalEvent, DeadLetter, Decision, EventId};
+use crate::event::{CanonicalEvent, DeadLetter, Decision, EventId, SealCheck};
 use crate::gateway::{Gateway, GatewayError};
 use crate::verify::Unverified;
+
+/// Where a record comes from, which decides how far its fields are trusted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Read back from the dead-letter topic or file, where anybody with write
+    /// access could have put it: its fields are trusted as far as its seal says.
+    #[default]
+    Stored,
+    /// Read back from the dead-letter topic or file, unsealed records accepted
+    /// (written before `[dead_letters] keys` was set): the body is still verified
+    /// against the provider's signature, but `received_at` is taken as the time of
+    /// the replay, so `max_event_age` and the mapping's age checks measure the
+    /// event against now.
+    StoredTrustingUnsealed,
+    /// Kept in this process's memory since it was received (the inspector).
+    Memory,
+}
 
 /// How a replay treats what it cannot check.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayOptions {
+    /// Where the record comes from.
+    pub origin: Origin,
     /// Replay records of sources that do not sign (token, basic auth, address,
     /// header token, none): nothing kept proves those authentic.
     pub trust_unsigned: bool,
@@ -78,6 +97,39 @@ fn unverifiable(reason: &str, detail: impl Into<String>) -> ReplayResult {
     }
 }
 
+/// When the record was received, as far as it can be trusted; a stored record
+/// whose seal is broken (or missing, unless accepted) is refused.
+fn received_at(
+    gateway: &Gateway,
+    record: &DeadLetter,
+    origin: Origin,
+) -> Result<DateTime<Utc>, ReplayResult> {
+    let written = || {
+        DateTime::parse_from_rfc3339(&record.received_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now())
+    };
+    let check = gateway.sealer().check(record);
+    match (origin, check) {
+        (Origin::Memory, _) | (_, SealCheck::Intact) => Ok(written()),
+        (_, SealCheck::Broken) => Err(unverifiable(
+            check.reason(),
+            "the record's seal does not match its fields under any of `[dead_letters] keys`: \
+             it was changed or not written by this gateway",
+        )),
+        (Origin::StoredTrustingUnsealed, SealCheck::Missing | SealCheck::NoKey) => Ok(Utc::now()),
+        (Origin::Stored, SealCheck::Missing) => Err(unverifiable(
+            check.reason(),
+            "the record carries no seal, so its fields cannot be trusted \
+             (--trust-unauthenticated replays it as received now)",
+        )),
+        (Origin::Stored, SealCheck::NoKey) => Err(unverifiable(
+            check.reason(),
+            "the record is sealed but `[dead_letters] keys` is not configured to check it",
+        )),
+    }
+}
+
 /// Replays one dead-letter record through `gateway` (its sources, mappings, dedup
 /// store and output).
 pub async fn replay(
@@ -85,6 +137,12 @@ pub async fn replay(
     record: &DeadLetter,
     opts: ReplayOptions,
 ) -> ReplayResult {
+    // First whether the record is the gateway's own. Mapped as of its receipt, so `max_event_age` measures the age it had then,
+    // when that time is known to be the gateway's; otherwise as of now.
+    let received_at = match received_at(gateway, record, opts.origin) {
+        Ok(t) => t,
+        Err(refused) => return refused,
+    };
     let Some(source) = gateway.source(&record.source) else {
         return unverifiable(
             "unknown_source",
@@ -129,10 +187,6 @@ pub async fn replay(
         Ok(v) => v,
         Err(e) => return unverifiable(e.reason(), e.to_string()),
     };
-    // Mapped as of its receipt, so `max_event_age` measures the age it had then.
-    let received_at = DateTime::parse_from_rfc3339(&record.received_at)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now());
     let whole = match gateway.engine().process(
         &source.id,
         &source.mapping,

@@ -167,6 +167,7 @@ mod tests {
             body_base64: None,
             query: None,
             item: None,
+            seal: None,
         };
         let r = dead_letter_record(&d, "dl").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
