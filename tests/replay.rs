@@ -424,3 +424,41 @@ async fn received_at_is_trusted_only_under_the_gateways_seal() {
     );
     assert!(read_lines(&dir.path().join("events.ndjson")).is_empty());
 }
+
+/// A record's strings reach the operator's terminal escaped: an ESC sequence in a
+/// record (clear screen, set title) is printed as `\u{1b}`, never sent raw.
+#[test]
+fn a_records_escape_sequences_do_not_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    write_mapping(dir.path(), &broken_sahut_mapping());
+    std::fs::write(dir.path().join("hookgate.toml"), config("")).unwrap();
+    let hostile = "sahut\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m";
+    let record = serde_json::json!({
+        "id": "aa7dcb06-54a7-523c-8ca7-d13cb7b99d83", "source": hostile, "provider": "sahut",
+        "reason": "unknown_event_type", "detail": hostile, "received_at": "2026-03-02T09:00:00Z",
+        "headers": {}, "body": "{}"
+    });
+    let file = dir.path().join("hostile.ndjson");
+    std::fs::write(&file, format!("{record}\n")).unwrap();
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec![
+            "--from-file",
+            file.to_str().unwrap(),
+            "--trust-unauthenticated",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, out, err) = replay(dir.path(), &args);
+        assert!(!ok, "an unknown source is unverifiable");
+        for text in [&out, &err] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "raw control characters printed: {text:?}"
+            );
+        }
+        assert!(
+            err.contains("sahut\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}31m"),
+            "{err}"
+        );
+        assert!(out.contains("sahut\\u{1b}[2J"), "the summary row: {out}");
+    }
+}
