@@ -484,6 +484,12 @@ twilio("inbound-whatsapp-image", {"SmsMessageSid": "MMaaaaaaaaaaaaaaaaaaaaaaaaaa
        "MessageSid": "MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "AccountSid": ACC, "From": "whatsapp:+16505551234",
        "MediaContentType0": "image/jpeg", "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/%s/Messages/MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Media/MEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" % ACC,
        "ApiVersion": "2010-04-01"})
+# Only the parameters Twilio's incoming-message page documents (no SmsStatus, no
+# geographic fields): classified as received because it has no MessageStatus.
+twilio("inbound-sms-documented-parameters-only", {"MessageSid": "SM2342fe1b2c904d1ab04f0fc7a58abcb0",
+       "SmsSid": "SM2342fe1b2c904d1ab04f0fc7a58abcb0", "SmsMessageSid": "SM2342fe1b2c904d1ab04f0fc7a58abcb0",
+       "AccountSid": ACC, "MessagingServiceSid": "MG9752274e9e519418a7406176694466fa", "From": "+15558675310",
+       "To": "+15017250604", "Body": "Only what the docs list", "NumMedia": "0", "NumSegments": "1"})
 # The one complete status callback Twilio documents.
 twilio("status-sent", {"AccountSid": ACC, "From": "+15017250604", "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "MessageStatus": "sent",
        "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9", "SmsStatus": "sent"})

@@ -140,6 +140,26 @@ fn empty_and_short_keys_are_refused_and_empty_slots_skipped() {
     assert!(e.contains("tg") && e.contains("at least 16"), "{e}");
 }
 
+/// Meta's handshake token proves nothing if it can be guessed: held to the same
+/// 16-character minimum as URL tokens, named in the error, never shown.
+#[test]
+fn a_short_verify_token_is_refused_naming_the_key() {
+    let src = |token: &str| {
+        sources_err(&format!(
+            "[[source]]\nid = \"wa\"\nprovider = \"whatsapp-cloud\"\nsecrets = [\"0123456789abcdef\"]\nverify_token = \"{token}\"\n"
+        ))
+    };
+    let e = src("hunter2-meta");
+    assert!(
+        e.contains("source[0] (id `wa`)")
+            && e.contains("verify_token")
+            && e.contains("at least 16"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2"), "the value is never shown: {e}");
+    assert_eq!(src("0123456789abcdef"), "");
+}
+
 #[test]
 fn values_from_the_environment_never_appear_in_errors() {
     // Found by the config_load fuzz target: a secret in a duration field.

@@ -263,6 +263,40 @@ async fn forged_signatures_spend_only_the_unverified_budget() {
     );
 }
 
+/// Meta's GET handshake compares a token before any signature: it spends the
+/// source's unverified budget, so a flood guessing the token gets 429s.
+#[tokio::test]
+async fn a_flood_of_handshakes_spends_the_unverified_budget() {
+    let h = Harness::new(&format!(
+        "[[source]]\nid = \"wa\"\nprovider = \"whatsapp-cloud\"\nsecrets = [\"{FIXTURE_SECRET}\"]\n\
+         verify_token = \"meta-verify-token-0123\"\n\
+         rate_limit = {{ per_second = 1, burst = 2, unverified_per_second = 1, unverified_burst = 3 }}\n"
+    ));
+    let get = |token: &str| {
+        Request::get(format!(
+            "/webhooks/wa?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=42"
+        ))
+        .body(Body::empty())
+        .unwrap()
+    };
+    let (s, j, _) = h.send(get("meta-verify-token-0123")).await;
+    assert_eq!((s, j.to_string()), (StatusCode::OK, "42".to_owned()));
+    for n in 0..2 {
+        let (s, _, _) = h.send(get(&format!("guess-{n}"))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    // The burst of 3 is spent: even the right token waits now.
+    for token in ["guess-3", "meta-verify-token-0123"] {
+        let (s, j, headers) = h.send(get(token)).await;
+        assert_eq!(
+            (s, j["error"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+            "{token}: {j}"
+        );
+        assert!(headers.contains_key("retry-after"));
+    }
+}
+
 /// A body that never finishes: whoever reads it waits for the read timeout.
 fn endless_body() -> Body {
     let stream = futures_stream_pending();

@@ -103,7 +103,9 @@ impl EventValidator {
         Ok(Self { validator })
     }
 
-    /// `Err` holds a short, human-readable list of violations (at most five).
+    /// `Err` holds a short list of violations (at most five), each the JSON pointer
+    /// into the event and the rule it breaks. The payload's values stay out: the
+    /// detail goes to logs, dead letters and the inspector page.
     pub fn validate(&self, event: &Value) -> Result<(), String> {
         // The yes/no answer is much cheaper than collecting errors; only a failing
         // event pays for the explanation.
@@ -114,9 +116,23 @@ impl EventValidator {
             .validator
             .iter_errors(event)
             .take(5)
-            .map(|e| format!("{}: {}", e.instance_path(), e))
+            .map(|e| violation(e.instance_path().as_str(), e.kind()))
             .collect();
         Err(msgs.join("; "))
+    }
+}
+
+/// `pointer: keyword`, with what the schema (never the payload) says for the two
+/// rules whose keyword alone does not tell what is wrong.
+fn violation(pointer: &str, kind: &jsonschema::error::ValidationErrorKind) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+    let at = if pointer.is_empty() { "/" } else { pointer };
+    match kind {
+        K::Required { property } => format!("{at}: required {property}"),
+        K::Type {
+            kind: TypeKind::Single(t),
+        } => format!("{at}: type (expected {t})"),
+        other => format!("{at}: {}", other.keyword()),
     }
 }
 
@@ -159,6 +175,28 @@ mod tests {
         let mut bad = event();
         bad["time"] = json!("yesterday");
         assert!(v.validate(&bad).is_err());
+        Ok(())
+    }
+
+    /// The detail goes to the log, the dead letter and the inspector: it names where
+    /// and which rule, never the payload's value.
+    #[test]
+    fn a_violation_names_the_place_and_the_rule_not_the_value(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let v = EventValidator::new()?;
+        let secret = "4111-1111-1111-1111 secret";
+        let mut bad = event();
+        bad["data"]["message"]["direction"] = json!(secret);
+        bad["time"] = json!(secret);
+        bad["data"]["message"]["id"] = json!({"card": secret});
+        let Err(detail) = v.validate(&bad) else {
+            return Err("validated".into());
+        };
+        assert!(!detail.contains("4111"), "{detail}");
+        assert!(!detail.contains("card"), "{detail}");
+        assert!(detail.contains("/data/message/direction: enum"), "{detail}");
+        assert!(detail.contains("/time: format"), "{detail}");
+        assert!(detail.contains("/data/message/id: type"), "{detail}");
         Ok(())
     }
 }

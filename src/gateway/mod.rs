@@ -152,11 +152,9 @@ impl Gateway {
             .admit(&source.auth)
             .map_err(GatewayError::Unauthorized)?;
         if let Some(limits) = &source.rate_limit {
-            match &limits.unverified {
-                Some(pre) => pre.check(),
-                None => limits.authenticated.check(),
-            }
-            .map_err(GatewayError::RateLimited)?;
+            limits
+                .check_unverified()
+                .map_err(GatewayError::RateLimited)?;
         }
         Ok(Admission { source, admitted })
     }

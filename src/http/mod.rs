@@ -245,6 +245,13 @@ async fn handshake(
     if !src.mapping.handshake().meta_subscribe {
         return ApiError::MethodNotAllowed.into_response();
     }
+    // Anyone can try a token here, unsigned: it spends the same budget as a POST
+    // whose signature is not checked yet, so a flood of guesses gets 429s.
+    if let Some(limits) = &src.rate_limit {
+        if let Err(wait) = limits.check_unverified() {
+            return ApiError::from(crate::gateway::GatewayError::RateLimited(wait)).into_response();
+        }
+    }
     let get = |k: &str| q.get(k).map(String::as_str);
     match src.meta_subscribe(
         get("hub.mode"),

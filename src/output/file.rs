@@ -24,15 +24,15 @@ const MAX_BATCH: usize = 512;
 
 impl LineSink {
     /// Appends to `path` (created if missing); `fsync` makes every acknowledged
-    /// record survive a power loss, at the cost of one fsync per batch.
+    /// record survive a power loss, at the cost of one fsync per batch. The file is
+    /// the owner's alone (0600, folders made for it 0700): dead letters keep signed,
+    /// replayable deliveries and events carry personal data.
     pub fn file(path: &Path, fsync: bool) -> std::io::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            super::owner_only::dir_all(dir)?;
         }
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let f =
+            super::owner_only::open(std::fs::OpenOptions::new().create(true).append(true), path)?;
         Ok(Self::spawn(
             path.display().to_string(),
             Box::new(f),
@@ -173,5 +173,62 @@ impl Output for FileOutput {
 
     fn kind(&self) -> &'static str {
         self.kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Dead letters keep signed bodies and their signature headers (replayable), and
+    /// events carry personal data: owner only, whatever the umask (usually 022).
+    #[test]
+    fn the_files_and_the_folders_made_for_them_are_owner_only() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let before = mode(tmp.path());
+        let events = tmp.path().join("out").join("events.ndjson");
+        let dead = tmp
+            .path()
+            .join("dl")
+            .join("deep")
+            .join("dead-letters.ndjson");
+        let _out = FileOutput::files(&events, &dead, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&events), 0o600);
+        assert_eq!(mode(&dead), 0o600);
+        for d in ["out", "dl", "dl/deep"] {
+            assert_eq!(mode(&tmp.path().join(d)), 0o700, "{d}");
+        }
+        // A folder that was there already is the operator's: left as it was.
+        assert_eq!(mode(tmp.path()), before);
+    }
+
+    #[test]
+    fn an_existing_file_readable_by_others_is_tightened_and_kept() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let events = tmp.path().join("events.ndjson");
+        let dead = tmp.path().join("dead-letters.ndjson");
+        for p in [&events, &dead] {
+            std::fs::write(p, b"{\"old\":1}\n").unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let _out = FileOutput::files(&events, &dead, true).unwrap_or_else(|e| panic!("{e}"));
+        for p in [&events, &dead] {
+            assert_eq!(mode(p), 0o600);
+            assert_eq!(
+                std::fs::read(p).unwrap_or_default(),
+                b"{\"old\":1}\n",
+                "appended to, not replaced"
+            );
+        }
     }
 }

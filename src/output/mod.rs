@@ -5,6 +5,7 @@ mod config;
 mod file;
 pub mod kafka;
 mod null;
+mod owner_only;
 pub mod spool;
 
 use async_trait::async_trait;

@@ -283,7 +283,13 @@ impl SourceConfig {
                     self.provider
                 )))
             }
-            Some(t) if t.is_empty() => return Err(fail("verify_token is empty".to_owned())),
+            // Compared before any signature, by anyone who knows the source's URL:
+            // long enough not to be guessed, like a URL token.
+            Some(t) if t.chars().count() < MIN_VERIFY_TOKEN_CHARS => {
+                return Err(fail(format!(
+                    "verify_token must be at least {MIN_VERIFY_TOKEN_CHARS} characters                      (is a variable inside it unset?)"
+                )))
+            }
             Some(t) => Some(Secret::new(t.as_bytes())),
             None => None,
         };
@@ -314,6 +320,9 @@ impl SourceConfig {
         })
     }
 }
+
+/// The shortest `verify_token` accepted (the same bar as a URL `token`).
+const MIN_VERIFY_TOKEN_CHARS: usize = 16;
 
 /// A URL token: long enough not to be guessed, and plain enough for a path.
 fn token(t: &str) -> Result<Secret, String> {

@@ -39,6 +39,18 @@ pub struct SourceLimits {
     pub unverified: Option<RateLimit>,
 }
 
+impl SourceLimits {
+    /// Spends one request of the budget for requests not yet known to be the
+    /// provider's: the unverified one when the source has it (signature-only
+    /// sources), else the only one. `Err(wait)` when it is spent.
+    pub fn check_unverified(&self) -> Result<(), Duration> {
+        match &self.unverified {
+            Some(pre) => pre.check(),
+            None => self.authenticated.check(),
+        }
+    }
+}
+
 /// A per-source request budget (GCRA, from the governor crate).
 pub struct RateLimit(governor::DefaultDirectRateLimiter);
 

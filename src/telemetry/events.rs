@@ -359,6 +359,8 @@ impl SpoolObserved {
     pub fn emit(self) {
         metrics::gauge!(SPOOL_RECORDS).set(self.stats.records as f64);
         metrics::gauge!(SPOOL_BYTES).set(self.stats.bytes as f64);
+        metrics::gauge!(SPOOL_QUARANTINE_RECORDS).set(self.stats.quarantined_records as f64);
+        metrics::gauge!(SPOOL_QUARANTINE_BYTES).set(self.stats.quarantined_bytes as f64);
         let age = self
             .stats
             .oldest_appended_at_ms

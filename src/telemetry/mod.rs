@@ -46,8 +46,13 @@ pub const DEDUP_ERRORS: &str = "hookgate_dedup_errors_total";
 
 /// Records on the spool now (gauge).
 pub const SPOOL_RECORDS: &str = "hookgate_spool_records";
-/// Record bytes on the spool now (gauge; `max_bytes` bounds it).
+/// Bytes of the records waiting on the spool now (gauge; `max_bytes` bounds it
+/// together with the quarantine's).
 pub const SPOOL_BYTES: &str = "hookgate_spool_bytes";
+/// Records in the spool's quarantine table now (gauge): kept, never produced.
+pub const SPOOL_QUARANTINE_RECORDS: &str = "hookgate_spool_quarantine_records";
+/// Their bytes (gauge): part of what `max_bytes` bounds.
+pub const SPOOL_QUARANTINE_BYTES: &str = "hookgate_spool_quarantine_bytes";
 /// Age of the oldest record on the spool (gauge, 0 when empty).
 pub const SPOOL_OLDEST_AGE_SECONDS: &str = "hookgate_spool_oldest_record_age_seconds";
 /// Records appended to the spool.

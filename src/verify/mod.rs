@@ -52,6 +52,10 @@ pub enum VerifyError {
     /// percent-encoding, for a signature over its parameters).
     #[error("the body cannot be read for its signature")]
     MalformedBody,
+    /// A signed form names a field twice that the provider never repeats (Twilio's
+    /// signature cannot tell the variants apart).
+    #[error("a signed form field is repeated")]
+    RepeatedField,
     #[error("the URL token is missing or wrong")]
     BadToken,
     #[error("the credentials are missing or wrong")]
@@ -77,6 +81,7 @@ impl VerifyError {
             Self::SignatureMismatch => "signature_mismatch",
             Self::BodyHashMismatch => "body_hash_mismatch",
             Self::MalformedBody => "malformed_body",
+            Self::RepeatedField => "repeated_field",
             Self::BadToken => "bad_token",
             Self::BadCredentials => "bad_credentials",
             Self::AddressNotAllowed => "address_not_allowed",

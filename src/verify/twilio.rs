@@ -4,6 +4,11 @@
 //! gives its distinct values sorted). A JSON body is signed through the URL's
 //! `bodySHA256` parameter instead. Behind a load balancer the URL Twilio saw is not
 //! the one hookgate sees: the source's `public_url` says it.
+//!
+//! With no separators, the scheme cannot tell `Body=ab&From=c` from `Body=abFromc`,
+//! and the SDKs' de-duplication makes `Body=x&Body=x` sign as one `Body=x`. A name
+//! Twilio does not repeat is refused when repeated (`repeatable` lists the names
+//! that may); a moved boundary is the mapping's to catch (`requires`).
 
 use hmac::Mac;
 use http::{HeaderMap, HeaderName};
@@ -17,15 +22,27 @@ use super::{Secret, VerifyError};
 pub struct TwilioSpec {
     #[serde(default = "default_header")]
     pub header: String,
+    /// Form fields Twilio may send more than once; any other name repeated is
+    /// refused (`repeated_field`).
+    #[serde(default = "default_repeatable")]
+    pub repeatable: Vec<String>,
 }
 
 fn default_header() -> String {
     "X-Twilio-Signature".to_owned()
 }
 
+/// The one name Twilio's own posts are known to repeat: a Conversations webhook for a
+/// group MMS lists each participant's `MessagingBinding.Address` (twilio-node#722).
+/// Messaging's incoming-message and status webhooks repeat none.
+fn default_repeatable() -> Vec<String> {
+    vec!["MessagingBinding.Address".to_owned()]
+}
+
 #[derive(Debug, Clone)]
 pub struct TwilioScheme {
     header: HeaderName,
+    repeatable: Vec<String>,
 }
 
 /// The SHA-1 MAC's length.
@@ -36,6 +53,7 @@ impl TwilioScheme {
         Ok(Self {
             header: HeaderName::try_from(spec.header.as_str())
                 .map_err(|_| format!("invalid header name `{}`", spec.header))?,
+            repeatable: spec.repeatable.clone(),
         })
     }
 
@@ -44,8 +62,10 @@ impl TwilioScheme {
     }
 
     /// What is signed, after the URL: the sorted form parameters, or nothing for a
-    /// JSON body (whose hash must then be the URL's `bodySHA256`).
-    fn params(headers: &HeaderMap, url: &str, body: &[u8]) -> Result<String, VerifyError> {
+    /// JSON body (whose hash must then be the URL's `bodySHA256`). A name outside
+    /// `repeatable` given twice is refused: Twilio never sends it so, and each variant
+    /// would otherwise verify as a new body.
+    fn params(&self, headers: &HeaderMap, url: &str, body: &[u8]) -> Result<String, VerifyError> {
         if let Some(claimed) = query_param(url, "bodySHA256") {
             let actual = hex::encode(sha2::Sha256::digest(body));
             return if Secret::new(actual.as_bytes()).ct_eq(claimed.to_ascii_lowercase().as_bytes())
@@ -60,6 +80,12 @@ impl TwilioScheme {
         }
         let mut pairs = crate::form::parse(body).map_err(|_| VerifyError::MalformedBody)?;
         pairs.sort();
+        let repeated = pairs
+            .windows(2)
+            .any(|w| w[0].0 == w[1].0 && !self.repeatable.contains(&w[0].0));
+        if repeated {
+            return Err(VerifyError::RepeatedField);
+        }
         pairs.dedup();
         Ok(pairs.into_iter().map(|(k, v)| k + &v).collect())
     }
@@ -85,7 +111,7 @@ impl TwilioScheme {
             .ok()
             .filter(|g| g.len() == MAC_LEN)
             .ok_or(VerifyError::MalformedSignature)?;
-        let params = Self::params(headers, url, body)?;
+        let params = self.params(headers, url, body)?;
         let mut ok = subtle::Choice::from(0u8);
         for candidate in url_variants(url) {
             let signed = format!("{candidate}{params}");
@@ -110,7 +136,7 @@ impl TwilioScheme {
         url: &str,
     ) -> (HeaderName, String) {
         use base64::Engine as _;
-        let params = Self::params(headers, url, body).unwrap_or_default();
+        let params = self.params(headers, url, body).unwrap_or_default();
         let sig = mac(secret, &format!("{url}{params}"));
         (
             self.header.clone(),
@@ -198,6 +224,17 @@ mod tests {
     fn scheme() -> TwilioScheme {
         TwilioScheme::compile(&TwilioSpec {
             header: default_header(),
+            repeatable: default_repeatable(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The SDKs' repeated-name vector uses `Digits`, which Twilio's messaging posts
+    /// never repeat: checked with a scheme that allows it.
+    fn digits_repeatable() -> TwilioScheme {
+        TwilioScheme::compile(&TwilioSpec {
+            header: default_header(),
+            repeatable: vec!["Digits".to_owned()],
         })
         .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -226,11 +263,15 @@ mod tests {
             s.verify(&key, &with_sig("0/KCTR6DLpKmkAf8muzZqo1nDgQ="), docs, URL),
             Ok(())
         );
-        // Repeated keys: distinct values, sorted.
+        // Repeated keys: distinct values, sorted; refused unless the name may repeat.
         let dup = b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234";
         assert_eq!(
-            s.verify(&key, &with_sig("IK+Dwps556ElfBT0I3Rgjkr1wJU="), dup, URL),
+            digits_repeatable().verify(&key, &with_sig("IK+Dwps556ElfBT0I3Rgjkr1wJU="), dup, URL),
             Ok(())
+        );
+        assert_eq!(
+            s.verify(&key, &with_sig("IK+Dwps556ElfBT0I3Rgjkr1wJU="), dup, URL),
+            Err(VerifyError::RepeatedField)
         );
         // Ports: Twilio signed without, we were configured with (and the reverse).
         assert_eq!(

@@ -150,10 +150,13 @@ impl Output for SpooledKafka {
 
     async fn ready(&self) -> Result<Readiness, OutputError> {
         let stats = self.spool.stats();
-        if stats.max_bytes.saturating_sub(stats.bytes) < READY_HEADROOM {
+        if stats.max_bytes.saturating_sub(stats.used_bytes()) < READY_HEADROOM {
             return Err(OutputError::Unavailable(format!(
-                "the spool is full ({} records, {} of {} bytes)",
-                stats.records, stats.bytes, stats.max_bytes
+                "the spool is full ({} records, {} of {} bytes; {} of them quarantined)",
+                stats.records,
+                stats.used_bytes(),
+                stats.max_bytes,
+                stats.quarantined_bytes
             )));
         }
         let broker = self.producer.check_broker().await;

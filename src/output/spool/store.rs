@@ -13,6 +13,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
 
 use super::codec;
+use crate::output::owner_only;
 
 const DB_FILE: &str = "spool.db";
 const LOCK_FILE: &str = "spool.lock";
@@ -52,11 +53,23 @@ pub struct Seq(pub u64);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpoolStats {
     pub records: u64,
-    /// Encoded record bytes (what `max_bytes` bounds); the files on disk are larger by
-    /// SQLite's page slack, the WAL and free pages not yet given back.
+    /// Encoded bytes of the records waiting; the files on disk are larger by SQLite's
+    /// page slack, the WAL and free pages not yet given back.
     pub bytes: u64,
+    /// Records in the quarantine table (kept, never produced) and their bytes. They
+    /// count toward `max_bytes` with the waiting ones: `bytes + quarantined_bytes` is
+    /// what the limit bounds.
+    pub quarantined_records: u64,
+    pub quarantined_bytes: u64,
     pub max_bytes: u64,
     pub oldest_appended_at_ms: Option<i64>,
+}
+
+impl SpoolStats {
+    /// What counts toward `max_bytes`: the queue and the quarantine.
+    pub fn used_bytes(&self) -> u64 {
+        self.bytes.saturating_add(self.quarantined_bytes)
+    }
 }
 
 /// What `Spool::open` found.
@@ -76,9 +89,9 @@ pub struct Recovery {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
-    /// The caller answers 503: nothing was written.
+    /// The caller answers 503: nothing was written. `used` includes the quarantine.
     #[error(
-        "spool full: {incoming} more bytes would exceed the limit of {max_bytes} ({used} in use)"
+        "spool full: {incoming} more bytes would exceed the limit of {max_bytes} ({used} in use, quarantine included)"
     )]
     Full {
         used: u64,
@@ -178,7 +191,7 @@ impl Spool {
     /// records are copied into a fresh store, and start-up goes on. Nothing is deleted.
     /// Fails when the directory cannot be used (permissions, another process holds it).
     pub fn open(dir: &Path, max_bytes: u64) -> Result<(Self, Recovery), SpoolError> {
-        std::fs::create_dir_all(dir)?;
+        owner_only::dir_all(dir)?;
         let lock = lock_dir(dir)?;
         let path = dir.join(DB_FILE);
         let mut recovery = Recovery::default();
@@ -217,6 +230,8 @@ impl Spool {
             stats: Mutex::new(SpoolStats {
                 records: scan.records,
                 bytes: scan.bytes,
+                quarantined_records: scan.quarantine_records,
+                quarantined_bytes: scan.quarantine_bytes,
                 max_bytes,
                 oldest_appended_at_ms: scan.oldest_appended_at_ms,
             }),
@@ -260,7 +275,8 @@ impl Spool {
 
     /// Appends `records` in order; concurrent calls share one durable commit. Resolves
     /// only once that commit is on disk. `SpoolError::Full` when the records would take
-    /// the spool over `max_bytes`: then nothing of them was written.
+    /// the spool (queue and quarantine) over `max_bytes`: then nothing of them was
+    /// written.
     pub async fn append(&self, records: Vec<SpoolRecord>) -> Result<Vec<Seq>, SpoolError> {
         if records.is_empty() {
             return Ok(Vec::new());
@@ -278,9 +294,9 @@ impl Spool {
         // Early refusal without a trip to the writer; the writer checks again, exactly.
         {
             let stats = self.shared.stats();
-            if stats.bytes.saturating_add(bytes) > stats.max_bytes {
+            if stats.used_bytes().saturating_add(bytes) > stats.max_bytes {
                 return Err(SpoolError::Full {
-                    used: stats.bytes,
+                    used: stats.used_bytes(),
                     incoming: bytes,
                     max_bytes: stats.max_bytes,
                 });
@@ -368,7 +384,11 @@ impl Spool {
     }
 
     /// Moves a record out of the queue into the store's quarantine table (kept on disk,
-    /// never produced): for records the broker refuses for good (too large).
+    /// never produced): for records the broker refuses for good (too large). The move
+    /// never needs room: the record's bytes were counted toward `max_bytes` already
+    /// and stay counted, so the quarantine is bounded with the queue and nothing in it
+    /// is ever dropped to make room; new appends are refused instead (503, the
+    /// provider retries) until an operator empties it.
     pub fn quarantine(&self, seq: Seq, reason: String) -> Result<(), SpoolError> {
         let (reply, done) = mpsc::channel();
         self.send(Job::Quarantine { seq, reason, reply })?;
@@ -414,11 +434,13 @@ impl Drop for Spool {
 /// Takes an exclusive lock on the directory: two processes on one spool would hand out
 /// the same sequence numbers.
 fn lock_dir(dir: &Path) -> Result<std::fs::File, SpoolError> {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(LOCK_FILE))?;
+    let f = owner_only::open(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true),
+        &dir.join(LOCK_FILE),
+    )?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => Err(SpoolError::Locked(dir.to_owned())),
@@ -509,9 +531,9 @@ impl Writer {
         for job in batch {
             match job {
                 Job::Append { rows, bytes, .. } => {
-                    if stats.bytes.saturating_add(*bytes) > stats.max_bytes {
+                    if stats.used_bytes().saturating_add(*bytes) > stats.max_bytes {
                         planned.push(Planned::Full {
-                            used: stats.bytes,
+                            used: stats.used_bytes(),
                             incoming: *bytes,
                         });
                         continue;
@@ -567,6 +589,8 @@ impl Writer {
                     if let Some(len) = quarantine_row(&tx, *seq, reason)? {
                         stats.records = stats.records.saturating_sub(1);
                         stats.bytes = stats.bytes.saturating_sub(len);
+                        stats.quarantined_records += 1;
+                        stats.quarantined_bytes += len;
                         removed_any = true;
                     }
                     wrote = true;
@@ -710,7 +734,11 @@ impl From<rusqlite::Error> for OpenError {
 struct Scan {
     records: u64,
     bytes: u64,
+    /// Records moved to the quarantine table by this scan.
     quarantined: u64,
+    /// Everything in the quarantine table after the scan (earlier runs' too).
+    quarantine_records: u64,
+    quarantine_bytes: u64,
     oldest_appended_at_ms: Option<i64>,
     next_seq: u64,
 }
@@ -737,6 +765,18 @@ const SCHEMA: &str = "
 /// Opens (or creates) the store, checks the file's structure, and checks every record,
 /// moving the ones that fail into the quarantine table.
 fn open_verified(path: &Path) -> Result<(Connection, Scan), OpenError> {
+    // The store holds signed, replayable deliveries: 0600 before SQLite opens it, so
+    // the log and shared-memory files it creates beside it get 0600 too; side files
+    // left by an earlier run with a wider mode are tightened.
+    let side = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    owner_only::create_or_tighten(path)
+        .and_then(|()| owner_only::tighten(&side("-wal")))
+        .and_then(|()| owner_only::tighten(&side("-shm")))
+        .map_err(|e| OpenError::Failed(SpoolError::Io(e)))?;
     let mut conn = Connection::open(path)?;
     // On a new file the order matters: page size and auto_vacuum are fixed by the first
     // table, and switching to WAL first would fix the default 4 KiB page. 8 KiB pages
@@ -766,6 +806,8 @@ fn open_verified(path: &Path) -> Result<(Connection, Scan), OpenError> {
         records: 0,
         bytes: 0,
         quarantined: 0,
+        quarantine_records: 0,
+        quarantine_bytes: 0,
         oldest_appended_at_ms: None,
         next_seq: 1,
     };
@@ -820,6 +862,13 @@ fn open_verified(path: &Path) -> Result<(Connection, Scan), OpenError> {
         .optional()?;
     let quarantined_max: Option<i64> =
         conn.query_row("SELECT max(seq) FROM quarantine", [], |r| r.get(0))?;
+    let (q_records, q_bytes): (i64, i64) = conn.query_row(
+        "SELECT count(*), coalesce(sum(length(body)), 0) FROM quarantine",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    scan.quarantine_records = q_records.unsigned_abs();
+    scan.quarantine_bytes = q_bytes.unsigned_abs();
     scan.next_seq = [
         stored_next.and_then(|v| u64::try_from(v).ok()).unwrap_or(1),
         max_seq + 1,
@@ -842,7 +891,10 @@ fn move_aside(dir: &Path) -> Result<PathBuf, SpoolError> {
         aside = dir.join(format!("quarantine-{stamp}-{n}"));
         n += 1;
     }
-    std::fs::create_dir(&aside)?;
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new().mode(0o700).create(&aside)?;
+    }
     for name in std::iter::once(DB_FILE).chain(DB_SIDE_FILES) {
         let from = dir.join(name);
         if from.exists() {
@@ -1286,6 +1338,92 @@ mod tests {
         assert!(matches!(
             Spool::open(dir.path(), BIG),
             Err(SpoolError::Locked(_))
+        ));
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    /// The store holds signed deliveries that can be replayed: owner only, whatever
+    /// the umask (the test process's is usually 022).
+    #[tokio::test]
+    async fn the_store_and_its_folder_are_owner_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a").join("spool");
+        let (spool, _) = Spool::open(&dir, BIG).unwrap();
+        spool.append(vec![rec("a")]).await.unwrap();
+        assert_eq!(mode(&tmp.path().join("a")), 0o700);
+        assert_eq!(mode(&dir), 0o700);
+        for name in [DB_FILE, LOCK_FILE].into_iter().chain(DB_SIDE_FILES) {
+            let p = dir.join(name);
+            assert!(p.exists(), "{name}");
+            assert_eq!(mode(&p), 0o600, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_store_readable_by_others_is_tightened_at_open() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
+            spool.append(vec![rec("a")]).await.unwrap();
+        }
+        let names: Vec<&str> = [DB_FILE, LOCK_FILE]
+            .into_iter()
+            .chain(DB_SIDE_FILES)
+            .collect();
+        for name in &names {
+            let p = dir.path().join(name);
+            if !p.exists() {
+                std::fs::write(&p, b"").unwrap();
+            }
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let (spool, recovery) = Spool::open(dir.path(), BIG).unwrap();
+        assert_eq!(recovery.records, 1);
+        spool.append(vec![rec("b")]).await.unwrap();
+        for name in &names {
+            assert_eq!(mode(&dir.path().join(name)), 0o600, "{name}");
+        }
+    }
+
+    /// Quarantined records count toward `max_bytes`: the table cannot outgrow the
+    /// budget, and what does not fit is refused at the door (503, the provider
+    /// retries) instead of anything on disk being dropped.
+    #[tokio::test]
+    async fn quarantined_records_count_toward_max_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = codec::encode(&rec("a")).unwrap().len() as u64;
+        let (spool, _) = Spool::open(dir.path(), one * 3).unwrap();
+        spool
+            .append(vec![rec("a"), rec("b"), rec("c")])
+            .await
+            .unwrap();
+        spool.quarantine(Seq(1), "refused".into()).unwrap();
+        spool.quarantine(Seq(2), "refused".into()).unwrap();
+        let s = spool.stats();
+        assert_eq!((s.records, s.bytes), (1, one));
+        assert_eq!((s.quarantined_records, s.quarantined_bytes), (2, 2 * one));
+        spool.remove(&[Seq(3)]).unwrap();
+        // The queue is empty, but the quarantine holds two thirds of the budget.
+        let err = spool.append(vec![rec("d"), rec("e")]).await.unwrap_err();
+        assert!(
+            matches!(err, SpoolError::Full { used, incoming, .. } if used == 2 * one && incoming == 2 * one),
+            "{err:?}"
+        );
+        spool.append(vec![rec("d")]).await.unwrap();
+        assert_eq!(quarantined(dir.path()).len(), 2, "nothing dropped");
+        drop(spool);
+        // Counted again from the store at open.
+        let (spool, _) = Spool::open(dir.path(), one * 3).unwrap();
+        let s = spool.stats();
+        assert_eq!((s.quarantined_records, s.quarantined_bytes), (2, 2 * one));
+        assert!(matches!(
+            spool.append(vec![rec("e")]).await,
+            Err(SpoolError::Full { .. })
         ));
     }
 
