@@ -685,6 +685,34 @@ async fn a_twilio_field_boundary_moved_over_a_required_field_is_a_dead_letter() 
     let dl = &h.dead_letters()[0];
     assert_eq!(dl["reason"], "type_mismatch", "{dl}");
     assert_eq!(dl["providereventtype"], "received", "{dl}");
+    // Other variants of the same signed delivery (the sender swallowed by the body
+    // at another place, a field percent-encoded differently) are new bodies but the
+    // same signed content: duplicates of that dead letter, not new records.
+    let variants = [
+        body.replace("&From=%2B15558675310", "").replace(
+            "Body=Hello+from+SMS",
+            "Body=Hello+from+SMSFrom%2b15558675310",
+        ),
+        body.replace("&From=%2B15558675310", "").replace(
+            "Body=Hello+from+SMS",
+            "Body=Hello%20from%20SMSFrom%2B15558675310",
+        ),
+    ];
+    for variant in variants {
+        let (s, j) = post_owned(
+            &h,
+            "/webhooks/twilio",
+            &fixture_headers(&case),
+            variant.clone().into_bytes(),
+        )
+        .await;
+        assert_eq!(
+            (s, j["status"].as_str()),
+            (StatusCode::OK, Some("duplicate")),
+            "{variant}: {j}"
+        );
+    }
+    assert_eq!(h.dead_letters().len(), 1, "one record per signed delivery");
 }
 
 #[tokio::test]

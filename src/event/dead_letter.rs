@@ -106,6 +106,10 @@ pub struct Kept<'a> {
     pub body: &'a [u8],
     pub query: Option<&'a str>,
     pub item: Option<usize>,
+    /// What identifies the delivery when its signature covers more bodies than
+    /// one ([`crate::verify::Verified::signed_identity`]): the dead letter's id is
+    /// derived from it instead of the body, so variants are duplicates.
+    pub identity: Option<&'a [u8; 32]>,
 }
 
 impl DeadLetter {
@@ -124,6 +128,7 @@ impl DeadLetter {
             body,
             query,
             item,
+            identity,
         } = kept;
         let Rejection {
             reason,
@@ -131,7 +136,7 @@ impl DeadLetter {
             provider_type: providereventtype,
         } = why;
         let (body_text, body_base64) = Self::body_fields(body);
-        let hash = super::DedupId::from_body(body);
+        let hash = super::DedupId::from_body(identity.map_or(body, |i| &i[..]));
         let dedup = super::DedupId::new(match item {
             Some(i) => format!("dead-letter:{}#{i}", hash.as_str()),
             None => format!("dead-letter:{}", hash.as_str()),

@@ -198,6 +198,7 @@ mod tests {
                 body: br#"{"id":"evt_1"}"#,
                 query: None,
                 item: Some(2),
+                identity: None,
             },
             &chrono::Utc::now(),
             Rejection::new(DeadLetterReason::UnknownEventType, "no rule"),

@@ -636,6 +636,7 @@ impl Mapping {
             body: req.body(),
             query: req.query(),
             item,
+            identity: req.signed_identity(),
         };
         DeadLetter::new(source, &self.provider, kept, received_at, why)
     }

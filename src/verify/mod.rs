@@ -226,6 +226,19 @@ impl Scheme {
         }
     }
 
+    /// The hash of the content the scheme signs, when many bodies can carry one
+    /// signature (Twilio: the URL and the sorted fields without separators); `None`
+    /// where the body itself is what is signed.
+    pub fn signed_identity(&self, req: Signed<'_>) -> Option<[u8; 32]> {
+        match self {
+            Self::Twilio(t) => t
+                .signed_content(req.headers, req.body, req.url?)
+                .ok()
+                .map(|c| <sha2::Sha256 as sha2::Digest>::digest(c.as_bytes()).into()),
+            Self::Signed(_) | Self::HeaderToken(_) | Self::Jwt(_) => None,
+        }
+    }
+
     /// The headers the provider would send for `body` signed with `secret` (for
     /// Ed25519, the private key) at `now`, posted to `url`.
     pub fn sign_at(
@@ -310,7 +323,7 @@ impl SourceAuth {
         query: Option<&str>,
         now: SystemTime,
         window: bool,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<Option<[u8; 32]>, VerifyError> {
         let url = self.url(query);
         let req = Signed {
             headers,
@@ -320,13 +333,13 @@ impl SourceAuth {
         let mut first = None;
         for (scheme, keys) in &self.signatures {
             match scheme.verify(keys, req, now, window) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(scheme.signed_identity(req)),
                 Err(e) => {
                     first.get_or_insert(e);
                 }
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(None), Err)
     }
 }
 
@@ -369,6 +382,9 @@ pub struct Verified {
     headers: HeaderMap,
     body: Bytes,
     query: Option<String>,
+    /// The hash of what the signature covers, for schemes under which many bodies
+    /// carry one signature (Twilio's separator-free form fields).
+    identity: Option<[u8; 32]>,
 }
 
 impl Verified {
@@ -383,6 +399,14 @@ impl Verified {
     /// The raw query string it was posted with.
     pub fn query(&self) -> Option<&str> {
         self.query.as_deref()
+    }
+
+    /// What identifies this delivery as the provider signed it, when that is not
+    /// the body byte for byte: every variant of one signed delivery (fields moved
+    /// across a boundary, reordered, encoded otherwise) has the same identity, so a
+    /// dead letter made from any of them is a duplicate of the first.
+    pub fn signed_identity(&self) -> Option<&[u8; 32]> {
+        self.identity.as_ref()
     }
 }
 
@@ -431,11 +455,13 @@ impl Admitted {
         auth: &SourceAuth,
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
-        auth.verify_signatures(&self.headers, &body, self.query.as_deref(), now, true)?;
+        let identity =
+            auth.verify_signatures(&self.headers, &body, self.query.as_deref(), now, true)?;
         Ok(Verified {
             headers: self.headers,
             body,
             query: self.query,
+            identity,
         })
     }
 }
@@ -471,6 +497,7 @@ impl Unverified {
         auth: &SourceAuth,
         trust_unsigned: bool,
     ) -> Result<Verified, ReverifyError> {
+        let mut identity = None;
         if auth.signs_body() {
             let signing: Vec<(Scheme, Keys)> = auth
                 .signatures
@@ -482,7 +509,7 @@ impl Unverified {
                 signatures: signing,
                 ..auth.clone()
             };
-            signed
+            identity = signed
                 .verify_signatures(
                     &self.headers,
                     &self.body,
@@ -498,6 +525,7 @@ impl Unverified {
             headers: self.headers,
             body: self.body,
             query: self.query,
+            identity,
         })
     }
 
