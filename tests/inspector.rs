@@ -444,7 +444,8 @@ fn the_live_feed_ends_with_its_session() {
         "GET /events HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncookie: {cookie}\r\n\r\n"
     )
     .unwrap();
-    feed.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    feed.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

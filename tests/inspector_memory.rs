@@ -18,7 +18,7 @@ const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
 const MAX_MEMORY: u64 = 4 * 1024 * 1024;
 /// What else a flood may leave resident: the allocator's retained pages of the
 /// requests' own buffers (hyper reads each ~370 KB header block whole).
-const MARGIN: u64 = 12 * 1024 * 1024;
+const MARGIN: u64 = 8 * 1024 * 1024;
 const HEADERS: usize = 90;
 const HEADER_BYTES: usize = 4096;
 const FLOOD: usize = 1000;
@@ -66,10 +66,13 @@ fn padded(path: &str, body: &str, extra: &[(&str, &str)], n: usize) -> Vec<u8> {
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    let filler = "v".repeat(HEADER_BYTES);
     for i in 0..HEADERS {
-        let fill = format!("{n:08}-{i:03}-");
-        let value: String = fill.chars().cycle().take(HEADER_BYTES).collect();
-        req.push_str(&format!("x-pad-{i}: {value}\r\n"));
+        let prefix = format!("{n:08}-{i:03}-");
+        req.push_str(&format!(
+            "x-pad-{i}: {prefix}{}\r\n",
+            &filler[prefix.len()..]
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body);
