@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -372,7 +372,9 @@ pub struct Inspector {
     settings: Settings,
     next: AtomicU64,
     held: Mutex<Held>,
-    feed: broadcast::Sender<Arc<Entry>>,
+    /// Weak, so entries a slow watcher has not read yet are not held past the
+    /// budget: what was pushed out meanwhile is skipped.
+    feed: broadcast::Sender<Weak<Entry>>,
 }
 
 impl std::fmt::Debug for Inspector {
@@ -524,13 +526,14 @@ impl Inspector {
         }
     }
 
-    /// Puts an entry in its ring (see [`Held::admit`]) and on the feed.
+    /// Puts an entry in its ring (see [`Held::admit`]) and, if it was kept, on
+    /// the feed.
     fn file(&self, key: &RingKey, mut entry: Entry, may_evict_dead: bool) -> Arc<Entry> {
         entry.cost = entry.estimate();
         let entry = Arc::new(entry);
-        {
+        let kept = {
             let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            held.admit(
+            let kept = held.admit(
                 key.clone(),
                 entry.clone(),
                 may_evict_dead,
@@ -542,9 +545,12 @@ impl Inspector {
                 entries: held.entries,
             }
             .emit();
+            kept
+        };
+        if kept {
+            // Nobody watching is fine; a slow watcher misses entries (and can reload).
+            let _ = self.feed.send(Arc::downgrade(&entry));
         }
-        // Nobody watching is fine; a slow watcher misses entries (and can reload).
-        let _ = self.feed.send(entry.clone());
         entry
     }
 
@@ -594,8 +600,8 @@ impl Inspector {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 
-    /// New entries as they are recorded.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Entry>> {
+    /// New entries as they are kept (gone if pushed out before they are read).
+    pub fn subscribe(&self) -> broadcast::Receiver<Weak<Entry>> {
         self.feed.subscribe()
     }
 }

@@ -239,7 +239,8 @@ async fn list(
 
 /// What wakes a live feed: a new entry, or a reason to check its session.
 enum Tick {
-    /// `None`: the page fell behind and missed entries.
+    /// `None`: the page fell behind and missed entries, or this one was
+    /// pushed out of memory before it was read.
     Entry(Option<Arc<Entry>>),
     Check,
 }
@@ -255,7 +256,8 @@ async fn events(
         return unauthorized();
     };
     // A page that falls behind misses rows (it can reload), never blocks the feed.
-    let entries = BroadcastStream::new(st.inspector.subscribe()).map(|e| Tick::Entry(e.ok()));
+    let entries = BroadcastStream::new(st.inspector.subscribe())
+        .map(|e| Tick::Entry(e.ok().and_then(|e| e.upgrade())));
     let endings = WatchStream::from_changes(st.auth.endings()).map(|_| Tick::Check);
     let expiry = IntervalStream::new(tokio::time::interval(SESSION_RECHECK)).map(|_| Tick::Check);
     let auth = st.auth.clone();
