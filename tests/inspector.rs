@@ -2,10 +2,12 @@
 //! (chromedriver) with fantoccini. Signs in, watches deliveries of several
 //! providers appear without a reload, opens a dead letter, fixes the mapping
 //! (SIGHUP), clicks Replay and sees it accepted. Screenshots go to
-//! `target/inspector-screenshots/`. Also, over plain HTTP: the refusals.
+//! `target/inspector-screenshots/`. Also, over plain HTTP: the refusals, the
+//! sign-in limit per client address, and the live feed ending with its session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,7 +17,9 @@ use hookgate::fixture::FIXTURE_SECRET;
 
 mod common;
 use common::broker::free_port;
-use common::server::{get, post_delivery, raw_request, root, Server};
+use common::server::{
+    get, post_delivery, raw_request, raw_request_from, read_response, root, Server,
+};
 use common::{fixture_case, path_for, MAGALU_TOKEN};
 
 const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
@@ -363,5 +367,119 @@ fn refusals_say_nothing_more_than_needed() {
     assert!(
         !detail.contains(&signature),
         "the signature is shown: {detail}"
+    );
+}
+
+const HERE: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
+const ELSEWHERE: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+
+/// `POST /login` with `token`, from the local address `from`: the raw response.
+fn login_from(from: std::net::IpAddr, admin: u16, token: &str) -> String {
+    let form = format!("token={token}");
+    raw_request_from(
+        from,
+        admin,
+        format!(
+            "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+             content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+            form.len()
+        )
+        .as_bytes(),
+    )
+}
+
+/// The session cookie (`name=value`) a successful sign-in set.
+fn session_cookie(response: &str) -> String {
+    let line = response
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie set: {response}"));
+    let value = line.split_once(':').unwrap().1.trim();
+    value.split(';').next().unwrap().to_owned()
+}
+
+/// The CSRF token of the session's forms, read from the list page.
+fn csrf_token(admin: u16, cookie: &str) -> String {
+    let page = raw_request(
+        admin,
+        format!("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncookie: {cookie}\r\n\r\n")
+            .as_bytes(),
+    );
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn wrong_tokens_from_one_address_do_not_lock_out_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, admin) = start(dir.path());
+    // One address guesses until it is refused: its own budget (burst 10) is spent.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let r = login_from(HERE, admin, "a-wrong-guess-0123456789abc");
+        if r.starts_with("HTTP/1.1 429") {
+            assert!(r.contains("Too many attempts"), "{r}");
+            break;
+        }
+        assert!(r.starts_with("HTTP/1.1 401"), "{r}");
+        assert!(attempts <= 11, "no attempt was refused for its rate");
+    }
+    // The right token from another address still signs in.
+    let r = login_from(ELSEWHERE, admin, ADMIN_TOKEN);
+    assert!(r.starts_with("HTTP/1.1 303"), "{r}");
+    assert!(session_cookie(&r).starts_with("hookgate_admin="), "{r}");
+}
+
+#[test]
+fn the_live_feed_ends_with_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = start(dir.path());
+    let cookie = session_cookie(&login_from(HERE, admin, ADMIN_TOKEN));
+    let csrf = csrf_token(admin, &cookie);
+    // Open the feed and read its response head: from then on it is subscribed.
+    let mut feed = std::net::TcpStream::connect(("127.0.0.1", admin)).unwrap();
+    write!(
+        feed,
+        "GET /events HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncookie: {cookie}\r\n\r\n"
+    )
+    .unwrap();
+    feed.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        feed.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"),
+        "{head}"
+    );
+    // Sign out, then a delivery arrives.
+    let form = format!("csrf={csrf}");
+    let out = raw_request(
+        admin,
+        format!(
+            "POST /logout HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncookie: {cookie}\r\n\
+             content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+            form.len()
+        )
+        .as_bytes(),
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    deliver(server.port, "savanto", "product-created");
+    // The feed ends (read_response reads to the end, within its 10 s timeout)
+    // without the delivery's row.
+    let rest = read_response(&mut feed);
+    assert!(
+        !rest.contains("event: delivery") && !rest.contains("savanto"),
+        "the feed delivered a row after sign-out: {rest}"
+    );
+    let ended = feed.read(&mut byte).map(|n| n == 0);
+    assert!(
+        matches!(ended, Ok(true)),
+        "the feed is still open after sign-out: {ended:?}"
     );
 }

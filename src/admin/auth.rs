@@ -1,10 +1,15 @@
 //! Signing in to the inspector: the token once (compared in constant time), then
 //! an HttpOnly, SameSite=Strict session cookie; a per-session CSRF token on every
-//! form that changes something. Sessions live in memory and expire.
+//! form that changes something. Sessions live in memory and expire. Sign-in
+//! attempts are limited per client address, under a higher limit for all together.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use crate::verify::Secret;
 
@@ -13,6 +18,17 @@ pub const COOKIE: &str = "hookgate_admin";
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// Sessions held at once; the oldest goes first.
 const MAX_SESSIONS: usize = 64;
+/// Sign-in attempts per client address: a burst, then one a second.
+const PER_ADDRESS_BURST: u32 = 10;
+/// Attempts from all addresses together: a ceiling for many addresses guessing
+/// at once, well above what one address may spend.
+const GLOBAL_PER_SECOND: u32 = 10;
+const GLOBAL_BURST: u32 = 100;
+/// Client addresses whose attempts are tracked at once. Past it, addresses whose
+/// budget is full again are forgotten; while the table stays full (thousands of
+/// addresses guessing within seconds), attempts are held to the global ceiling
+/// alone.
+const MAX_TRACKED_ADDRESSES: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -23,8 +39,14 @@ pub struct Session {
 pub struct Auth {
     token: Secret,
     sessions: Mutex<HashMap<String, Session>>,
-    /// Sign-in attempts: a budget, so the token cannot be guessed fast.
+    /// Sign-in attempts per client address (an IPv6 client by its /64), so one
+    /// client's guesses do not lock out another.
+    per_address: governor::DefaultKeyedRateLimiter<IpAddr>,
+    /// All attempts together.
     attempts: governor::DefaultDirectRateLimiter,
+    /// Bumped whenever a session ends before its time (sign-out, pushed out), so
+    /// open live feeds check theirs at once.
+    ended: watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -50,20 +72,56 @@ pub enum SignIn {
     TooMany,
 }
 
+/// The key a client's attempts are counted under: its address, an IPv6 one by
+/// its /64 (one host often holds a whole /64), an IPv4-mapped one as IPv4.
+fn client_key(peer: Option<IpAddr>) -> IpAddr {
+    match peer {
+        None => IpAddr::from([0, 0, 0, 0]),
+        Some(IpAddr::V4(v4)) => IpAddr::V4(v4),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
 impl Auth {
     pub fn new(token: &str) -> Self {
-        let quota = governor::Quota::per_second(std::num::NonZeroU32::MIN)
-            .allow_burst(std::num::NonZeroU32::new(10).unwrap_or(std::num::NonZeroU32::MIN));
+        let per_address =
+            governor::Quota::per_second(NonZeroU32::MIN).allow_burst(nonzero(PER_ADDRESS_BURST));
+        let global = governor::Quota::per_second(nonzero(GLOBAL_PER_SECOND))
+            .allow_burst(nonzero(GLOBAL_BURST));
         Self {
             token: Secret::new(token.as_bytes()),
             sessions: Mutex::new(HashMap::new()),
-            attempts: governor::RateLimiter::direct(quota),
+            per_address: governor::RateLimiter::keyed(per_address),
+            attempts: governor::RateLimiter::direct(global),
+            ended: watch::channel(0).0,
         }
     }
 
-    /// Checks the token; on success a new session id.
-    pub fn sign_in(&self, given: &str) -> Result<String, SignIn> {
-        if self.attempts.check().is_err() {
+    /// Whether `peer` may try a token now: its own budget first (so one address
+    /// cannot spend the global one faster than its own), then the global one.
+    fn may_try(&self, peer: Option<IpAddr>) -> bool {
+        let key = client_key(peer);
+        if self.per_address.len() >= MAX_TRACKED_ADDRESSES {
+            self.per_address.retain_recent();
+            self.per_address.shrink_to_fit();
+        }
+        let tracked = self.per_address.len() < MAX_TRACKED_ADDRESSES;
+        if tracked && self.per_address.check_key(&key).is_err() {
+            return false;
+        }
+        self.attempts.check().is_ok()
+    }
+
+    /// Checks the token given from `peer`; on success a new session id.
+    pub fn sign_in(&self, given: &str, peer: Option<IpAddr>) -> Result<String, SignIn> {
+        if !self.may_try(peer) {
             return Err(SignIn::TooMany);
         }
         if !self.token.ct_eq(given.as_bytes()) {
@@ -80,6 +138,7 @@ impl Auth {
                 .map(|(k, _)| k.clone())
             {
                 sessions.remove(&oldest);
+                self.ended.send_modify(|n| *n += 1);
             }
         }
         sessions.insert(
@@ -107,6 +166,12 @@ impl Auth {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
+        self.ended.send_modify(|n| *n += 1);
+    }
+
+    /// Changes whenever a session ends before its time.
+    pub fn endings(&self) -> watch::Receiver<u64> {
+        self.ended.subscribe()
     }
 }
 
@@ -136,13 +201,13 @@ mod tests {
     #[test]
     fn a_session_only_with_the_token_and_csrf_only_its_own() {
         let auth = Auth::new("a-token-of-at-least-24-chars");
-        assert_eq!(auth.sign_in("wrong"), Err(SignIn::Wrong));
+        assert_eq!(auth.sign_in("wrong", A), Err(SignIn::Wrong));
         assert_eq!(
-            auth.sign_in("a-token-of-at-least-24-charz"),
+            auth.sign_in("a-token-of-at-least-24-charz", A),
             Err(SignIn::Wrong)
         );
         let id = auth
-            .sign_in("a-token-of-at-least-24-chars")
+            .sign_in("a-token-of-at-least-24-chars", A)
             .unwrap_or_default();
         let s = auth.session(&id).unwrap_or_else(|| panic!("session"));
         assert!(s.csrf_ok(&s.csrf));
@@ -152,13 +217,63 @@ mod tests {
         assert!(auth.session(&id).is_none());
     }
 
+    const A: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)));
+    const B: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2)));
+
     #[test]
     fn guessing_fast_is_refused() {
         let auth = Auth::new("a-token-of-at-least-24-chars");
         let refused = (0..50)
-            .filter(|_| auth.sign_in("guess") == Err(SignIn::TooMany))
+            .filter(|_| auth.sign_in("guess", A) == Err(SignIn::TooMany))
             .count();
         assert!(refused >= 35, "{refused}");
+    }
+
+    #[test]
+    fn one_address_guessing_does_not_lock_out_another() {
+        let auth = Auth::new("a-token-of-at-least-24-chars");
+        for _ in 0..12 {
+            let _ = auth.sign_in("guess", A);
+        }
+        assert_eq!(
+            auth.sign_in("a-token-of-at-least-24-chars", A),
+            Err(SignIn::TooMany)
+        );
+        assert!(auth.sign_in("a-token-of-at-least-24-chars", B).is_ok());
+    }
+
+    #[test]
+    fn many_addresses_meet_the_global_ceiling() {
+        let auth = Auth::new("a-token-of-at-least-24-chars");
+        let refused = (0..500u32)
+            .map(|n| Some(IpAddr::V4(n.into())))
+            .filter(|peer| auth.sign_in("guess", *peer) == Err(SignIn::TooMany))
+            .count();
+        assert!(refused >= 350, "{refused}");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        let b: IpAddr = "2001:db8:1:2:bbbb::2"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(client_key(Some(a)), client_key(Some(b)));
+        let mapped: IpAddr = "::ffff:192.0.2.1"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(client_key(Some(mapped)), client_key(A));
+    }
+
+    #[test]
+    fn the_tracked_addresses_are_bounded() {
+        let auth = Auth::new("a-token-of-at-least-24-chars");
+        for n in 0..(MAX_TRACKED_ADDRESSES as u32 + 500) {
+            let _ = auth.may_try(Some(IpAddr::V4(n.into())));
+        }
+        assert!(auth.per_address.len() <= MAX_TRACKED_ADDRESSES);
     }
 
     #[test]

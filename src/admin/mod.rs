@@ -8,25 +8,32 @@ mod config;
 mod pages;
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream, WatchStream};
 use tokio_stream::StreamExt as _;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use config::{AdminConfig, MIN_TOKEN_LEN};
+pub use config::{AdminConfig, AdminToken, MIN_TOKEN_DISTINCT, MIN_TOKEN_LEN};
 
 use crate::gateway::LiveGateway;
-use crate::inspector::Inspector;
+use crate::inspector::{Entry, Inspector};
 use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 use auth::{Auth, Session, SignIn, COOKIE, SESSION_TTL};
+
+/// How often an idle live feed checks that its session has not expired (each
+/// delivery, and each sign-out, checks at once).
+const SESSION_RECHECK: Duration = Duration::from_secs(30);
 
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
@@ -48,7 +55,7 @@ pub fn app(live: Arc<LiveGateway>, inspector: Arc<Inspector>, config: &AdminConf
     let state = AdminState {
         live,
         inspector,
-        auth: Arc::new(Auth::new(&config.token)),
+        auth: Arc::new(Auth::new(config.token.expose())),
         remembered: config.recent,
     };
     let header = |name: &'static str, value: &'static str| {
@@ -114,8 +121,29 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(st): State<AdminState>, Form(f): Form<LoginForm>) -> Response {
-    match st.auth.sign_in(&f.token) {
+/// The client's address, as the listener recorded it (none when served without
+/// one, as in tests that call the router directly).
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+async fn login(
+    State(st): State<AdminState>,
+    Peer(peer): Peer,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    match st.auth.sign_in(&f.token, peer) {
         Ok(id) => {
             let cookie = format!(
                 "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -209,25 +237,45 @@ async fn list(
     .into_response()
 }
 
-/// New deliveries as server-sent events, each a rendered (escaped) table row.
+/// What wakes a live feed: a new entry, or a reason to check its session.
+enum Tick {
+    /// `None`: the page fell behind and missed entries, or this one was
+    /// pushed out of memory before it was read.
+    Entry(Option<Arc<Entry>>),
+    Check,
+}
+
+/// New deliveries as server-sent events, each a rendered (escaped) table row,
+/// while the session lives: the stream ends at its sign-out or expiry.
 async fn events(
     State(st): State<AdminState>,
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    if signed_in(&st, &headers).is_none() {
+    let Some((id, _)) = signed_in(&st, &headers) else {
         return unauthorized();
-    }
+    };
     // A page that falls behind misses rows (it can reload), never blocks the feed.
-    let stream = BroadcastStream::new(st.inspector.subscribe()).filter_map(move |e| {
-        let e = e.ok()?;
-        let wanted =
-            f.source().is_none_or(|s| s == e.source) && f.outcome().is_none_or(|o| o == e.outcome);
-        wanted.then(|| {
-            let data = serde_json::json!({"seq": e.seq, "row": pages::row_html(&e)});
-            Ok::<_, Infallible>(Event::default().event("delivery").data(data.to_string()))
-        })
-    });
+    let entries = BroadcastStream::new(st.inspector.subscribe())
+        .map(|e| Tick::Entry(e.ok().and_then(|e| e.upgrade())));
+    let endings = WatchStream::from_changes(st.auth.endings()).map(|_| Tick::Check);
+    let expiry = IntervalStream::new(tokio::time::interval(SESSION_RECHECK)).map(|_| Tick::Check);
+    let auth = st.auth.clone();
+    let stream = entries
+        .merge(endings)
+        .merge(expiry)
+        .take_while(move |_| auth.session(&id).is_some())
+        .filter_map(move |tick| {
+            let Tick::Entry(Some(e)) = tick else {
+                return None;
+            };
+            let wanted = f.source().is_none_or(|s| s == e.source)
+                && f.outcome().is_none_or(|o| o == e.outcome);
+            wanted.then(|| {
+                let data = serde_json::json!({"seq": e.seq, "row": pages::row_html(&e)});
+                Ok::<_, Infallible>(Event::default().event("delivery").data(data.to_string()))
+            })
+        });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -257,7 +305,8 @@ async fn detail(
 /// Replays one dead letter with the code `hookgate replay` runs. The record is the
 /// one this process received and kept in memory (it passed its source's checks
 /// then), so a source that does not sign is trusted here; a signed one is still
-/// verified again against its current secrets.
+/// verified again against its current secrets. A dead letter too large to keep
+/// whole in memory is refused (409) with the command that replays it instead.
 async fn replay_one(
     State(st): State<AdminState>,
     headers: HeaderMap,
@@ -277,8 +326,18 @@ async fn replay_one(
         )
             .into_response();
     };
-    let Some(record) = entry.dead_letter.clone() else {
+    let Some(held) = &entry.dead_letter else {
         return (StatusCode::BAD_REQUEST, "not a dead letter").into_response();
+    };
+    let record = match held.replayable() {
+        Ok(record) => record.clone(),
+        Err(bytes) => {
+            return (
+                StatusCode::CONFLICT,
+                Html(pages::too_large_to_replay(&entry, bytes, &session.csrf).into_string()),
+            )
+                .into_response()
+        }
     };
     let gateway = st.live.load_full();
     let opts = ReplayOptions {

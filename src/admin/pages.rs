@@ -4,7 +4,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::inspector::Entry;
+use crate::inspector::{Entry, HeldDeadLetter};
 use crate::replay::ReplayResult;
 
 /// Outcomes offered by the filter, in the order shown.
@@ -151,7 +151,7 @@ pub fn list(v: &ListView<'_>) -> Markup {
             @if v.entries.is_empty() {
                 p #empty.muted.empty { "Nothing yet. Deliveries appear here as they arrive." }
             }
-            p.muted.small { "The last " (v.remembered) " deliveries of each source are kept in memory." }
+            p.muted.small { "The last " (v.remembered) " deliveries of each source (and of all unknown sources together) are kept in memory, within " code { "[admin] max_memory" } "." }
         },
     )
 }
@@ -196,15 +196,18 @@ pub fn detail(e: &Entry, csrf: &str, captures_bodies: bool) -> Markup {
                     dt { "Id" } dd.mono { (e.id.as_deref().unwrap_or("—")) }
                     dt { "Latency" } dd { (format!("{:.1} ms", e.latency_ms)) }
                 }
-                @if let Some(d) = &e.dead_letter {
+                @if let Some(held) = &e.dead_letter {
                     div.deadletter {
                         h2 { "Dead letter" }
-                        p { strong { (d.reason.as_str()) } ": " (d.detail) }
+                        p { strong { (held.record().reason.as_str()) } ": " (held.record().detail) }
                         @for r in &replays { (replay_result(r)) }
-                        form method="post" action={ "/deliveries/" (e.seq) "/replay" } {
-                            input type="hidden" name="csrf" value=(csrf);
-                            button.primary #replay type="submit" { "Replay" }
-                            span.muted { " Verifies it again and maps it with the current mappings." }
+                        @match held.replayable() {
+                            Ok(_) => form method="post" action={ "/deliveries/" (e.seq) "/replay" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button.primary #replay type="submit" { "Replay" }
+                                span.muted { " Verifies it again and maps it with the current mappings." }
+                            },
+                            Err(bytes) => (replay_elsewhere(held, bytes)),
                         }
                     }
                 }
@@ -230,11 +233,39 @@ pub fn detail(e: &Entry, csrf: &str, captures_bodies: bool) -> Markup {
             }
             section.card {
                 h2 { "Body" }
-                @match (&e.body, captures_bodies) {
+                @match (e.body(), captures_bodies) {
                     (Some(body), _) => pre.json { (body) },
                     (None, true) => p.muted { "No body was read (the request was refused before it)." },
                     (None, false) => p.muted { "Not captured: set " code { "capture_bodies = true" } " under " code { "[admin]" } " to keep bodies (they hold personal data)." },
                 }
+            }
+        },
+    )
+}
+
+/// Why a dead letter has no Replay button, and how to replay it.
+fn replay_elsewhere(held: &HeldDeadLetter, bytes: usize) -> Markup {
+    let source = &held.record().source;
+    html! {
+        p.muted.replay-elsewhere {
+            "Its body (" (bytes) " bytes) is larger than the inspector keeps whole, so it "
+            "cannot be replayed from here. It is whole in the dead-letter output: replay it "
+            "with " code { "hookgate replay --config hookgate.toml --from-file dead-letters.ndjson --source " (source) }
+            " (or " code { "--from-topic" } " for the Kafka output)."
+        }
+    }
+}
+
+/// The answer to a Replay of a dead letter that is not kept whole.
+pub fn too_large_to_replay(e: &Entry, bytes: usize, csrf: &str) -> Markup {
+    layout(
+        "Not replayed",
+        Some(csrf),
+        html! {
+            p { a href={ "/deliveries/" (e.seq) } { "← Delivery " (e.seq) } }
+            section.card {
+                h1 { "Not replayed" }
+                @if let Some(held) = &e.dead_letter { (replay_elsewhere(held, bytes)) }
             }
         },
     )

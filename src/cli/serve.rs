@@ -44,7 +44,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         };
         let inspector = admin
             .as_ref()
-            .map(|a| Arc::new(crate::inspector::Inspector::new(a.recent, a.capture_bodies)));
+            .map(|a| Arc::new(crate::inspector::Inspector::new(a.inspector())));
         let addr = |l: &Option<tokio::net::TcpListener>| {
             l.as_ref()
                 .and_then(|l| l.local_addr().ok())

@@ -315,9 +315,11 @@ async fn receive(
         .source(&source)
         .map_or(telemetry::UNKNOWN_SOURCE, |s| s.id.as_str());
     if let (Some(inspector), Some(mut seen)) = (&st.inspector, seen) {
-        seen.source = match gateway.source(&source) {
-            Some(s) => s.id.as_str().to_owned(),
-            None => LogSafe(&source).to_string(),
+        // A request to no configured source goes to the one shared ring, under
+        // what it asked for (escaped and bounded).
+        (seen.source, seen.unmatched) = match gateway.source(&source) {
+            Some(s) => (s.id.as_str().to_owned(), false),
+            None => (LogSafe(&source).to_string(), true),
         };
         seen.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let filed = match &result {

@@ -368,3 +368,16 @@ impl SpoolObserved {
         metrics::gauge!(SPOOL_OLDEST_AGE_SECONDS).set(age);
     }
 }
+
+/// What the inspector holds, after each entry it files.
+pub struct InspectorHeld {
+    pub bytes: usize,
+    pub entries: usize,
+}
+
+impl InspectorHeld {
+    pub fn emit(self) {
+        metrics::gauge!(INSPECTOR_BYTES).set(self.bytes as f64);
+        metrics::gauge!(INSPECTOR_ENTRIES).set(self.entries as f64);
+    }
+}

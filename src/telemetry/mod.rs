@@ -68,6 +68,12 @@ pub const SPOOL_FALLBACKS: &str = "hookgate_spool_fallbacks_total";
 /// Records moved aside, by `when` (open: unreadable; refused: by the broker).
 pub const SPOOL_QUARANTINED: &str = "hookgate_spool_quarantined_total";
 
+/// Bytes the inspector's entries are counted for (gauge; `[admin] max_memory`
+/// bounds it).
+pub const INSPECTOR_BYTES: &str = "hookgate_inspector_bytes";
+/// Entries the inspector holds (gauge).
+pub const INSPECTOR_ENTRIES: &str = "hookgate_inspector_entries";
+
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.
 pub const UNKNOWN_SOURCE: &str = "_unknown";

@@ -117,6 +117,29 @@ pub fn raw_request(port: u16, request: &[u8]) -> String {
     read_response(&mut s)
 }
 
+/// As [`raw_request`], from the local address `from` (Linux routes all of
+/// 127.0.0.0/8 to the loopback interface, so `127.0.0.2` is a second client).
+pub fn raw_request_from(from: std::net::IpAddr, port: u16, request: &[u8]) -> String {
+    use std::io::Write;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stream = rt
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(std::net::SocketAddr::new(from, 0))?;
+            socket
+                .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+                .await
+        })
+        .expect("connect");
+    let mut s = stream.into_std().expect("std stream");
+    s.set_nonblocking(false).expect("blocking");
+    s.write_all(request).expect("write");
+    read_response(&mut s)
+}
+
 /// Everything the server sends until it closes the connection, as text.
 pub fn read_response(stream: &mut std::net::TcpStream) -> String {
     use std::io::Read;
