@@ -18,11 +18,10 @@ use hookgate::fixture::FIXTURE_SECRET;
 mod common;
 use common::broker::free_port;
 use common::server::{
-    get, post_delivery, raw_request, raw_request_from, read_response, root, Server,
+    admin_login, get, post_delivery, raw_request, read_response, root, session_cookie, Server,
+    ADMIN_TOKEN,
 };
 use common::{fixture_case, path_for, MAGALU_TOKEN};
-
-const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
 
 fn sahut_mapping(broken: bool) -> String {
     let shipped = std::fs::read_to_string(root().join("mappings/sahut.toml")).unwrap();
@@ -289,18 +288,7 @@ fn refusals_say_nothing_more_than_needed() {
     assert_eq!(get(admin, "/events").0, 401);
     assert_eq!(get(admin, "/deliveries/1").0, 401);
     // A wrong token: the same words whatever is wrong with it.
-    let login = |token: &str| {
-        let form = format!("token={token}");
-        raw_request(
-            admin,
-            format!(
-                "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
-                 content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
-                form.len()
-            )
-            .as_bytes(),
-        )
-    };
+    let login = |token: &str| admin_login(None, admin, token);
     for wrong in [
         "x",
         &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1],
@@ -373,31 +361,6 @@ fn refusals_say_nothing_more_than_needed() {
 const HERE: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
 const ELSEWHERE: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
 
-/// `POST /login` with `token`, from the local address `from`: the raw response.
-fn login_from(from: std::net::IpAddr, admin: u16, token: &str) -> String {
-    let form = format!("token={token}");
-    raw_request_from(
-        from,
-        admin,
-        format!(
-            "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
-             content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
-            form.len()
-        )
-        .as_bytes(),
-    )
-}
-
-/// The session cookie (`name=value`) a successful sign-in set.
-fn session_cookie(response: &str) -> String {
-    let line = response
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .unwrap_or_else(|| panic!("no cookie set: {response}"));
-    let value = line.split_once(':').unwrap().1.trim();
-    value.split(';').next().unwrap().to_owned()
-}
-
 /// The CSRF token of the session's forms, read from the list page.
 fn csrf_token(admin: u16, cookie: &str) -> String {
     let page = raw_request(
@@ -417,7 +380,7 @@ fn wrong_tokens_from_one_address_do_not_lock_out_another() {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let r = login_from(HERE, admin, "a-wrong-guess-0123456789abc");
+        let r = admin_login(Some(HERE), admin, "a-wrong-guess-0123456789abc");
         if r.starts_with("HTTP/1.1 429") {
             assert!(r.contains("Too many attempts"), "{r}");
             break;
@@ -426,7 +389,7 @@ fn wrong_tokens_from_one_address_do_not_lock_out_another() {
         assert!(attempts <= 11, "no attempt was refused for its rate");
     }
     // The right token from another address still signs in.
-    let r = login_from(ELSEWHERE, admin, ADMIN_TOKEN);
+    let r = admin_login(Some(ELSEWHERE), admin, ADMIN_TOKEN);
     assert!(r.starts_with("HTTP/1.1 303"), "{r}");
     assert!(session_cookie(&r).starts_with("hookgate_admin="), "{r}");
 }
@@ -435,7 +398,7 @@ fn wrong_tokens_from_one_address_do_not_lock_out_another() {
 fn the_live_feed_ends_with_its_session() {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = start(dir.path());
-    let cookie = session_cookie(&login_from(HERE, admin, ADMIN_TOKEN));
+    let cookie = session_cookie(&admin_login(Some(HERE), admin, ADMIN_TOKEN));
     let csrf = csrf_token(admin, &cookie);
     // Open the feed and read its response head: from then on it is subscribed.
     let mut feed = std::net::TcpStream::connect(("127.0.0.1", admin)).unwrap();

@@ -11,10 +11,11 @@ use hookgate::fixture::FIXTURE_SECRET;
 
 mod common;
 use common::broker::free_port;
-use common::server::{get, post_delivery, raw_request, Server};
+use common::server::{
+    admin_login, get, post_delivery, raw_request, session_cookie, Server, ADMIN_TOKEN,
+};
 use common::{fixture_case, hmac_hex};
 
-const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
 const MAX_MEMORY: u64 = 4 * 1024 * 1024;
 /// What else a flood may leave resident: the allocator's retained pages of the
 /// requests' own buffers (hyper reads each ~370 KB header block whole).
@@ -96,29 +97,9 @@ fn flood(port: u16, request: impl Fn(usize) -> Vec<u8> + Sync, expect: &str) {
 }
 
 fn sign_in(admin: u16) -> String {
-    let form = format!("token={ADMIN_TOKEN}");
-    let r = raw_request(
-        admin,
-        format!(
-            "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
-             content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
-            form.len()
-        )
-        .as_bytes(),
-    );
+    let r = admin_login(None, admin, ADMIN_TOKEN);
     assert!(r.starts_with("HTTP/1.1 303"), "{r}");
-    let line = r
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .unwrap();
-    line.split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    session_cookie(&r)
 }
 
 fn admin_get(admin: u16, path: &str, cookie: &str) -> String {

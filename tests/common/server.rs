@@ -140,6 +140,34 @@ pub fn raw_request_from(from: std::net::IpAddr, port: u16, request: &[u8]) -> St
     read_response(&mut s)
 }
 
+/// The inspector's token in the tests that sign in to it.
+pub const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
+
+/// `POST /login` with `token` to the admin listener on `port`, from the local
+/// address `from` (127.0.0.1 when `None`): the raw response.
+pub fn admin_login(from: Option<std::net::IpAddr>, port: u16, token: &str) -> String {
+    let form = format!("token={token}");
+    let request = format!(
+        "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    match from {
+        Some(from) => raw_request_from(from, port, request.as_bytes()),
+        None => raw_request(port, request.as_bytes()),
+    }
+}
+
+/// The session cookie (`name=value`) a successful sign-in set.
+pub fn session_cookie(response: &str) -> String {
+    let line = response
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie set: {response}"));
+    let value = line.split_once(':').expect("a header line").1.trim();
+    value.split(';').next().unwrap_or_default().to_owned()
+}
+
 /// Everything the server sends until it closes the connection, as text.
 pub fn read_response(stream: &mut std::net::TcpStream) -> String {
     use std::io::Read;
