@@ -16,6 +16,7 @@ pub mod loadgen;
 pub mod mapping;
 pub mod output;
 pub mod replay;
+pub mod secret;
 pub mod settings;
 pub mod source;
 pub mod telemetry;

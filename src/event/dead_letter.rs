@@ -107,7 +107,7 @@ pub struct Kept<'a> {
     pub query: Option<&'a str>,
     pub item: Option<usize>,
     /// What identifies the delivery when its signature covers more bodies than
-    /// one ([`crate::verify::Verified::signed_identity`]): the dead letter's id is
+    /// one (the verified request's `signed_identity`): the dead letter's id is
     /// derived from it instead of the body, so variants are duplicates.
     pub identity: Option<&'a [u8; 32]>,
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::DeadLetter;
-use crate::verify::{Secret, MIN_SECRET_BYTES};
+use crate::secret::{Secret, MIN_SECRET_BYTES};
 
 /// What a seal starts with: the version of the encoding below.
 const SEAL_PREFIX: &str = "hmac-sha256:v1:";

@@ -11,7 +11,7 @@
 mod access;
 mod jwt;
 mod keys;
-mod secret;
+
 mod signed;
 mod twilio;
 
@@ -21,10 +21,10 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::HeaderMap;
 
+pub use crate::secret::{Secret, MIN_SECRET_BYTES};
 pub use access::{BasicAuth, IpAllowList};
 pub use jwt::{JwtScheme, JwtSpec};
 pub use keys::PublicKey;
-pub use secret::{Secret, MIN_SECRET_BYTES};
 pub use signed::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
     SignedAt, SignedScheme, DEFAULT_TOLERANCE,

@@ -1,4 +1,5 @@
-//! The `Secret` newtype: key material that never prints.
+//! The `Secret` newtype: key material that never prints (HMAC keys, tokens, the
+//! dead-letter seal key). Below every component, so each can hold one.
 
 use std::fmt;
 
