@@ -246,27 +246,34 @@ impl ConfigReloadFailed<'_> {
 /// The spool was opened at start-up, with what a previous run left.
 pub struct SpoolOpened<'a> {
     pub path: &'a std::path::Path,
-    pub recovery: &'a crate::output::spool::Recovery,
+    /// Readable records found, and their bytes.
+    pub records: u64,
+    pub bytes: u64,
+    /// Unreadable records moved to the quarantine table.
+    pub quarantined_records: u64,
+    /// Folders unusable store files were moved into.
+    pub moved_aside: &'a [std::path::PathBuf],
+    /// Readable records copied out of a moved-aside file.
+    pub salvaged_records: u64,
 }
 
 impl SpoolOpened<'_> {
     pub fn emit(self) {
-        let r = self.recovery;
-        let quarantined = r.quarantined_records + r.quarantined_files.len() as u64;
+        let quarantined = self.quarantined_records + self.moved_aside.len() as u64;
         if quarantined > 0 {
             metrics::counter!(SPOOL_QUARANTINED, "when" => "open").increment(quarantined);
             tracing::error!(
                 path = %self.path.display(),
-                quarantined_records = r.quarantined_records,
-                moved_aside = ?r.quarantined_files,
-                salvaged_records = r.salvaged_records,
+                quarantined_records = self.quarantined_records,
+                moved_aside = ?self.moved_aside,
+                salvaged_records = self.salvaged_records,
                 "spool: unreadable records or files were moved aside (kept, not produced)"
             );
         }
         tracing::info!(
             path = %self.path.display(),
-            records = r.records,
-            bytes = r.bytes,
+            records = self.records,
+            bytes = self.bytes,
             "spool opened; its records will be drained to Kafka"
         );
     }
@@ -295,15 +302,14 @@ impl SpoolAppended {
 
 /// A record the spool could not take (full, or a disk error): answered 503.
 pub struct SpoolAppendFailed<'a> {
-    pub error: &'a crate::output::spool::SpoolError,
+    /// The spool is at its `max_bytes` (else: a disk or store error).
+    pub full: bool,
+    pub error: &'a dyn std::fmt::Display,
 }
 
 impl SpoolAppendFailed<'_> {
     pub fn emit(self) {
-        let kind = match self.error {
-            crate::output::spool::SpoolError::Full { .. } => "full",
-            _ => "error",
-        };
+        let kind = if self.full { "full" } else { "error" };
         metrics::counter!(SPOOL_APPEND_FAILURES, "kind" => kind).increment(1);
         tracing::error!(error = %self.error, "spool append failed: answering 503");
     }
@@ -351,21 +357,21 @@ impl SpoolRecordRefused<'_> {
 
 /// The spool's gauges, refreshed before a scrape.
 pub struct SpoolObserved {
-    pub stats: crate::output::spool::SpoolStats,
-    pub now_ms: i64,
+    pub records: u64,
+    pub bytes: u64,
+    pub quarantined_records: u64,
+    pub quarantined_bytes: u64,
+    /// How long the oldest record has waited (0 when the spool is empty).
+    pub oldest_age: std::time::Duration,
 }
 
 impl SpoolObserved {
     pub fn emit(self) {
-        metrics::gauge!(SPOOL_RECORDS).set(self.stats.records as f64);
-        metrics::gauge!(SPOOL_BYTES).set(self.stats.bytes as f64);
-        metrics::gauge!(SPOOL_QUARANTINE_RECORDS).set(self.stats.quarantined_records as f64);
-        metrics::gauge!(SPOOL_QUARANTINE_BYTES).set(self.stats.quarantined_bytes as f64);
-        let age = self
-            .stats
-            .oldest_appended_at_ms
-            .map_or(0.0, |t| (self.now_ms - t).max(0) as f64 / 1000.0);
-        metrics::gauge!(SPOOL_OLDEST_AGE_SECONDS).set(age);
+        metrics::gauge!(SPOOL_RECORDS).set(self.records as f64);
+        metrics::gauge!(SPOOL_BYTES).set(self.bytes as f64);
+        metrics::gauge!(SPOOL_QUARANTINE_RECORDS).set(self.quarantined_records as f64);
+        metrics::gauge!(SPOOL_QUARANTINE_BYTES).set(self.quarantined_bytes as f64);
+        metrics::gauge!(SPOOL_OLDEST_AGE_SECONDS).set(self.oldest_age.as_secs_f64());
     }
 }
 

@@ -61,7 +61,11 @@ impl SpooledKafka {
             .map_err(|e| format!("spool {}: {e}", dir.display()))?;
         events::SpoolOpened {
             path: &dir,
-            recovery: &recovery,
+            records: recovery.records,
+            bytes: recovery.bytes,
+            quarantined_records: recovery.quarantined_records,
+            moved_aside: &recovery.quarantined_files,
+            salvaged_records: recovery.salvaged_records,
         }
         .emit();
         let store = Arc::new(store);
@@ -128,7 +132,11 @@ impl SpooledKafka {
                 Ok(())
             }
             Err(e) => {
-                events::SpoolAppendFailed { error: &e }.emit();
+                events::SpoolAppendFailed {
+                    full: matches!(e, SpoolError::Full { .. }),
+                    error: &e,
+                }
+                .emit();
                 Err(OutputError::Unavailable(e.to_string()))
             }
         }
@@ -203,9 +211,16 @@ impl Output for SpooledKafka {
     }
 
     fn observe(&self) {
+        let stats = self.spool.stats();
+        let waited_ms = stats
+            .oldest_appended_at_ms
+            .map_or(0, |t| (now_ms() - t).max(0));
         events::SpoolObserved {
-            stats: self.spool.stats(),
-            now_ms: now_ms(),
+            records: stats.records,
+            bytes: stats.bytes,
+            quarantined_records: stats.quarantined_records,
+            quarantined_bytes: stats.quarantined_bytes,
+            oldest_age: Duration::from_millis(waited_ms.unsigned_abs()),
         }
         .emit();
     }
