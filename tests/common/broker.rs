@@ -169,6 +169,7 @@ impl Drop for Broker {
 #[derive(Debug, Clone)]
 pub struct Record {
     pub partition: i32,
+    pub offset: i64,
     pub key: Option<String>,
     pub value: Vec<u8>,
     pub headers: Vec<(String, String)>,
@@ -201,16 +202,83 @@ pub fn consume(
     })
 }
 
-/// Reads every partition of `topic` from the beginning (each partition's records in
-/// offset order) until `done` says so or `timeout` passed.
-pub fn consume_until(
+/// Reads every partition of `topic` from the beginning until `want` distinct ids
+/// (`id` of each record) were seen or `timeout` passed. A record produced twice
+/// (a retry across a broker crash) counts once, so a duplicate cannot end the read
+/// before the last id arrived, as `consume(.., want, ..)` would.
+pub fn consume_distinct(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    want: usize,
+    timeout: Duration,
+    id: impl Fn(&Record) -> String,
+) -> Vec<Record> {
+    let (mut looked, mut ids) = (0, std::collections::HashSet::new());
+    consume_until(bootstrap, topic, partitions, timeout, |got| {
+        // Only the records since the last call are new.
+        ids.extend(got[looked..].iter().map(&id));
+        looked = got.len();
+        ids.len() >= want
+    })
+}
+
+/// Everything on `topic` now: each partition's high watermark is fetched first,
+/// then the partitions are read from the beginning until each reached it. What a
+/// producer had acknowledged before the call is all there, and nothing is waited
+/// for past that: the tool for "nothing new on the topic", where waiting a fixed
+/// time for records that should not come proves little and costs the wait.
+/// Panics if the topic cannot be read to its end within `timeout`.
+pub fn consume_all(
     bootstrap: &str,
     topic: &str,
     partitions: i32,
     timeout: Duration,
-    done: impl Fn(&[Record]) -> bool,
 ) -> Vec<Record> {
-    let consumer: BaseConsumer = ClientConfig::new()
+    let deadline = Instant::now() + timeout;
+    let consumer = consumer(bootstrap);
+    let mut high = Vec::new();
+    for p in 0..partitions {
+        // A broker just restarted may not answer at once: asked again until the deadline.
+        let h = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match consumer.fetch_watermarks(topic, p, left.min(Duration::from_secs(5))) {
+                Ok((_, h)) => break h,
+                Err(e) if Instant::now() < deadline => eprintln!("watermarks of {topic}/{p}: {e}"),
+                Err(e) => panic!("watermarks of {topic}/{p}: {e}"),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        high.push(h);
+    }
+    // The next offset to read, per partition.
+    let mut reached = vec![0i64; partitions as usize];
+    let mut looked = 0;
+    let out = consume_until(
+        bootstrap,
+        topic,
+        partitions,
+        deadline.saturating_duration_since(Instant::now()),
+        |got| {
+            for r in &got[looked..] {
+                let next = &mut reached[r.partition as usize];
+                *next = (*next).max(r.offset + 1);
+            }
+            looked = got.len();
+            reached.iter().zip(&high).all(|(r, h)| r >= h)
+        },
+    );
+    for (p, (r, h)) in reached.iter().zip(&high).enumerate() {
+        assert!(
+            r >= h,
+            "{topic}/{p}: read up to offset {r} of {h} within {timeout:?}"
+        );
+    }
+    out
+}
+
+fn consumer(bootstrap: &str) -> BaseConsumer {
+    ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set(
             "group.id",
@@ -219,7 +287,19 @@ pub fn consume_until(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .create()
-        .expect("consumer");
+        .expect("consumer")
+}
+
+/// Reads every partition of `topic` from the beginning (each partition's records in
+/// offset order) until `done` says so or `timeout` passed.
+pub fn consume_until(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+    mut done: impl FnMut(&[Record]) -> bool,
+) -> Vec<Record> {
+    let consumer = consumer(bootstrap);
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)
@@ -247,6 +327,7 @@ pub fn consume_until(
                     .unwrap_or_default();
                 out.push(Record {
                     partition: m.partition(),
+                    offset: m.offset(),
                     key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
                     value: m.payload().unwrap_or_default().to_vec(),
                     headers,
