@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 /// The Tansu binary: `$HOOKGATE_TANSU`, the cache `scripts/test.sh` installs into,
@@ -223,12 +224,21 @@ pub fn consume_distinct(
     })
 }
 
-/// Everything on `topic` now: each partition's high watermark is fetched first,
-/// then the partitions are read from the beginning until each reached it. What a
-/// producer had acknowledged before the call is all there, and nothing is waited
-/// for past that: the tool for "nothing new on the topic", where waiting a fixed
-/// time for records that should not come proves little and costs the wait.
-/// Panics if the topic cannot be read to its end within `timeout`.
+/// The header of the fence records [`consume_all`] writes; every reader here skips
+/// them.
+const FENCE_HEADER: &str = "hookgate-test-fence";
+
+/// Everything on `topic` now: a fence record is appended to each partition, then
+/// the partitions are read from the beginning until each one's fence came back.
+/// What a producer had acknowledged before the call is before the fence, so all of
+/// it is there, and nothing is waited for past it: the tool for "nothing new on
+/// the topic", where waiting a fixed time for records that should not come proves
+/// little and costs the wait. The fences are left out of the answer (and of every
+/// other read here).
+///
+/// Not the high watermarks: Tansu (0.6) reports a partition's as its last batch's
+/// base offset + 1, so a read up to it stops inside that batch.
+/// Panics if the topic cannot be read up to the fences within `timeout`.
 pub fn consume_all(
     bootstrap: &str,
     topic: &str,
@@ -236,44 +246,53 @@ pub fn consume_all(
     timeout: Duration,
 ) -> Vec<Record> {
     let deadline = Instant::now() + timeout;
-    let consumer = consumer(bootstrap);
-    let mut high = Vec::new();
+    let fence = uuid::Uuid::new_v4().to_string();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .create()
+        .expect("fence producer");
     for p in 0..partitions {
-        // A broker just restarted may not answer at once: asked again until the deadline.
-        let h = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match consumer.fetch_watermarks(topic, p, left.min(Duration::from_secs(5))) {
-                Ok((_, h)) => break h,
-                Err(e) if Instant::now() < deadline => eprintln!("watermarks of {topic}/{p}: {e}"),
-                Err(e) => panic!("watermarks of {topic}/{p}: {e}"),
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        high.push(h);
+        let headers = OwnedHeaders::new().insert(Header {
+            key: FENCE_HEADER,
+            value: Some(fence.as_str()),
+        });
+        producer
+            .send(
+                BaseRecord::<(), [u8]>::to(topic)
+                    .partition(p)
+                    .payload(&[])
+                    .headers(headers),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap_or_else(|e| panic!("fence for {topic}/{p}: {e}"));
     }
-    // The next offset to read, per partition.
-    let mut reached = vec![0i64; partitions as usize];
-    let mut looked = 0;
-    let out = consume_until(
-        bootstrap,
-        topic,
-        partitions,
-        deadline.saturating_duration_since(Instant::now()),
-        |got| {
-            for r in &got[looked..] {
-                let next = &mut reached[r.partition as usize];
-                *next = (*next).max(r.offset + 1);
+    // A fence that fails to be written is never seen: the read below then panics.
+    producer
+        .flush(deadline.saturating_duration_since(Instant::now()))
+        .unwrap_or_else(|e| panic!("fences for {topic} not acknowledged: {e}"));
+    let mut fenced = vec![false; partitions as usize];
+    let mut out = Vec::new();
+    read(bootstrap, topic, partitions, deadline, |m, r| {
+        match r {
+            Some(r) => out.push(r),
+            None => {
+                let ours = m.headers().is_some_and(|h| {
+                    h.iter()
+                        .any(|x| x.key == FENCE_HEADER && x.value == Some(fence.as_bytes()))
+                });
+                if ours {
+                    fenced[m.partition() as usize] = true;
+                }
             }
-            looked = got.len();
-            reached.iter().zip(&high).all(|(r, h)| r >= h)
-        },
+        }
+        fenced.iter().all(|f| *f)
+    });
+    let missing: Vec<usize> = (0..fenced.len()).filter(|p| !fenced[*p]).collect();
+    assert!(
+        missing.is_empty(),
+        "{topic}: the fences of partitions {missing:?} were not read within {timeout:?}"
     );
-    for (p, (r, h)) in reached.iter().zip(&high).enumerate() {
-        assert!(
-            r >= h,
-            "{topic}/{p}: read up to offset {r} of {h} within {timeout:?}"
-        );
-    }
     out
 }
 
@@ -299,6 +318,34 @@ pub fn consume_until(
     timeout: Duration,
     mut done: impl FnMut(&[Record]) -> bool,
 ) -> Vec<Record> {
+    let mut out = Vec::new();
+    if done(&out) {
+        return out;
+    }
+    read(
+        bootstrap,
+        topic,
+        partitions,
+        Instant::now() + timeout,
+        |_, r| {
+            if let Some(r) = r {
+                out.push(r);
+            }
+            done(&out)
+        },
+    );
+    out
+}
+
+/// Polls every partition of `topic` from the beginning until `each` (given every
+/// message, and the record it is unless it is a fence) says to stop, or `deadline`.
+fn read(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    deadline: Instant,
+    mut each: impl FnMut(&BorrowedMessage<'_>, Option<Record>) -> bool,
+) {
     let consumer = consumer(bootstrap);
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
@@ -306,12 +353,10 @@ pub fn consume_until(
             .expect("partition");
     }
     consumer.assign(&tpl).expect("assign");
-    let mut out = Vec::new();
-    let deadline = Instant::now() + timeout;
-    while !done(&out) && Instant::now() < deadline {
+    while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
-                let headers = m
+                let headers: Vec<(String, String)> = m
                     .headers()
                     .map(|h| {
                         h.iter()
@@ -325,17 +370,19 @@ pub fn consume_until(
                             .collect()
                     })
                     .unwrap_or_default();
-                out.push(Record {
+                let record = (!headers.iter().any(|(k, _)| k == FENCE_HEADER)).then(|| Record {
                     partition: m.partition(),
                     offset: m.offset(),
                     key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
                     value: m.payload().unwrap_or_default().to_vec(),
                     headers,
                 });
+                if each(&m, record) {
+                    return;
+                }
             }
             Some(Err(e)) => eprintln!("consumer: {e}"),
             None => {}
         }
     }
-    out
 }
