@@ -103,8 +103,10 @@ fn provoke(log_format: &str) -> Vec<String> {
         BODY,
     );
     assert_eq!(status(&forged), "404");
-    // Each request's line is written after its answer: waited for, the forged
-    // one (the last request) included.
+    // One more request, logged after the forged one: once its line is read, every
+    // line before it is too (a forged second line included, were there one).
+    assert_eq!(status(&post(port, "/webhooks/logged-last", BODY)), "404");
+    // Each request's line is written after its answer: waited for.
     server.wait_logs(
         Duration::from_secs(10),
         "a log line for each provoked answer",
@@ -123,6 +125,7 @@ const LOGGED: &[&str] = &[
     "request_timeout",
     "unavailable",
     "evil",
+    "logged-last",
 ];
 
 fn assert_no_secret_and_no_forged_line(logs: &[String], format: &str) {
