@@ -96,8 +96,12 @@ async fn slack_fresh_is_accepted_stale_and_future_are_refused() {
     );
     // A captured request replayed later is refused, even though its signature is valid.
     let ts = now() - 301;
-    let (s, _) = post_slack(&h, slack_body(), ts).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, j) = post_slack(&h, slack_body(), ts).await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("timestamp_out_of_tolerance")),
+        "{j}"
+    );
     assert_eq!(h.events().len(), 1);
 }
 
@@ -113,8 +117,12 @@ async fn slack_url_verification_is_answered_and_not_forwarded() {
     );
     assert!(h.events().is_empty() && h.dead_letters().is_empty());
     // Unsigned, the challenge is not answered.
-    let (s, _) = h.post("/webhooks/slack", &[], body).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, j) = h.post("/webhooks/slack", &[], body).await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("missing_signature")),
+        "{j}"
+    );
 }
 
 #[tokio::test]
@@ -141,13 +149,13 @@ async fn stripe_and_standard_webhooks_with_fresh_timestamps() {
         "{j}"
     );
     let stale = header.replacen(&format!("t={ts}"), &format!("t={}", ts - 600), 1);
-    let (s, _) = h
+    let (s, j) = h
         .post("/webhooks/stripe", &[("stripe-signature", &stale)], body)
         .await;
     assert_eq!(
-        s,
-        StatusCode::UNAUTHORIZED,
-        "moving t invalidates the signature"
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("signature_mismatch")),
+        "moving t invalidates the signature: {j}"
     );
 
     let body = br#"{"type":"contact.created","timestamp":"2026-01-01T00:00:00Z","data":{"contact":{"id":"u9"}}}"#.to_vec();
@@ -199,8 +207,12 @@ async fn meta_subscription_handshake() {
         "hub.mode=unsubscribe&hub.verify_token=meta-verify-token&hub.challenge=1",
         "hub.mode=subscribe&hub.challenge=1",
     ] {
-        let (s, _, _) = h.send(get(q)).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{q}");
+        let (s, j, _) = h.send(get(q)).await;
+        assert_eq!(
+            (s, j["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{q}: {j}"
+        );
     }
     // Providers without the handshake do not answer GET.
     let (s, _, _) = h
@@ -217,18 +229,26 @@ async fn meta_subscription_handshake() {
 async fn telegram_secret_token_header() {
     let h = Harness::new(&config());
     let body = br#"{"update_id":5,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,"first_name":"Ada"},"date":1767225600,"text":"hi"}}"#.to_vec();
-    for (token, want) in [
-        (Some("tg-secret-token-124"), StatusCode::UNAUTHORIZED),
-        (Some(""), StatusCode::UNAUTHORIZED),
-        (None, StatusCode::UNAUTHORIZED),
-        (Some("tg-secret-token-123"), StatusCode::OK),
+    for (token, want, reason) in [
+        (
+            Some("tg-secret-token-124"),
+            StatusCode::UNAUTHORIZED,
+            Some("signature_mismatch"),
+        ),
+        (
+            Some(""),
+            StatusCode::UNAUTHORIZED,
+            Some("signature_mismatch"),
+        ),
+        (None, StatusCode::UNAUTHORIZED, Some("missing_signature")),
+        (Some("tg-secret-token-123"), StatusCode::OK, None),
     ] {
         let headers: Vec<(&str, &str)> = token
             .map(|t| ("x-telegram-bot-api-secret-token", t))
             .into_iter()
             .collect();
         let (s, j) = h.post("/webhooks/telegram", &headers, body.clone()).await;
-        assert_eq!(s, want, "{token:?}: {j}");
+        assert_eq!((s, j["reason"].as_str()), (want, reason), "{token:?}: {j}");
     }
     assert_eq!(h.events().len(), 1);
 }

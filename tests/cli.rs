@@ -368,8 +368,13 @@ fn sigterm_lets_a_request_in_flight_finish_and_refuses_new_connections() {
     .expect("headers");
     stream.write_all(first).expect("first half");
     stream.flush().expect("flush");
-    // The request is now in flight: headers parsed, body half read.
-    std::thread::sleep(Duration::from_millis(300));
+    // In flight once the handler has it (headers parsed, the body half read): the
+    // gauge says so, however long the server took to get there.
+    common::wait_until(
+        Duration::from_secs(10),
+        "the half-sent request counted in flight",
+        || common::metric(&scrape_metrics(server.port), "hookgate_requests_in_flight") == Some(1.0),
+    );
     server.signal("-TERM");
     server.wait_log("shutdown requested", Duration::from_secs(5));
     // New connections are refused once draining started.

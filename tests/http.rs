@@ -258,9 +258,13 @@ async fn unsigned_provider_ways_in() {
     );
     // Address allow-list, with the peer address the server would see.
     let third = fixture_case("magalu-sac", "ticket-deletion").body;
-    for (peer, want) in [
-        ("174.138.104.128:5555", StatusCode::OK),
-        ("203.0.113.9:5555", StatusCode::UNAUTHORIZED),
+    for (peer, want, reason) in [
+        ("174.138.104.128:5555", StatusCode::OK, None),
+        (
+            "203.0.113.9:5555",
+            StatusCode::UNAUTHORIZED,
+            Some("address_not_allowed"),
+        ),
     ] {
         let addr: SocketAddr = peer.parse().expect("addr");
         let mut req = Request::post("/webhooks/magalu-ip")
@@ -268,7 +272,7 @@ async fn unsigned_provider_ways_in() {
             .expect("req");
         req.extensions_mut().insert(ConnectInfo(addr));
         let (s, j, _) = h.send(req).await;
-        assert_eq!(s, want, "{peer}: {j}");
+        assert_eq!((s, j["reason"].as_str()), (want, reason), "{peer}: {j}");
     }
     // OneRoute without a signature, through its token source.
     let one = fixture_case("oneroute", "new-message");
@@ -284,8 +288,12 @@ async fn unsigned_provider_ways_in() {
         (StatusCode::OK, Some("accepted"))
     );
     // The signed OneRoute source refuses the unsigned delivery.
-    let (s, _) = h.post("/webhooks/oneroute", &[], one.body).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, j) = h.post("/webhooks/oneroute", &[], one.body).await;
+    assert_eq!(
+        (s, j["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("missing_signature")),
+        "{j}"
+    );
     assert_eq!(h.events().len(), 4);
 }
 

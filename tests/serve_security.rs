@@ -56,6 +56,22 @@ fn post(port: u16, path: &str, body: &str) -> String {
     )
 }
 
+/// What the server sent on a connection it keeps open, up to `needle`.
+fn read_until(stream: &mut std::net::TcpStream, needle: &str) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains(needle) {
+        let n = stream.read(&mut buf).expect("read within 10 s");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 fn status(response: &str) -> &str {
     response.get(9..12).unwrap_or("")
 }
@@ -87,9 +103,30 @@ fn provoke(log_format: &str) -> Vec<String> {
         BODY,
     );
     assert_eq!(status(&forged), "404");
-    std::thread::sleep(Duration::from_millis(300));
-    server.logs()
+    // One more request, logged after the forged one: once its line is read, every
+    // line before it is too (a forged second line included, were there one).
+    assert_eq!(status(&post(port, "/webhooks/logged-last", BODY)), "404");
+    // Each request's line is written after its answer: waited for.
+    server.wait_logs(
+        Duration::from_secs(10),
+        "a log line for each provoked answer",
+        |logs| {
+            let all = logs.join("\n");
+            LOGGED.iter().all(|needle| all.contains(needle))
+        },
+    )
 }
+
+/// What the log shows of `provoke`'s requests once all are logged: each error
+/// kind, and the forged source segment (its escaping is checked per format).
+const LOGGED: &[&str] = &[
+    "rate_limited",
+    "payload_too_large",
+    "request_timeout",
+    "unavailable",
+    "evil",
+    "logged-last",
+];
 
 fn assert_no_secret_and_no_forged_line(logs: &[String], format: &str) {
     let all = logs.join("\n");
@@ -139,10 +176,18 @@ fn connections_past_the_bound_are_refused_not_queued() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = "[server]\nlisten = \"127.0.0.1:8080\"\nmax_connections = 2\n";
     let server = Server::start(dir.path(), text, "human");
+    // Each of two connections answered once and kept open: the server has accepted
+    // both and holds their slots (a connect alone may still sit in the backlog).
     let idle: Vec<_> = (0..2)
-        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect"))
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+            s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+                .expect("write");
+            let head = read_until(&mut s, "{\"status\":\"ok\"}");
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            s
+        })
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
     let refused = raw_request(server.port, b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
     assert!(
         refused.starts_with("HTTP/1.1 503") && refused.contains("too_many_connections"),

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookgate::config::Loaded;
@@ -251,6 +253,8 @@ fn kill_9_while_spooling_and_while_draining_loses_nothing_answered() {
         let mut server = Server::start(dir.path(), &text, "json");
         let port = server.port;
         let set2 = set.clone();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counted = count.clone();
         let sender = std::thread::spawn(move || {
             let mut got = Vec::new();
             for i in 0..100_000u64 {
@@ -263,10 +267,17 @@ fn kill_9_while_spooling_and_while_draining_loses_nothing_answered() {
                     id: body["id"].as_str().unwrap().to_owned(),
                     source: d.path.clone(),
                 });
+                counted.fetch_add(1, Ordering::SeqCst);
             }
             got
         });
-        std::thread::sleep(Duration::from_secs(4));
+        // Killed once a good number were answered from the spool, with the sender
+        // still appending (however slowly a busy machine lets it).
+        common::wait_until(
+            Duration::from_secs(120),
+            "40 deliveries answered during the outage",
+            || count.load(Ordering::SeqCst) >= 40,
+        );
         server.child.kill().unwrap(); // SIGKILL
         let _ = server.child.wait();
         let got = sender.join().unwrap();
@@ -318,7 +329,9 @@ fn kill_9_while_spooling_and_while_draining_loses_nothing_answered() {
 }
 
 /// `always` mode: answered from the spool alone, forwarded by the drainer; the
-/// broker away means nothing to the answer.
+/// broker away means nothing to the answer. The spool's own counters show every
+/// record went through it (in `fallback` mode the ones sent while the broker was up
+/// would not have, and the rest would count as fallbacks).
 #[test]
 fn always_mode_answers_from_the_spool_and_forwards_in_order() {
     let mut broker = broker();
@@ -337,6 +350,42 @@ fn always_mode_answers_from_the_spool_and_forwards_in_order() {
     let records = wait_for_all(&broker, &answered, Duration::from_secs(60));
     assert_all_on_topic(&records, &answered);
     assert_key_order(&records, &answered);
+    // Each record is counted on the spool before its 2xx: all of them, none as a
+    // fallback from a direct send.
+    let total = answered.len() as f64;
+    let (_, metrics) = get(server.port, "/metrics");
+    assert_eq!(
+        common::metric(&metrics, "hookgate_spool_appended_total"),
+        Some(total),
+        "every answered record was appended to the spool: {metrics}"
+    );
+    assert_eq!(
+        common::metric(&metrics, "hookgate_spool_fallbacks_total").unwrap_or(0.0),
+        0.0,
+        "nothing reached the spool as a fallback: {metrics}"
+    );
+    // The drainer counts a batch once the broker acknowledged it, which may be a
+    // moment after a consumer could read it.
+    let metrics = common::wait_for(
+        Duration::from_secs(30),
+        "every spooled record counted as drained",
+        || {
+            let (_, m) = get(server.port, "/metrics");
+            common::metric(&m, "hookgate_spool_drained_total")
+                .is_some_and(|d| d >= total)
+                .then_some(m)
+        },
+    );
+    assert_eq!(
+        common::metric(&metrics, "hookgate_spool_drained_total"),
+        Some(total),
+        "each record drained once: {metrics}"
+    );
+    assert_eq!(
+        common::metric(&metrics, "hookgate_spool_records"),
+        Some(0.0),
+        "{metrics}"
+    );
 }
 
 /// A spool that cannot take a record answers 503 with `Retry-After` and writes

@@ -187,7 +187,31 @@ mod tests {
 
     type Waiter = tokio::task::JoinHandle<Result<Claim, DedupError>>;
 
-    /// A store where key 1 is claimed (token returned) and a second claim waits on it.
+    /// Claims parked on `key`'s pending claim: each holds a receiver of its state.
+    fn waiters(s: &MemoryStore, key: &DedupKey) -> usize {
+        s.cache(&key.source)
+            .get(&key.id)
+            .map_or(0, |slot| slot.state.receiver_count())
+    }
+
+    /// The state of `key`'s slot, if it has one.
+    fn state(s: &MemoryStore, key: &DedupKey) -> Option<State> {
+        s.cache(&key.source)
+            .get(&key.id)
+            .map(|slot| *slot.state.borrow())
+    }
+
+    /// Waits (at most 10 s) for the waiter's result; it waits 30 s itself, so an
+    /// answer here is a wake-up, never its own timeout.
+    async fn woken(waiter: Waiter) -> Result<Claim, DedupError> {
+        tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .map_err(|_| DedupError::Unavailable("the waiter was not woken".into()))?
+            .map_err(|e| DedupError::Unavailable(e.to_string()))?
+    }
+
+    /// A store where key 1 is claimed (token returned) and a second claim is parked
+    /// on it: subscribed to the claim's state, as seen from the store.
     async fn claimed_with_waiter() -> Result<(Arc<MemoryStore>, ClaimToken, Waiter), DedupError> {
         let s = Arc::new(MemoryStore::new(Duration::from_secs(60), 1000));
         let Claim::Acquired(t) = s.claim(&key(1), Duration::ZERO).await? else {
@@ -195,33 +219,44 @@ mod tests {
         };
         let waiter = {
             let s = s.clone();
-            tokio::spawn(async move { s.claim(&key(1), Duration::from_secs(5)).await })
+            tokio::spawn(async move { s.claim(&key(1), Duration::from_secs(30)).await })
         };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while waiters(&s, &key(1)) == 0 {
+            assert!(
+                !waiter.is_finished(),
+                "the waiter returned instead of parking"
+            );
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the waiter never parked on the claim"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         Ok((s, t, waiter))
     }
 
     #[tokio::test]
     async fn release_lets_a_retry_through_and_wakes_waiters() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
-        assert!(
-            !waiter.is_finished(),
-            "the waiter is parked while the claim is pending"
-        );
-        // A stale token cannot release someone else's claim: the waiter stays parked.
+        assert_eq!(waiters(&s, &key(1)), 1, "the waiter is parked on the claim");
+        // A stale token cannot release someone else's claim: it stays pending, so
+        // the waiter has nothing to wake up for and stays parked.
         s.release(&key(1), ClaimToken(t.0 + 1000)).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiter.is_finished(), "a stale token released the claim");
+        assert_eq!(
+            state(&s, &key(1)),
+            Some(State::Pending),
+            "a stale token released the claim"
+        );
+        assert_eq!(waiters(&s, &key(1)), 1, "the waiter is still parked");
         assert!(
             matches!(s.claim(&key(1), Duration::ZERO).await?, Claim::InFlight),
             "the claim still stands"
         );
         s.release(&key(1), t).await;
-        // Woken by the release, long before its own 5 s wait would end.
-        let got = tokio::time::timeout(Duration::from_secs(1), waiter)
-            .await
-            .map_err(|_| DedupError::Unavailable("the waiter was not woken".into()))?
-            .map_err(|e| DedupError::Unavailable(e.to_string()))??;
+        // Woken by the release, long before its own 30 s wait would end (a
+        // timed-out waiter answers InFlight).
+        let got = woken(waiter).await?;
         assert!(
             matches!(got, Claim::Acquired(_)),
             "the waiter takes over: {got:?}"
@@ -232,16 +267,9 @@ mod tests {
     #[tokio::test]
     async fn waiter_sees_commit_as_duplicate() -> Result<(), DedupError> {
         let (s, t, waiter) = claimed_with_waiter().await?;
-        assert!(
-            !waiter.is_finished(),
-            "the waiter is parked while the claim is pending"
-        );
+        assert_eq!(waiters(&s, &key(1)), 1, "the waiter is parked on the claim");
         s.commit(&key(1), t).await?;
-        let got = tokio::time::timeout(Duration::from_secs(1), waiter)
-            .await
-            .map_err(|_| DedupError::Unavailable("the waiter was not woken".into()))?
-            .map_err(|e| DedupError::Unavailable(e.to_string()))??;
-        assert_eq!(got, Claim::Duplicate);
+        assert_eq!(woken(waiter).await?, Claim::Duplicate);
         Ok(())
     }
 
@@ -275,15 +303,31 @@ mod tests {
     #[tokio::test]
     async fn entries_expire() -> Result<(), DedupError> {
         let s = MemoryStore::new(Duration::from_millis(50), 1000);
+        let claimed_at = std::time::Instant::now();
         let Claim::Acquired(t) = s.claim(&key(1), Duration::ZERO).await? else {
             panic!("first claim must be acquired")
         };
         s.commit(&key(1), t).await?;
-        tokio::time::sleep(Duration::from_millis(120)).await;
-        assert!(matches!(
-            s.claim(&key(1), Duration::ZERO).await?,
-            Claim::Acquired(_)
-        ));
+        assert_eq!(s.claim(&key(1), Duration::ZERO).await?, Claim::Duplicate);
+        // Forgotten once the TTL ran out: polled, not slept for a guessed time.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match s.claim(&key(1), Duration::ZERO).await? {
+                Claim::Acquired(_) => break,
+                Claim::Duplicate => {}
+                Claim::InFlight => panic!("a delivered id came back as in flight"),
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the entry never expired"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            claimed_at.elapsed() >= Duration::from_millis(50),
+            "expired before its TTL: {:?}",
+            claimed_at.elapsed()
+        );
         Ok(())
     }
 }

@@ -160,21 +160,33 @@ mod tests {
     fn accepts_valid_and_rejects_violations() -> Result<(), Box<dyn std::error::Error>> {
         let v = EventValidator::new()?;
         v.validate(&event()).map_err(|e| e.to_string())?;
+        // Each violation is reported at the place it is.
+        let violation = |bad: &Value| v.validate(bad).err().unwrap_or_default();
         let mut bad = event();
         bad["data"]["message"]["direction"] = json!("sideways");
-        assert!(v.validate(&bad).is_err());
+        let e = violation(&bad);
+        assert!(
+            e.contains("/data/message/direction") && e.contains("sideways"),
+            "{e:?}"
+        );
         let mut bad = event();
         bad["data"] = json!({"contact": {"id": "c"}});
+        let e = violation(&bad);
         assert!(
-            v.validate(&bad).is_err(),
-            "message.* must carry data.message"
+            e.contains("/data") && e.contains("message"),
+            "message.* must carry data.message: {e:?}"
         );
         let mut bad = event();
         bad["type"] = json!("message.exploded");
-        assert!(v.validate(&bad).is_err());
+        let e = violation(&bad);
+        assert!(
+            e.contains("/type") && e.contains("message.exploded"),
+            "{e:?}"
+        );
         let mut bad = event();
         bad["time"] = json!("yesterday");
-        assert!(v.validate(&bad).is_err());
+        let e = violation(&bad);
+        assert!(e.contains("/time") && e.contains("yesterday"), "{e:?}");
         Ok(())
     }
 

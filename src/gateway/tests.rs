@@ -3,7 +3,7 @@
 //! stand in, so each branch is driven on purpose and what the fakes saw is checked.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -108,7 +108,7 @@ struct Rig {
     gateway: Arc<Gateway>,
     output: Arc<FakeOutput>,
     dedup: Arc<FakeDedup>,
-    seen: Mutex<mpsc::UnboundedReceiver<Seen>>,
+    seen: tokio::sync::Mutex<mpsc::UnboundedReceiver<Seen>>,
 }
 
 impl Rig {
@@ -152,7 +152,7 @@ impl Rig {
             gateway,
             output,
             dedup,
-            seen: Mutex::new(rx),
+            seen: tokio::sync::Mutex::new(rx),
         }
     }
 
@@ -167,11 +167,29 @@ impl Rig {
         self.gateway.handle_request("m", req).await
     }
 
-    /// What the fakes saw since the last call (after letting spawned releases run).
+    /// What the fakes saw since the last call. The pipeline reports before its
+    /// answer, so this needs no wait; only a claim released from `Drop` (a task
+    /// that panicked) comes later, and [`Rig::seen_at_least`] waits for that.
     async fn seen(&self) -> Vec<Seen> {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let mut rx = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rx = self.seen.lock().await;
         let mut out = Vec::new();
+        while let Ok(s) = rx.try_recv() {
+            out.push(s);
+        }
+        out
+    }
+
+    /// What the fakes saw since the last call, once it is at least `n` things
+    /// (panics if that takes more than 10 s).
+    async fn seen_at_least(&self, n: usize) -> Vec<Seen> {
+        let mut rx = self.seen.lock().await;
+        let mut out = Vec::new();
+        while out.len() < n {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some(s)) => out.push(s),
+                _ => panic!("only {out:?} within 10 s, waiting for {n}"),
+            }
+        }
         while let Ok(s) = rx.try_recv() {
             out.push(s);
         }
@@ -237,8 +255,9 @@ async fn a_panicking_pipeline_is_a_503_with_its_cause_and_releases_its_claim() {
         matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("panicked on purpose")),
         "{e:?}"
     );
-    // The claim guard, dropped by the unwinding task, gives the claim back.
-    assert_eq!(rig.seen().await, [Seen::Claimed, Seen::Released]);
+    // The claim guard, dropped by the unwinding task, gives the claim back from a
+    // task of its own: waited for.
+    assert_eq!(rig.seen_at_least(2).await, [Seen::Claimed, Seen::Released]);
     rig.output.panic.store(false, Ordering::SeqCst);
     assert_eq!(
         rig.post(TICKET).await.map(|o| o.status()).ok(),

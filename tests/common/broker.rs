@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 /// The Tansu binary: `$HOOKGATE_TANSU`, the cache `scripts/test.sh` installs into,
@@ -169,6 +170,7 @@ impl Drop for Broker {
 #[derive(Debug, Clone)]
 pub struct Record {
     pub partition: i32,
+    pub offset: i64,
     pub key: Option<String>,
     pub value: Vec<u8>,
     pub headers: Vec<(String, String)>,
@@ -201,16 +203,101 @@ pub fn consume(
     })
 }
 
-/// Reads every partition of `topic` from the beginning (each partition's records in
-/// offset order) until `done` says so or `timeout` passed.
-pub fn consume_until(
+/// Reads every partition of `topic` from the beginning until `want` distinct ids
+/// (`id` of each record) were seen or `timeout` passed. A record produced twice
+/// (a retry across a broker crash) counts once, so a duplicate cannot end the read
+/// before the last id arrived, as `consume(.., want, ..)` would.
+pub fn consume_distinct(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    want: usize,
+    timeout: Duration,
+    id: impl Fn(&Record) -> String,
+) -> Vec<Record> {
+    let (mut looked, mut ids) = (0, std::collections::HashSet::new());
+    consume_until(bootstrap, topic, partitions, timeout, |got| {
+        // Only the records since the last call are new.
+        ids.extend(got[looked..].iter().map(&id));
+        looked = got.len();
+        ids.len() >= want
+    })
+}
+
+/// The header of the fence records [`consume_all`] writes; every reader here skips
+/// them.
+const FENCE_HEADER: &str = "hookgate-test-fence";
+
+/// Everything on `topic` now: a fence record is appended to each partition, then
+/// the partitions are read from the beginning until each one's fence came back.
+/// What a producer had acknowledged before the call is before the fence, so all of
+/// it is there, and nothing is waited for past it: the tool for "nothing new on
+/// the topic", where waiting a fixed time for records that should not come proves
+/// little and costs the wait. The fences are left out of the answer (and of every
+/// other read here).
+///
+/// Not the high watermarks: Tansu (0.6) reports a partition's as its last batch's
+/// base offset + 1, so a read up to it stops inside that batch.
+/// Panics if the topic cannot be read up to the fences within `timeout`.
+pub fn consume_all(
     bootstrap: &str,
     topic: &str,
     partitions: i32,
     timeout: Duration,
-    done: impl Fn(&[Record]) -> bool,
 ) -> Vec<Record> {
-    let consumer: BaseConsumer = ClientConfig::new()
+    let deadline = Instant::now() + timeout;
+    let fence = uuid::Uuid::new_v4().to_string();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .create()
+        .expect("fence producer");
+    for p in 0..partitions {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: FENCE_HEADER,
+            value: Some(fence.as_str()),
+        });
+        producer
+            .send(
+                BaseRecord::<(), [u8]>::to(topic)
+                    .partition(p)
+                    .payload(&[])
+                    .headers(headers),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap_or_else(|e| panic!("fence for {topic}/{p}: {e}"));
+    }
+    // A fence that fails to be written is never seen: the read below then panics.
+    producer
+        .flush(deadline.saturating_duration_since(Instant::now()))
+        .unwrap_or_else(|e| panic!("fences for {topic} not acknowledged: {e}"));
+    let mut fenced = vec![false; partitions as usize];
+    let mut out = Vec::new();
+    read(bootstrap, topic, partitions, deadline, |m, r| {
+        match r {
+            Some(r) => out.push(r),
+            None => {
+                let ours = m.headers().is_some_and(|h| {
+                    h.iter()
+                        .any(|x| x.key == FENCE_HEADER && x.value == Some(fence.as_bytes()))
+                });
+                if ours {
+                    fenced[m.partition() as usize] = true;
+                }
+            }
+        }
+        fenced.iter().all(|f| *f)
+    });
+    let missing: Vec<usize> = (0..fenced.len()).filter(|p| !fenced[*p]).collect();
+    assert!(
+        missing.is_empty(),
+        "{topic}: the fences of partitions {missing:?} were not read within {timeout:?}"
+    );
+    out
+}
+
+fn consumer(bootstrap: &str) -> BaseConsumer {
+    ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set(
             "group.id",
@@ -219,19 +306,57 @@ pub fn consume_until(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .create()
-        .expect("consumer");
+        .expect("consumer")
+}
+
+/// Reads every partition of `topic` from the beginning (each partition's records in
+/// offset order) until `done` says so or `timeout` passed.
+pub fn consume_until(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+    mut done: impl FnMut(&[Record]) -> bool,
+) -> Vec<Record> {
+    let mut out = Vec::new();
+    if done(&out) {
+        return out;
+    }
+    read(
+        bootstrap,
+        topic,
+        partitions,
+        Instant::now() + timeout,
+        |_, r| {
+            if let Some(r) = r {
+                out.push(r);
+            }
+            done(&out)
+        },
+    );
+    out
+}
+
+/// Polls every partition of `topic` from the beginning until `each` (given every
+/// message, and the record it is unless it is a fence) says to stop, or `deadline`.
+fn read(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    deadline: Instant,
+    mut each: impl FnMut(&BorrowedMessage<'_>, Option<Record>) -> bool,
+) {
+    let consumer = consumer(bootstrap);
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)
             .expect("partition");
     }
     consumer.assign(&tpl).expect("assign");
-    let mut out = Vec::new();
-    let deadline = Instant::now() + timeout;
-    while !done(&out) && Instant::now() < deadline {
+    while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
-                let headers = m
+                let headers: Vec<(String, String)> = m
                     .headers()
                     .map(|h| {
                         h.iter()
@@ -245,16 +370,19 @@ pub fn consume_until(
                             .collect()
                     })
                     .unwrap_or_default();
-                out.push(Record {
+                let record = (!headers.iter().any(|(k, _)| k == FENCE_HEADER)).then(|| Record {
                     partition: m.partition(),
+                    offset: m.offset(),
                     key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
                     value: m.payload().unwrap_or_default().to_vec(),
                     headers,
                 });
+                if each(&m, record) {
+                    return;
+                }
             }
             Some(Err(e)) => eprintln!("consumer: {e}"),
             None => {}
         }
     }
-    out
 }

@@ -165,6 +165,57 @@ impl Harness {
     }
 }
 
+/// Polls `probe` (every 20 ms) until it yields a value; panics naming `what` if it
+/// does not within `within`. For conditions that hold some time after an action:
+/// a fixed sleep is either too short on a busy machine or wasted on an idle one.
+pub fn wait_for<T>(within: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// [`wait_for`] for a yes/no condition.
+pub fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    wait_for(within, what, || cond().then_some(()))
+}
+
+/// [`wait_for`] from async code: the probe is a future, the pause does not block
+/// the runtime.
+pub async fn wait_for_async<T, F>(within: Duration, what: &str, mut probe: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The value of the Prometheus sample `name` (with its labels, exactly as
+/// rendered, e.g. `hookgate_spool_appended_total`) in a `/metrics` text; `None`
+/// when the series was never recorded.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 pub fn read_lines(p: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(p)
         .unwrap_or_default()

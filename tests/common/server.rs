@@ -78,6 +78,20 @@ impl Server {
         self.all_logs.lock().expect("logs").clone()
     }
 
+    /// Waits until the lines logged so far satisfy `done` (the server logs from its
+    /// own tasks, after it answered), and returns them all.
+    pub fn wait_logs(
+        &self,
+        within: Duration,
+        what: &str,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        super::wait_for(within, what, || {
+            let logs = self.logs();
+            done(&logs).then_some(logs)
+        })
+    }
+
     pub fn signal(&self, sig: &str) {
         let status = Command::new("kill")
             .args([sig, &self.child.id().to_string()])

@@ -187,7 +187,11 @@ fn standard_webhooks_vector_rotation_and_whsec() {
     let key = s
         .prepare_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .expect("whsec");
-    assert!(s.prepare_secret("whsec_%%%").is_err());
+    let e = s.prepare_secret("whsec_%%%").err();
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains("does not decode")),
+        "{e:?}"
+    );
     let body = br#"{"test": 2432232314}"#;
     let h = headers(&[
         ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
@@ -308,14 +312,15 @@ fn shopify_and_intercom_style() {
             now
         )
         .is_ok());
-    assert!(shopify
-        .check(
+    assert_eq!(
+        shopify.check(
             &[Secret::new("shpss_test")],
             &h,
             br#"{"id":820982911946154509}"#,
             now
-        )
-        .is_err());
+        ),
+        Err(VerifyError::SignatureMismatch)
+    );
     let mut sp = spec(Algorithm::Sha1, &["X-Hub-Signature"]);
     sp.prefix = Some("sha1=".into());
     let intercom = scheme(sp);
@@ -327,9 +332,10 @@ fn shopify_and_intercom_style() {
     assert!(intercom
         .check(&[Secret::new("intercom_client_secret")], &h, body, now)
         .is_ok());
-    assert!(intercom
-        .check(&[Secret::new("other")], &h, body, now)
-        .is_err());
+    assert_eq!(
+        intercom.check(&[Secret::new("other")], &h, body, now),
+        Err(VerifyError::SignatureMismatch)
+    );
 }
 
 #[test]
@@ -373,12 +379,14 @@ fn rotation_prefix_alt_header_and_base64() {
             now
         )
         .is_ok());
-    assert!(s
-        .check(&[new], &headers(&[("x-sig", &v)]), body, now)
-        .is_err());
-    assert!(s
-        .check(&[old], &headers(&[("x-sig", &v)]), b"{\"a\":2}", now)
-        .is_err());
+    assert_eq!(
+        s.check(&[new], &headers(&[("x-sig", &v)]), body, now),
+        Err(VerifyError::SignatureMismatch)
+    );
+    assert_eq!(
+        s.check(&[old], &headers(&[("x-sig", &v)]), b"{\"a\":2}", now),
+        Err(VerifyError::SignatureMismatch)
+    );
 }
 
 #[test]
@@ -417,16 +425,29 @@ fn hostile_headers() {
     );
     // Stripe-style parsing of garbage never panics and finds nothing.
     for bad in ["t=,v1=", ",,,", "t=1,v1", "=,=,="] {
-        assert!(stripe()
-            .check(&k, &headers(&[("stripe-signature", bad)]), b"x", now)
-            .is_err());
+        assert_eq!(
+            stripe().check(&k, &headers(&[("stripe-signature", bad)]), b"x", now),
+            Err(VerifyError::MalformedSignature),
+            "{bad:?}"
+        );
     }
 }
 
 #[test]
 fn templates() {
-    assert!(Template::parse("{nonsense}.{body}").is_err());
-    assert!(Template::parse("v0:{header:X-Ts}").is_err());
+    // A compile error, and why: the template and the reason it names.
+    let reason = |r: Result<SignedScheme, SchemeError>| match r {
+        Err(SchemeError::Template { reason, .. }) => reason,
+        other => panic!("not a template error: {other:?}"),
+    };
+    assert!(matches!(
+        Template::parse("{nonsense}.{body}"),
+        Err(SchemeError::Template { reason, .. }) if reason.starts_with("placeholders are")
+    ));
+    assert!(matches!(
+        Template::parse("v0:{header:X-Ts}"),
+        Err(SchemeError::Template { reason, .. }) if reason.contains("must include {body}")
+    ));
     assert_eq!(
         Template::parse("v0:{header:X-Ts}:{body}")
             .map(|p| p.len())
@@ -436,17 +457,21 @@ fn templates() {
     let mut sp = spec(Algorithm::Sha256, &["x-sig"]);
     sp.signed = "{timestamp}.{body}".into();
     assert!(
-        SignedScheme::compile(&sp).is_err(),
+        reason(SignedScheme::compile(&sp))
+            .contains("uses {timestamp} but the scheme has no timestamp"),
         "{{timestamp}} needs a timestamp source"
     );
     sp.signed = "{id}.{body}".into();
     assert!(
-        SignedScheme::compile(&sp).is_err(),
+        reason(SignedScheme::compile(&sp)).contains("uses {id} but id_header is not set"),
         "{{id}} needs id_header"
     );
     sp.signed = "{body}".into();
     sp.tolerance = Some("soon".into());
-    assert!(SignedScheme::compile(&sp).is_err());
+    assert!(
+        matches!(SignedScheme::compile(&sp), Err(SchemeError::Tolerance(_))),
+        "an unreadable tolerance"
+    );
     // Found by the security review: a timestamp outside the signed content.
     sp.tolerance = None;
     sp.timestamp_header = Some("x-ts".into());
@@ -459,13 +484,14 @@ fn templates() {
     sp.timestamp_header = None;
     sp.format = SignatureFormat::Stripe;
     assert!(
-        SignedScheme::compile(&sp).is_err(),
+        reason(SignedScheme::compile(&sp)).contains("does not include {timestamp}"),
         "stripe's t= must be signed"
     );
     sp.format = SignatureFormat::Plain;
     sp.id_header = Some("x-id".into());
     assert!(
-        SignedScheme::compile(&sp).is_err(),
+        reason(SignedScheme::compile(&sp))
+            .contains("id_header is set but the signed template does not include {id}"),
         "an id header must be signed"
     );
 }
@@ -590,7 +616,10 @@ fn standard_webhooks_v1a_published_vectors() {
         ),
         Err(VerifyError::MalformedSignature)
     );
-    assert!(ed_check(&s, go_key, &sent("v1a,"), body, now).is_err());
+    assert_eq!(
+        ed_check(&s, go_key, &sent("v1a,"), body, now),
+        Err(VerifyError::MalformedSignature)
+    );
     let mixed = format!("v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v2,abc {go_sig}");
     assert_eq!(ed_check(&s, go_key, &sent(&mixed), body, now), Ok(()));
     // Outside the five-minute window.
