@@ -165,10 +165,8 @@ mod tests {
         let mut bad = event();
         bad["data"]["message"]["direction"] = json!("sideways");
         let e = violation(&bad);
-        assert!(
-            e.contains("/data/message/direction") && e.contains("sideways"),
-            "{e:?}"
-        );
+        // The place and the rule, never the payload's value.
+        assert_eq!(e, "/data/message/direction: enum");
         let mut bad = event();
         bad["data"] = json!({"contact": {"id": "c"}});
         let e = violation(&bad);
@@ -179,14 +177,14 @@ mod tests {
         let mut bad = event();
         bad["type"] = json!("message.exploded");
         let e = violation(&bad);
-        assert!(
-            e.contains("/type") && e.contains("message.exploded"),
-            "{e:?}"
-        );
+        assert_eq!(e, "/type: enum");
         let mut bad = event();
         bad["time"] = json!("yesterday");
         let e = violation(&bad);
-        assert!(e.contains("/time") && e.contains("yesterday"), "{e:?}");
+        assert!(
+            e.starts_with("/time: ") && !e.contains("yesterday"),
+            "{e:?}"
+        );
         Ok(())
     }
 
