@@ -283,6 +283,7 @@ fn the_container_config_builds_and_demands_its_secrets() {
         "MAGALU_TOKEN",
         "AISOULE_SECRET",
         "SAVANTO_SECRET",
+        "HOOKGATE_DEAD_LETTER_KEY",
     ];
     let env = |k: &str| {
         secrets
@@ -295,6 +296,7 @@ fn the_container_config_builds_and_demands_its_secrets() {
     let gateway = Gateway::build(&loaded).expect("builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert_eq!(gateway.sources().count(), 5);
+    assert!(gateway.sealer().is_enabled(), "dead letters are sealed");
     // Every secret the file needs is one compose.yaml provides.
     for k in secrets {
         assert!(

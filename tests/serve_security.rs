@@ -264,8 +264,9 @@ fn serve_warns_loudly_about_keys_published_in_the_examples() {
         .into_iter()
         .filter(|l| l.contains("INSECURE") && l.contains("WARN"))
         .collect();
-    assert_eq!(warnings.len(), 5, "one per demo key: {warnings:#?}");
+    assert_eq!(warnings.len(), 6, "one per demo key: {warnings:#?}");
     assert!(warnings.iter().any(|w| w.contains("sahut-main")));
+    assert!(warnings.iter().any(|w| w.contains("dead_letters.keys[0]")));
     assert!(
         !warnings.iter().any(|w| w.contains("demo-sahut-secret")),
         "the value itself is never logged"

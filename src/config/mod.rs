@@ -27,6 +27,7 @@ pub const PUBLIC_SECRETS: &[&str] = &[
     "bench-magalu-token-0123456789",
     "bench-aisoule-secret",
     "bench-savanto-secret",
+    "demo-dead-letter-key-0123456789",
 ];
 
 /// A configuration that cannot be used. Messages name the file, the key and the
@@ -260,6 +261,14 @@ impl Loaded {
                         s.id
                     ));
                 }
+            }
+        }
+        for (n, key) in self.config.dead_letters.keys.iter().enumerate() {
+            if PUBLIC_SECRETS.contains(&key.as_str()) {
+                out.push(format!(
+                    "dead_letters.keys[{n}] is a value published in hookgate's examples: \
+                     anyone can seal records `hookgate replay` trusts with it; set your own"
+                ));
             }
         }
         out
