@@ -332,6 +332,7 @@ mod tests {
                 .sources
                 .iter()
                 .flat_map(|s| s.secrets.iter().chain(&s.token).filter(|v| !v.is_empty()))
+                .chain(config.dead_letters.keys.iter().filter(|v| !v.is_empty()))
                 .cloned()
                 .collect();
             assert!(!published.is_empty(), "{file}");
