@@ -2,7 +2,7 @@
 # hookgate container image.
 #   docker build -t hookgate .
 #   docker run --rm -p 8080:8080 -v "$PWD/deploy/hookgate.toml:/etc/hookgate/hookgate.toml:ro" hookgate
-# See compose.yaml for hookgate with Kafka and Redis, and README "Operations".
+# See compose.yaml for hookgate with Kafka and Redis, and docs/operations.md.
 
 ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=bookworm

@@ -99,7 +99,7 @@ kill "$BL"; wait "$BL" 2>/dev/null || true
 config_with $'[output]\nkind = "null"' "$OUT/null.toml"
 start_gateway "$OUT/null.toml" null
 bench null "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
-# Savanto alone: the provider the comparison with Vector uses (README, Performance).
+# Savanto alone: the provider the comparison with Vector uses (docs/performance.md).
 bench null-savanto "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY" --source savanto
 stop_gateway null
 

@@ -260,6 +260,10 @@ fn the_full_example_config_builds_a_gateway() {
     let loaded = Loaded::from_text(&text, "examples/full.toml", &root().join("examples"), &env)
         .expect("examples/full.toml parses");
     assert_eq!(loaded.config.sources.len(), 18);
+    assert!(
+        loaded.config.admin.is_some(),
+        "the inspector's [admin] is shown too"
+    );
     let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
         .expect_err("secrets have no shipped defaults");
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
