@@ -20,6 +20,8 @@ MISSING=""
 command -v redis-server >/dev/null 2>&1 || MISSING="$MISSING redis-server"
 command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
 command -v chromedriver >/dev/null 2>&1 || MISSING="$MISSING chromium-driver"
+# TLS in front of the test broker (Tansu 0.6 cannot serve TLS itself).
+command -v stunnel4 >/dev/null 2>&1 || MISSING="$MISSING stunnel4"
 if [ -n "$MISSING" ]; then
   echo "== installing Debian's$MISSING"
   SUDO=""

@@ -39,6 +39,22 @@ impl Secret {
     }
 }
 
+/// Read from a configuration string (after `${VAR}` interpolation): the bytes of
+/// the string as written.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+/// Configurations compare equal (to tell whether a reload changed anything) when
+/// their secrets do; compared in constant time like every other use.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(&other.0)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")

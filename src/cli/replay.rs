@@ -241,6 +241,7 @@ fn from_topic(
     let crate::output::OutputConfig::Kafka(k) = &loaded.config.output else {
         anyhow::bail!("--from-topic needs a Kafka output in the configuration");
     };
+    let k = &k.resolved(&loaded.base_dir);
     let mut reader = crate::output::kafka::DeadLetterReader::open(k, &a.group)
         .map_err(|e| anyhow::anyhow!(e))?;
     let bar = progress(reader.remaining());

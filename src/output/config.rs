@@ -21,7 +21,7 @@ pub enum OutputConfig {
         fsync: bool,
     },
     Stdout {},
-    Kafka(KafkaOutputConfig),
+    Kafka(Box<KafkaOutputConfig>),
     /// Encodes and discards every record: for benchmarks only.
     Null {},
 }
@@ -82,10 +82,13 @@ impl OutputConfig {
                 Arc::new(NullOutput)
             }
             #[cfg(feature = "kafka")]
-            Self::Kafka(k) => match &k.spool {
-                Some(spool) => Arc::new(super::kafka::SpooledKafka::open(k, spool, base_dir)?),
-                None => Arc::new(super::kafka::KafkaOutput::new(k).map_err(|e| e.to_string())?),
-            },
+            Self::Kafka(k) => {
+                let k = &k.resolved(base_dir);
+                match &k.spool {
+                    Some(spool) => Arc::new(super::kafka::SpooledKafka::open(k, spool, base_dir)?),
+                    None => Arc::new(super::kafka::KafkaOutput::new(k).map_err(|e| e.to_string())?),
+                }
+            }
             #[cfg(not(feature = "kafka"))]
             Self::Kafka(_) => {
                 return Err("this hookgate was built without the `kafka` feature".to_owned())

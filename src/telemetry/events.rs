@@ -127,6 +127,34 @@ impl OutputAcknowledged {
     }
 }
 
+/// The Kafka client reported a failure of its own (not of one record): refused
+/// credentials, a TLS handshake, a broker out of reach.
+pub struct KafkaClientFailed<'a> {
+    pub kind: &'static str,
+    pub detail: &'a str,
+    /// Whether this failure differs from the last one reported (logged only then:
+    /// librdkafka repeats a failure on every reconnect).
+    pub new: bool,
+}
+
+impl KafkaClientFailed<'_> {
+    pub fn emit(self) {
+        metrics::counter!(KAFKA_CLIENT_ERRORS, "kind" => self.kind).increment(1);
+        if !self.new {
+            return;
+        }
+        if matches!(self.kind, "authentication" | "tls") {
+            tracing::error!(
+                kind = self.kind,
+                error = self.detail,
+                "the Kafka brokers refused the connection; check [output.sasl] / [output.tls]"
+            );
+        } else {
+            tracing::warn!(kind = self.kind, error = self.detail, "Kafka client error");
+        }
+    }
+}
+
 /// The pipeline task of a request panicked: answered 503, counted, and logged with
 /// the panic's message.
 pub struct PipelinePanicked<'a> {

@@ -23,6 +23,9 @@ pub const DEDUP_HITS: &str = "hookgate_dedup_hits_total";
 /// Time from handing a record to the output to its acknowledgement, by `output`
 /// and `result` (ok, error).
 pub const OUTPUT_ACK_SECONDS: &str = "hookgate_output_ack_seconds";
+/// librdkafka's client-level failures (the brokers out of reach), by `kind`:
+/// authentication, tls, transport, other.
+pub const KAFKA_CLIENT_ERRORS: &str = "hookgate_kafka_client_errors_total";
 /// Whole request duration, by `source`.
 pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 /// Requests being processed now.

@@ -51,7 +51,133 @@ pub struct Broker {
     child: Option<Child>,
     pub port: u16,
     storage: String,
+    /// `--authentication`: clients must log in (SASL/SCRAM).
+    authentication: bool,
+    /// TLS in front of the broker (Tansu 0.6 cannot serve TLS itself: its `--cert`
+    /// and `--key` flags share a clap group that lets only one be given).
+    tls: Option<TlsFront>,
     _dir: tempfile::TempDir,
+}
+
+/// stunnel terminating TLS on `port` and forwarding to the broker's plaintext
+/// listener, as a TLS load balancer in front of Kafka does; the broker advertises
+/// the TLS address so clients come back through it.
+struct TlsFront {
+    port: u16,
+    child: Option<Child>,
+}
+
+/// A SCRAM mechanism as `tansu user create --mechanism` names it.
+#[derive(Clone, Copy)]
+pub enum Scram {
+    Sha256,
+    Sha512,
+}
+
+/// Client settings for a broker that needs them (SASL, TLS), by bootstrap address,
+/// so every consumer and fence producer in this file reaches the broker it reads.
+type Settings = Vec<(String, String)>;
+static CLIENT_SETTINGS: std::sync::Mutex<Vec<(String, Settings)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A client configuration for `bootstrap`, with the settings registered for it.
+pub fn client_config(bootstrap: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", bootstrap);
+    let registered = CLIENT_SETTINGS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, settings)) = registered.iter().find(|(b, _)| b == bootstrap) {
+        for (k, v) in settings {
+            cfg.set(k, v);
+        }
+    }
+    cfg
+}
+
+/// Registers what a test client needs to read from the broker at `bootstrap`.
+pub fn register_client_settings(bootstrap: &str, settings: &[(&str, &str)]) {
+    let mut registered = CLIENT_SETTINGS.lock().unwrap_or_else(|p| p.into_inner());
+    registered.retain(|(b, _)| b != bootstrap);
+    registered.push((
+        bootstrap.to_owned(),
+        settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    ));
+}
+
+/// Makes a CA and a server certificate for 127.0.0.1/localhost in `dir` with the
+/// `openssl` command: returns (ca.pem, server.pem, server.key).
+pub fn make_certificates(dir: &std::path::Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command runs (Debian's openssl package)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
+    let (cert, key, csr) = (
+        format!("{name}-server.pem"),
+        format!("{name}-server.key"),
+        format!("{name}-server.csr"),
+    );
+    let ext = format!("{name}-ext.cnf");
+    std::fs::write(
+        dir.join(&ext),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .expect("write ext");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={name} test CA"),
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+        "-out",
+        &cert,
+    ]);
+    (dir.join(ca), dir.join(cert), dir.join(key))
 }
 
 impl Broker {
@@ -67,14 +193,74 @@ impl Broker {
     }
 
     fn start_with(storage: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = storage.to_owned();
-        let mut b = Self {
+        let mut b = Self::stopped(storage);
+        b.start();
+        b
+    }
+
+    fn stopped(storage: &str) -> Self {
+        Self {
             child: None,
             port: free_port(),
-            storage,
-            _dir: dir,
-        };
+            storage: storage.to_owned(),
+            authentication: false,
+            tls: None,
+            _dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// A broker that demands SASL/SCRAM: `users` (name, password, mechanism) and
+    /// `topics` are made on a sqlite store by the broker started without
+    /// authentication, which then restarts with `--authentication`. With `tls`, a
+    /// TLS front (see [`TlsFront`]) with the given certificate and key.
+    pub fn with_users(
+        users: &[(&str, &str, Scram)],
+        topics: &[(&str, u32)],
+        tls: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Self {
+        let mut b = Self::stopped("sqlite://broker.db");
+        b.start();
+        for (name, password, mechanism) in users {
+            let out = Command::new(tansu_bin())
+                .args(["user", "create", "--broker"])
+                .arg(b.url())
+                .arg("--mechanism")
+                .arg(match mechanism {
+                    Scram::Sha256 => "scram256",
+                    Scram::Sha512 => "scram512",
+                })
+                .args([name, password])
+                .output()
+                .expect("tansu user create runs");
+            assert!(
+                out.status.success(),
+                "tansu user create {name}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for (topic, partitions) in topics {
+            b.create_topic(topic, *partitions);
+        }
+        b.kill();
+        b.authentication = true;
+        if let Some((cert, key)) = tls {
+            b.tls = Some(TlsFront::start(b._dir.path(), b.port, cert, key));
+        }
+        b.start();
+        b
+    }
+
+    /// A broker behind a TLS front, without authentication.
+    pub fn tls(topics: &[(&str, u32)], cert: &std::path::Path, key: &std::path::Path) -> Self {
+        // sqlite: the topics made before the restart behind the front stay.
+        let mut b = Self::stopped("sqlite://broker.db");
+        b.start();
+        for (topic, partitions) in topics {
+            b.create_topic(topic, *partitions);
+        }
+        b.kill();
+        b.tls = Some(TlsFront::start(b._dir.path(), b.port, cert, key));
         b.start();
         b
     }
@@ -83,19 +269,31 @@ impl Broker {
         format!("tcp://127.0.0.1:{}", self.port)
     }
 
+    /// Where clients connect: the TLS front when there is one.
     pub fn bootstrap(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        match &self.tls {
+            Some(t) => format!("127.0.0.1:{}", t.port),
+            None => format!("127.0.0.1:{}", self.port),
+        }
+    }
+
+    fn advertised(&self) -> String {
+        format!("tcp://{}", self.bootstrap())
     }
 
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "broker already running");
-        let child = Command::new(tansu_bin())
-            .args(["broker", "--listener-url"])
+        let mut cmd = Command::new(tansu_bin());
+        cmd.args(["broker", "--listener-url"])
             .arg(self.url())
             .arg("--advertised-listener-url")
-            .arg(self.url())
+            .arg(self.advertised())
             .arg("--storage-engine")
-            .arg(&self.storage)
+            .arg(&self.storage);
+        if self.authentication {
+            cmd.arg("--authentication");
+        }
+        let child = cmd
             .current_dir(self._dir.path())
             .env("RUST_LOG", "warn")
             .env("RUST_BACKTRACE", "1")
@@ -163,6 +361,63 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.kill();
+        if let Some(t) = &mut self.tls {
+            if let Some(mut c) = t.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+impl TlsFront {
+    fn start(
+        dir: &std::path::Path,
+        backend: u16,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Self {
+        let stunnel = ["stunnel4", "stunnel"]
+            .into_iter()
+            .find(|b| {
+                Command::new("sh")
+                    .args(["-c", &format!("command -v {b}")])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .unwrap_or_else(|| {
+                panic!("stunnel is required for the TLS tests (Debian's stunnel4; ./scripts/test.sh installs it)")
+            });
+        let port = free_port();
+        let conf = dir.join(format!("stunnel-{port}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "foreground = yes\npid =\nsyslog = no\noutput = {}\n[kafka]\naccept = 127.0.0.1:{port}\nconnect = 127.0.0.1:{backend}\ncert = {}\nkey = {}\n",
+                dir.join("stunnel.log").display(),
+                cert.display(),
+                key.display()
+            ),
+        )
+        .expect("write stunnel.conf");
+        let child = Command::new(stunnel)
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("stunnel starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "stunnel did not listen on {port} within 20s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
     }
 }
 
@@ -247,8 +502,7 @@ pub fn consume_all(
 ) -> Vec<Record> {
     let deadline = Instant::now() + timeout;
     let fence = uuid::Uuid::new_v4().to_string();
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    let producer: BaseProducer = client_config(bootstrap)
         .set("acks", "all")
         .create()
         .expect("fence producer");
@@ -297,8 +551,7 @@ pub fn consume_all(
 }
 
 fn consumer(bootstrap: &str) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    client_config(bootstrap)
         .set(
             "group.id",
             format!("hookgate-test-{}", uuid::Uuid::new_v4()),

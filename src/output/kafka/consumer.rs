@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::client::client_config;
+use super::context::BrokerContext;
 use super::KafkaOutputConfig;
 
 /// One record of the dead-letter topic.
@@ -21,7 +22,7 @@ pub struct Consumed {
 }
 
 pub struct DeadLetterReader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<BrokerContext>,
     topic: String,
     /// Per partition, the end (high watermark) when the run started: the run reads
     /// what was there then, not what arrives meanwhile.
@@ -32,26 +33,21 @@ pub struct DeadLetterReader {
 
 impl DeadLetterReader {
     pub fn open(config: &KafkaOutputConfig, group: &str) -> Result<Self, String> {
-        let mut cfg = ClientConfig::new();
-        for (k, v) in &config.librdkafka {
-            // The producer's own settings mean nothing to a consumer.
-            if !matches!(k.as_str(), "linger.ms" | "compression.type" | "batch.size") {
-                cfg.set(k, v.to_string());
-            }
-        }
-        let consumer: BaseConsumer = cfg
-            .set("bootstrap.servers", &config.brokers)
+        // The producer's own settings mean nothing to a consumer.
+        let mut cfg = client_config(config, &["linger.ms", "compression.type", "batch.size"]);
+        let context = BrokerContext::default();
+        let consumer: BaseConsumer<BrokerContext> = cfg
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .create()
+            .create_with_context(context.clone())
             .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
         let topic = config.dead_letter_topic.clone();
         let timeout = Duration::from_secs(10);
         let md = consumer
             .fetch_metadata(Some(&topic), timeout)
-            .map_err(|e| format!("broker unreachable: {e}"))?;
+            .map_err(|e| context.unreachable(&e))?;
         let partitions: Vec<i32> = md
             .topics()
             .iter()

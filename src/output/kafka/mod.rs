@@ -2,14 +2,20 @@
 //! the CloudEvents Kafka binding) and the producer that writes them (the only
 //! module that knows rdkafka, compiled with the `kafka` feature).
 
+#[cfg(feature = "kafka")]
+mod client;
 pub mod config;
 #[cfg(feature = "kafka")]
 mod consumer;
 #[cfg(feature = "kafka")]
+mod context;
+#[cfg(feature = "kafka")]
 mod producer;
 pub mod record;
 
-pub use config::{KafkaMode, KafkaOutputConfig, LibrdkafkaValue};
+pub use config::{
+    KafkaMode, KafkaOutputConfig, LibrdkafkaValue, SaslConfig, SaslMechanism, TlsConfig,
+};
 #[cfg(feature = "kafka")]
 pub use consumer::{Consumed, DeadLetterReader};
 #[cfg(feature = "kafka")]

@@ -11,6 +11,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 
+use super::client::client_config;
+use super::context::BrokerContext;
 use super::record::{dead_letter_record, event_record, Record};
 use super::KafkaOutputConfig;
 use crate::event::{CanonicalEvent, DeadLetter};
@@ -70,6 +72,9 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
         }
         C::TopicAuthorizationFailed
         | C::ClusterAuthorizationFailed
+        | C::Authentication
+        | C::SaslAuthenticationFailed
+        | C::SSL
         | C::UnknownTopic
         | C::UnknownTopicOrPartition
         | C::InvalidTopic
@@ -79,11 +84,14 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
     }
 }
 
+type Client = FutureProducer<BrokerContext>;
+
 pub struct KafkaOutput {
     /// The producer and its generation. Replaced as a whole when its session is
     /// spoiled; the generation makes many concurrent failures retire it once.
-    producer: RwLock<(u64, FutureProducer)>,
+    producer: RwLock<(u64, Client)>,
     client_config: ClientConfig,
+    context: BrokerContext,
     config: KafkaOutputConfig,
 }
 
@@ -92,13 +100,9 @@ impl KafkaOutput {
     /// reports not ready and answers 503 until the broker is reachable.
     pub fn new(config: &KafkaOutputConfig) -> Result<Self, KafkaConfigError> {
         config.validate().map_err(KafkaConfigError::Invalid)?;
-        let mut cfg = ClientConfig::new();
-        for (k, v) in &config.librdkafka {
-            cfg.set(k, v.to_string());
-        }
+        let mut cfg = client_config(config, &[]);
         let timeout_ms = config.ack_timeout.as_millis().max(1).to_string();
-        cfg.set("bootstrap.servers", &config.brokers)
-            .set("enable.idempotence", "true")
+        cfg.set("enable.idempotence", "true")
             .set("acks", "all")
             // librdkafka gives up on a record when we stop waiting for it, so a
             // record answered 503 is (almost always) not written later behind our back.
@@ -109,17 +113,19 @@ impl KafkaOutput {
         if !config.librdkafka.contains_key("linger.ms") {
             cfg.set("linger.ms", "5");
         }
-        let producer: FutureProducer = cfg
-            .create()
+        let context = BrokerContext::default();
+        let producer: Client = cfg
+            .create_with_context(context.clone())
             .map_err(|e| KafkaConfigError::Create(e.to_string()))?;
         Ok(Self {
             producer: RwLock::new((0, producer)),
             client_config: cfg,
+            context,
             config: config.clone(),
         })
     }
 
-    fn current(&self) -> (u64, FutureProducer) {
+    fn current(&self) -> (u64, Client) {
         match self.producer.read() {
             Ok(p) => p.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -137,7 +143,10 @@ impl KafkaOutput {
         if slot.0 != generation {
             return;
         }
-        match self.client_config.create::<FutureProducer>() {
+        match self
+            .client_config
+            .create_with_context::<_, Client>(self.context.clone())
+        {
             Ok(fresh) => {
                 let (_, old) = std::mem::replace(&mut *slot, (generation + 1, fresh));
                 drop(slot);
@@ -187,11 +196,16 @@ impl KafkaOutput {
         }
     }
 
-    fn check_metadata(producer: &FutureProducer, topics: &[String]) -> Result<(), String> {
+    fn check_metadata(
+        producer: &Client,
+        context: &BrokerContext,
+        topics: &[String],
+    ) -> Result<(), String> {
         let md = producer
             .client()
             .fetch_metadata(None, Duration::from_secs(2))
-            .map_err(|e| format!("broker unreachable: {e}"))?;
+            .map_err(|e| context.unreachable(&e))?;
+        context.clear();
         for t in topics {
             match md.topics().iter().find(|m| m.name() == t) {
                 None => return Err(format!("topic `{t}` does not exist")),
@@ -238,7 +252,8 @@ impl KafkaOutput {
             self.config.topic.clone(),
             self.config.dead_letter_topic.clone(),
         ];
-        tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &topics))
+        let context = self.context.clone();
+        tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &context, &topics))
             .await
             .map_err(|e| OutputError::Unavailable(e.to_string()))?
             .map_err(OutputError::Unavailable)
@@ -335,6 +350,8 @@ mod tests {
                 })
                 .collect(),
             spool: None,
+            sasl: None,
+            tls: None,
         }
     }
 
@@ -345,6 +362,9 @@ mod tests {
             "enable.idempotence",
             "message.timeout.ms",
             "bootstrap.servers",
+            "security.protocol",
+            "sasl.password",
+            "ssl.ca.location",
         ] {
             let e = KafkaOutput::new(&settings(&[(key, "1")]))
                 .err()
