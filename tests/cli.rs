@@ -210,6 +210,37 @@ fn check_passes_on_the_shipped_mappings_and_quickstart() {
 }
 
 #[test]
+fn check_prints_the_topic_each_fixture_would_be_routed_to() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("hookgate.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\nid = \"sahut-main\"\nprovider = \"sahut\"\nsecrets = [\"0123456789abcdef0123\"]\n\
+         [output]\nkind = \"kafka\"\nbrokers = \"127.0.0.1:1\"\n\
+         [[output.route]]\ntype = \"contact.*\"\ntopic = \"crm.contacts\"\n\
+         [[output.route]]\nsource = \"sahut-*\"\ndead_letter_topic = \"sahut.dead\"\n",
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .expect("check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for line in [
+        "ok   sahut/contact-created → crm.contacts",
+        "ok   sahut/conversation-created → webhooks.events",
+        "ok   sahut/unknown-event-type → sahut.dead",
+        // A batch: each item's topic, once.
+        "ok   line/message-image → webhooks.events",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line}\n{stdout}");
+    }
+}
+
+#[test]
 fn check_fails_on_a_broken_mapping_and_names_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let maps = dir.path().join("mappings");

@@ -34,6 +34,10 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
         mappings.providers().join(", ")
     );
     let engine = Engine::new(EventValidator::new()?);
+    let routes = match &loaded.config.output {
+        crate::output::OutputConfig::Kafka(k) => Some(k.routes().map_err(|e| anyhow::anyhow!(e))?),
+        _ => None,
+    };
     let (mut passed, mut failed) = (0usize, 0usize);
     for provider in mappings.providers() {
         let Some(mapping) = mappings.get(provider) else {
@@ -81,7 +85,10 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
             match result {
                 Ok(()) => {
                     passed += 1;
-                    println!("ok   {provider}/{}", Field(&case.name));
+                    let to = routes.as_ref().map_or(String::new(), |r| {
+                        topics_of(r, case.expected.as_ref(), provider, &sources)
+                    });
+                    println!("ok   {provider}/{}{to}", Field(&case.name));
                 }
                 Err(e) => {
                     failed += 1;
@@ -105,6 +112,49 @@ pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::R
 
 /// How many of the mapping's expressions the native evaluator runs, and which
 /// fall back to jaq and why: a mapping leaving the fast path shows here.
+/// ` → topic` for the `ok` line of a case: where its event(s), or its dead letter,
+/// would be written under `[[output.route]]`.
+fn topics_of(
+    routes: &crate::output::kafka::Routes,
+    expected: Option<&serde_json::Value>,
+    provider: &str,
+    sources: &[Source],
+) -> String {
+    use crate::output::kafka::RouteKey;
+    let Some(expected) = expected else {
+        return String::new();
+    };
+    let source = sources
+        .iter()
+        .find(|s| s.mapping.provider() == provider)
+        .map_or(provider.to_owned(), |s| s.id.to_string());
+    let events: Vec<&serde_json::Value> = match (&expected["event"], &expected["events"]) {
+        (e @ serde_json::Value::Object(_), _) => vec![e],
+        (_, serde_json::Value::Array(items)) => items.iter().map(|i| &i["event"]).collect(),
+        _ => Vec::new(),
+    };
+    let mut topics: Vec<&str> = Vec::new();
+    for e in events.into_iter().filter(|e| e.is_object()) {
+        let s = e["source"].as_str().unwrap_or_default();
+        let key = RouteKey {
+            ty: e["type"].as_str(),
+            provider: e["provider"].as_str().unwrap_or(provider),
+            source: s.strip_prefix("/sources/").unwrap_or(s),
+            tenant: e["tenant"].as_str(),
+        };
+        topics.push(routes.event_topic(&key));
+    }
+    if expected["status"] == "dead_lettered" {
+        topics.push(routes.dead_letter_topic(provider, &source));
+    }
+    topics.dedup();
+    if topics.is_empty() {
+        String::new()
+    } else {
+        format!(" → {}", topics.join(", "))
+    }
+}
+
 fn native_line(provider: &str, mapping: &crate::mapping::Mapping) -> String {
     let exprs = mapping.expressions();
     let fallbacks: Vec<String> = exprs

@@ -24,6 +24,10 @@ pub struct Args {
     /// Read the configured dead-letter topic (Kafka output).
     #[arg(long)]
     pub from_topic: bool,
+    /// With --from-topic: read this dead-letter topic instead of `dead_letter_topic`
+    /// (one a `[[output.route]]` rule sends dead letters to).
+    #[arg(long, value_name = "TOPIC", requires = "from_topic")]
+    pub topic: Option<String>,
     /// Read a dead-letter NDJSON file (the file output's `dead_letter_path`).
     #[arg(long, value_name = "PATH")]
     pub from_file: Option<PathBuf>,
@@ -242,7 +246,8 @@ fn from_topic(
         anyhow::bail!("--from-topic needs a Kafka output in the configuration");
     };
     let k = &k.resolved(&loaded.base_dir);
-    let mut reader = crate::output::kafka::DeadLetterReader::open(k, &a.group)
+    let topic = a.topic.as_deref().unwrap_or(&k.dead_letter_topic);
+    let mut reader = crate::output::kafka::DeadLetterReader::open(k, topic, &a.group)
         .map_err(|e| anyhow::anyhow!(e))?;
     let bar = progress(reader.remaining());
     // Per partition: the next offset to commit, and whether a record not done

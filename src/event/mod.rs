@@ -50,4 +50,11 @@ impl CanonicalEvent {
             .clone()
             .unwrap_or_else(|| self.id.to_string())
     }
+
+    /// The id of the `[[source]]` it came in through (`source` is `/sources/<id>`).
+    pub fn source_id(&self) -> &str {
+        self.source
+            .strip_prefix("/sources/")
+            .unwrap_or(&self.source)
+    }
 }

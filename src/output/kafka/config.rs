@@ -50,6 +50,9 @@ pub struct KafkaOutputConfig {
     /// `[output.tls]`: encrypt the connection (and present a client certificate).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// `[[output.route]]`: topics by type, provider, source or tenant.
+    #[serde(default)]
+    pub route: Vec<super::route::RouteConfig>,
 }
 
 /// The SASL mechanisms librdkafka speaks without a system SASL library: the ones
@@ -137,6 +140,11 @@ impl KafkaOutputConfig {
             tls: self.tls.as_ref().map(|t| t.resolved(base_dir)),
             ..self.clone()
         }
+    }
+
+    /// The compiled `[[output.route]]` rules.
+    pub fn routes(&self) -> Result<super::route::Routes, String> {
+        super::route::Routes::compile(&self.route, &self.topic, &self.dead_letter_topic)
     }
 
     /// librdkafka's `security.protocol` for the typed settings.
@@ -245,6 +253,7 @@ impl KafkaOutputConfig {
         if let Some(tls) = &self.tls {
             tls.validate()?;
         }
+        self.routes()?;
         if let Some(sasl) = &self.sasl {
             if sasl.username.is_empty() || sasl.password.is_empty() {
                 return Err("output.sasl: username and password must not be empty \

@@ -32,7 +32,8 @@ pub struct DeadLetterReader {
 }
 
 impl DeadLetterReader {
-    pub fn open(config: &KafkaOutputConfig, group: &str) -> Result<Self, String> {
+    /// A reader of the dead-letter `topic` (the configured one, or a routed one).
+    pub fn open(config: &KafkaOutputConfig, topic: &str, group: &str) -> Result<Self, String> {
         // The producer's own settings mean nothing to a consumer.
         let mut cfg = client_config(config, &["linger.ms", "compression.type", "batch.size"]);
         let context = BrokerContext::default();
@@ -43,7 +44,7 @@ impl DeadLetterReader {
             .set("auto.offset.reset", "earliest")
             .create_with_context(context.clone())
             .map_err(|e| format!("cannot create the Kafka consumer: {e}"))?;
-        let topic = config.dead_letter_topic.clone();
+        let topic = topic.to_owned();
         let timeout = Duration::from_secs(10);
         let md = consumer
             .fetch_metadata(Some(&topic), timeout)

@@ -12,6 +12,7 @@ mod context;
 #[cfg(feature = "kafka")]
 mod producer;
 pub mod record;
+pub mod route;
 
 pub use config::{
     KafkaMode, KafkaOutputConfig, LibrdkafkaValue, SaslConfig, SaslMechanism, TlsConfig,
@@ -23,5 +24,6 @@ pub use producer::{classify, ErrorClass, InFlight, KafkaOutput};
 #[cfg(feature = "kafka")]
 mod spooled;
 pub use record::Record;
+pub use route::{RouteConfig, RouteKey, Routes};
 #[cfg(feature = "kafka")]
 pub use spooled::SpooledKafka;

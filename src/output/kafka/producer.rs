@@ -14,6 +14,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 use super::client::client_config;
 use super::context::BrokerContext;
 use super::record::{dead_letter_record, event_record, Record};
+use super::route::{RouteKey, Routes};
 use super::KafkaOutputConfig;
 use crate::event::{CanonicalEvent, DeadLetter};
 use crate::output::{Output, OutputError, Readiness};
@@ -93,6 +94,7 @@ pub struct KafkaOutput {
     client_config: ClientConfig,
     context: BrokerContext,
     config: KafkaOutputConfig,
+    routes: Routes,
 }
 
 impl KafkaOutput {
@@ -100,6 +102,7 @@ impl KafkaOutput {
     /// reports not ready and answers 503 until the broker is reachable.
     pub fn new(config: &KafkaOutputConfig) -> Result<Self, KafkaConfigError> {
         config.validate().map_err(KafkaConfigError::Invalid)?;
+        let routes = config.routes().map_err(KafkaConfigError::Invalid)?;
         let mut cfg = client_config(config, &[]);
         let timeout_ms = config.ack_timeout.as_millis().max(1).to_string();
         cfg.set("enable.idempotence", "true")
@@ -122,6 +125,7 @@ impl KafkaOutput {
             client_config: cfg,
             context,
             config: config.clone(),
+            routes,
         })
     }
 
@@ -245,13 +249,10 @@ impl KafkaOutput {
         }
     }
 
-    /// Whether the broker can be reached and both topics exist.
+    /// Whether the broker can be reached and every topic a record can go to exists.
     pub async fn check_broker(&self) -> Result<(), OutputError> {
         let (_, producer) = self.current();
-        let topics = vec![
-            self.config.topic.clone(),
-            self.config.dead_letter_topic.clone(),
-        ];
+        let topics = self.routes.topics();
         let context = self.context.clone();
         tokio::task::spawn_blocking(move || Self::check_metadata(&producer, &context, &topics))
             .await
@@ -272,6 +273,23 @@ impl KafkaOutput {
 
     pub fn config(&self) -> &KafkaOutputConfig {
         &self.config
+    }
+
+    /// The record an event is written as, on its routed topic.
+    pub fn event_record(&self, event: &CanonicalEvent) -> Result<Record, OutputError> {
+        event_record(
+            event,
+            self.routes.event_topic(&RouteKey::of(event)),
+            self.config.mode,
+        )
+    }
+
+    /// The record a dead letter is written as, on its routed topic.
+    pub fn dead_letter_record(&self, record: &DeadLetter) -> Result<Record, OutputError> {
+        let topic = self
+            .routes
+            .dead_letter_topic(&record.provider, &record.source);
+        dead_letter_record(record, topic)
     }
 }
 
@@ -307,13 +325,11 @@ impl InFlight {
 #[async_trait]
 impl Output for KafkaOutput {
     async fn deliver(&self, event: &CanonicalEvent) -> Result<(), OutputError> {
-        self.produce(&event_record(event, &self.config.topic, self.config.mode)?)
-            .await
+        self.produce(&self.event_record(event)?).await
     }
 
     async fn dead_letter(&self, record: &DeadLetter) -> Result<(), OutputError> {
-        self.produce(&dead_letter_record(record, &self.config.dead_letter_topic)?)
-            .await
+        self.produce(&self.dead_letter_record(record)?).await
     }
 
     async fn ready(&self) -> Result<Readiness, OutputError> {
@@ -352,6 +368,7 @@ mod tests {
             spool: None,
             sasl: None,
             tls: None,
+            route: Vec::new(),
         }
     }
 

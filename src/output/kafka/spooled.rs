@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use tokio::sync::{watch, Notify};
 
-use super::record::{dead_letter_record, event_record, Record};
+use super::record::Record;
 use super::{KafkaOutput, KafkaOutputConfig};
 use crate::event::{CanonicalEvent, DeadLetter};
 use crate::output::spool::{Seq, Spool, SpoolConfig, SpoolError, SpoolMode, SpoolRecord};
@@ -146,13 +146,12 @@ impl SpooledKafka {
 #[async_trait]
 impl Output for SpooledKafka {
     async fn deliver(&self, event: &CanonicalEvent) -> Result<(), OutputError> {
-        let config = self.producer.config();
-        let record = event_record(event, &config.topic, config.mode)?;
+        let record = self.producer.event_record(event)?;
         self.write(record, event.id.to_string()).await
     }
 
     async fn dead_letter(&self, record: &DeadLetter) -> Result<(), OutputError> {
-        let r = dead_letter_record(record, &self.producer.config().dead_letter_topic)?;
+        let r = self.producer.dead_letter_record(record)?;
         self.write(r, record.id.to_string()).await
     }
 
