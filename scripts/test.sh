@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README documents it and CI runs it:
-# installs the real components the tests need (Debian's redis-server, chromium and
+# installs the real components the tests need (Debian's redis-server, chromium,
+# stunnel4 (TLS in front of the test broker), prometheus (promtool) and
 # chromium-driver, and the Tansu Kafka-protocol broker and hadolint cached under
 # $HOOKGATE_TOOLS_DIR, default ~/.cache/hookgate-tools), then runs hadolint on the Dockerfile,
 # formatting, lints, unit + integration tests, and `hookgate check` on the shipped
@@ -22,6 +23,8 @@ command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
 command -v chromedriver >/dev/null 2>&1 || MISSING="$MISSING chromium-driver"
 # TLS in front of the test broker (Tansu 0.6 cannot serve TLS itself).
 command -v stunnel4 >/dev/null 2>&1 || MISSING="$MISSING stunnel4"
+# promtool checks and unit-tests the shipped alert rules.
+command -v promtool >/dev/null 2>&1 || MISSING="$MISSING prometheus"
 if [ -n "$MISSING" ]; then
   echo "== installing Debian's$MISSING"
   SUDO=""

@@ -20,6 +20,8 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         }
     };
     warn_public_secrets(&loaded);
+    // The recorder first: the output registers its counters (at 0) as it is built.
+    let _ = crate::telemetry::prometheus();
     let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
     if !live.load().sealer().is_enabled() && config.is_some() {
         tracing::warn!(
@@ -42,6 +44,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             Some(a) => Some(tokio::net::TcpListener::bind(a.listen).await?),
             None => None,
         };
+        tokio::spawn(crate::http::watch_readiness(live.clone()));
         let inspector = admin
             .as_ref()
             .map(|a| Arc::new(crate::inspector::Inspector::new(a.inspector())));

@@ -31,6 +31,7 @@ use crate::inspector::{visible_headers, Filed, Inspector, Seen};
 use crate::output::Readiness;
 use crate::telemetry;
 use crate::telemetry::events;
+use crate::telemetry::events::ReadinessObserved;
 use crate::verify::RequestHead;
 
 /// What the HTTP layer needs besides the gateway.
@@ -215,7 +216,12 @@ async fn metrics_text(State(live): State<Arc<LiveGateway>>) -> Response {
 
 async fn readyz(State(live): State<Arc<LiveGateway>>) -> Response {
     let gateway = live.load_full();
-    match gateway.output().ready().await {
+    let readiness = gateway.output().ready().await;
+    ReadinessObserved {
+        ready: readiness.is_ok(),
+    }
+    .emit();
+    match readiness {
         Ok(Readiness::Ready) => Json(json!({"status": "ready"})).into_response(),
         // Accepting onto the local spool: a load balancer must keep routing here.
         Ok(Readiness::Spooling { records, reason }) => Json(json!({
@@ -229,6 +235,21 @@ async fn readyz(State(live): State<Arc<LiveGateway>>) -> Response {
             Json(json!({"status": "not_ready", "reason": e.to_string()})),
         )
             .into_response(),
+    }
+}
+
+/// Checks readiness every 10 s for `hookgate_ready`, so an alert sees the output
+/// go away even when nothing probes `/readyz`.
+pub async fn watch_readiness(live: Arc<LiveGateway>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let gateway = live.load_full();
+        ReadinessObserved {
+            ready: gateway.output().ready().await.is_ok(),
+        }
+        .emit();
     }
 }
 

@@ -155,6 +155,27 @@ impl KafkaClientFailed<'_> {
     }
 }
 
+impl KafkaClientFailed<'_> {
+    /// Every kind at 0 from the start, so `increase()` in an alert sees the first
+    /// failure (a series that appears with 1 has no increase to show).
+    pub fn register_kinds() {
+        for kind in ["authentication", "tls", "transport", "other"] {
+            metrics::counter!(KAFKA_CLIENT_ERRORS, "kind" => kind).increment(0);
+        }
+    }
+}
+
+/// What readiness was found to be (by the periodic check or a `/readyz`).
+pub struct ReadinessObserved {
+    pub ready: bool,
+}
+
+impl ReadinessObserved {
+    pub fn emit(self) {
+        metrics::gauge!(READY).set(if self.ready { 1.0 } else { 0.0 });
+    }
+}
+
 /// The pipeline task of a request panicked: answered 503, counted, and logged with
 /// the panic's message.
 pub struct PipelinePanicked<'a> {
@@ -287,6 +308,11 @@ pub struct SpoolOpened<'a> {
 
 impl SpoolOpened<'_> {
     pub fn emit(self) {
+        // The spool's counters exist from the start, so `rate()` and alerts see
+        // their first increase.
+        for counter in [SPOOL_APPENDED, SPOOL_DRAINED, SPOOL_FALLBACKS] {
+            metrics::counter!(counter).increment(0);
+        }
         let quarantined = self.quarantined_records + self.moved_aside.len() as u64;
         if quarantined > 0 {
             metrics::counter!(SPOOL_QUARANTINED, "when" => "open").increment(quarantined);

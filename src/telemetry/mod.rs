@@ -26,6 +26,9 @@ pub const OUTPUT_ACK_SECONDS: &str = "hookgate_output_ack_seconds";
 /// librdkafka's client-level failures (the brokers out of reach), by `kind`:
 /// authentication, tls, transport, other.
 pub const KAFKA_CLIENT_ERRORS: &str = "hookgate_kafka_client_errors_total";
+/// 1 while `/readyz` answers 200 (ready, or accepting onto the spool), else 0:
+/// evaluated every 10 s by `serve` and on every `/readyz`.
+pub const READY: &str = "hookgate_ready";
 /// Whole request duration, by `source`.
 pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 /// Requests being processed now.

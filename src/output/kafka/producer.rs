@@ -116,6 +116,7 @@ impl KafkaOutput {
         if !config.librdkafka.contains_key("linger.ms") {
             cfg.set("linger.ms", "5");
         }
+        crate::telemetry::events::KafkaClientFailed::register_kinds();
         let context = BrokerContext::default();
         let producer: Client = cfg
             .create_with_context(context.clone())
