@@ -1,7 +1,7 @@
 //! A sample spool record, shaped like a CloudEvent, for the spool's tests and the
 //! integration tests and measurements that drive a [`Spool`](super::Spool) directly.
 
-use super::SpoolRecord;
+use super::codec::SpoolRecord;
 
 /// A record for event `id` (also its key) whose CloudEvent carries `data_len`
 /// bytes of data, with a content-type header; appended at 1 000 ms.
