@@ -35,13 +35,8 @@ listen = "127.0.0.1:{admin_port}"
 token = "{ADMIN_TOKEN}"
 recent = 1000
 max_memory = "4MiB"
-
-[[source]]
-id = "sahut"
-provider = "sahut"
-secrets = ["{FIXTURE_SECRET}"]
 "#
-    )
+    ) + &common::source("sahut", "sahut")
 }
 
 /// The resident set of process `pid`, in bytes.

@@ -25,33 +25,23 @@ fn unauthorized() -> Answer<'static> {
 fn each_source_keeps_its_own_bounded_ring_under_a_flood() {
     let insp = inspector(10, false, 64 * MIB);
     let at = chrono::Utc::now();
+    let refused = |source: &str, reason| {
+        let seen = Seen {
+            source: source.into(),
+            ..Seen::default()
+        };
+        let answer = Answer::Refused {
+            status: 401,
+            kind: "unauthorized",
+            reason: Some(reason),
+        };
+        insp.record(seen, answer, at);
+    };
     for _ in 0..3 {
-        insp.record(
-            Seen {
-                source: "quiet".into(),
-                ..Seen::default()
-            },
-            Answer::Refused {
-                status: 401,
-                kind: "unauthorized",
-                reason: Some("signature_mismatch"),
-            },
-            at,
-        );
+        refused("quiet", "signature_mismatch");
     }
     for _ in 0..5_000 {
-        insp.record(
-            Seen {
-                source: "flood".into(),
-                ..Seen::default()
-            },
-            Answer::Refused {
-                status: 401,
-                kind: "unauthorized",
-                reason: Some("bad_token"),
-            },
-            at,
-        );
+        refused("flood", "bad_token");
     }
     let held = insp.held();
     assert_eq!((held["flood"], held["quiet"]), (10, 3));

@@ -118,19 +118,31 @@ async fn the_writer_decides_full_when_racing_appends_pass_the_early_check() {
     assert_eq!(spool.peek(None, 100).unwrap().len(), 10);
 }
 
+/// A spool in a fresh directory, given `a`, `b` and `c` (seqs 1 to 3).
+async fn holding_abc() -> (tempfile::TempDir, Spool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
+    spool
+        .append(vec![rec("a"), rec("b"), rec("c")])
+        .await
+        .unwrap();
+    (dir, spool)
+}
+
+/// [`holding_abc`] with `removed` taken out, closed and opened again: the directory,
+/// the spool, and what opening it recovered.
+async fn reopened_after_removing(removed: &[Seq]) -> (tempfile::TempDir, Spool, Recovery) {
+    let (dir, spool) = holding_abc().await;
+    spool.remove(removed).unwrap();
+    drop(spool);
+    let (spool, recovery) = Spool::open(dir.path(), BIG).unwrap();
+    (dir, spool, recovery)
+}
+
 #[tokio::test]
 async fn reopen_keeps_records_and_numbering_continues() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
-        spool
-            .append(vec![rec("a"), rec("b"), rec("c")])
-            .await
-            .unwrap();
-        // the highest numbers go: they must still not be handed out again
-        spool.remove(&[Seq(2), Seq(3)]).unwrap();
-    }
-    let (spool, recovery) = Spool::open(dir.path(), BIG).unwrap();
+    // the highest numbers go: they must still not be handed out again
+    let (_dir, spool, recovery) = reopened_after_removing(&[Seq(2), Seq(3)]).await;
     assert_eq!(recovery.records, 1);
     assert_eq!(recovery.bytes, spool.stats().bytes);
     assert_eq!(spool.append(vec![rec("d")]).await.unwrap(), vec![Seq(4)]);
@@ -145,16 +157,7 @@ async fn reopen_keeps_records_and_numbering_continues() {
 
 #[tokio::test]
 async fn removed_records_stay_removed_after_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
-        spool
-            .append(vec![rec("a"), rec("b"), rec("c")])
-            .await
-            .unwrap();
-        spool.remove(&[Seq(1), Seq(3)]).unwrap();
-    }
-    let (spool, recovery) = Spool::open(dir.path(), BIG).unwrap();
+    let (dir, spool, recovery) = reopened_after_removing(&[Seq(1), Seq(3)]).await;
     assert_eq!(recovery.records, 1);
     assert_eq!(ids(&spool.peek(None, 10).unwrap()), ["b"]);
     spool.remove(&[Seq(2)]).unwrap();
@@ -192,14 +195,8 @@ fn quarantined(dir: &Path) -> Vec<(i64, String)> {
 
 #[tokio::test]
 async fn a_corrupt_record_is_quarantined_at_open_and_the_others_recovered() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
-        spool
-            .append(vec![rec("a"), rec("b"), rec("c")])
-            .await
-            .unwrap();
-    }
+    let (dir, spool) = holding_abc().await;
+    drop(spool);
     corrupt_body(dir.path(), 2);
     let (spool, recovery) = Spool::open(dir.path(), BIG).unwrap();
     assert_eq!(recovery.records, 2);
@@ -217,12 +214,7 @@ async fn a_corrupt_record_is_quarantined_at_open_and_the_others_recovered() {
 
 #[tokio::test]
 async fn a_record_corrupted_while_open_is_quarantined_by_peek_not_returned() {
-    let dir = tempfile::tempdir().unwrap();
-    let (spool, _) = Spool::open(dir.path(), BIG).unwrap();
-    spool
-        .append(vec![rec("a"), rec("b"), rec("c")])
-        .await
-        .unwrap();
+    let (dir, spool) = holding_abc().await;
     corrupt_body(dir.path(), 1);
     // the limit is still filled from the records after the bad one
     assert_eq!(ids(&spool.peek(None, 2).unwrap()), ["b", "c"]);
