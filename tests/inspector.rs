@@ -17,8 +17,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 mod common;
 use common::broker::free_port;
 use common::server::{
-    admin_login, get, post_delivery, raw_request, read_response, root, session_cookie, Server,
-    ADMIN_TOKEN,
+    admin_login, get, post_delivery, raw_request, read_response, root, server_with_admin,
+    session_cookie, Server, ADMIN_TOKEN,
 };
 use common::{fixture_case, path_for, sources};
 
@@ -34,19 +34,8 @@ fn sahut_mapping(broken: bool) -> String {
 
 fn config(admin_port: u16) -> String {
     format!(
-        r#"
-[server]
-listen = "127.0.0.1:8080"
-
-[mappings]
-dirs = ["mappings"]
-
-[admin]
-listen = "127.0.0.1:{admin_port}"
-token = "{ADMIN_TOKEN}"
-recent = 50
-capture_bodies = true
-"#
+        "{}recent = 50\ncapture_bodies = true\n\n[mappings]\ndirs = [\"mappings\"]\n",
+        server_with_admin(admin_port)
     ) + &sources(&[
         ("sahut", "sahut"),
         ("savanto", "savanto"),
