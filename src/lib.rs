@@ -11,7 +11,6 @@ pub mod fixture;
 pub mod form;
 pub mod gateway;
 pub mod http;
-pub mod inspector;
 pub mod loadgen;
 pub mod mapping;
 pub mod output;

@@ -13,15 +13,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use hookgate::fixture::FIXTURE_SECRET;
 
 mod common;
 use common::broker::free_port;
 use common::server::{
-    admin_login, get, post_delivery, raw_request, read_response, root, session_cookie, Server,
-    ADMIN_TOKEN,
+    admin_login, get, post_delivery, raw_request, read_response, root, server_with_admin,
+    session_cookie, Server, ADMIN_TOKEN,
 };
-use common::{fixture_case, path_for, MAGALU_TOKEN};
+use common::{fixture_case, path_for, sources};
 
 fn sahut_mapping(broken: bool) -> String {
     let shipped = std::fs::read_to_string(root().join("mappings/sahut.toml")).unwrap();
@@ -35,40 +34,14 @@ fn sahut_mapping(broken: bool) -> String {
 
 fn config(admin_port: u16) -> String {
     format!(
-        r#"
-[server]
-listen = "127.0.0.1:8080"
-
-[mappings]
-dirs = ["mappings"]
-
-[admin]
-listen = "127.0.0.1:{admin_port}"
-token = "{ADMIN_TOKEN}"
-recent = 50
-capture_bodies = true
-
-[[source]]
-id = "sahut"
-provider = "sahut"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "savanto"
-provider = "savanto"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "aisoule"
-provider = "aisoule"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "magalu-sac"
-provider = "magalu-sac"
-token = "{MAGALU_TOKEN}"
-"#
-    )
+        "{}recent = 50\ncapture_bodies = true\n\n[mappings]\ndirs = [\"mappings\"]\n",
+        server_with_admin(admin_port)
+    ) + &sources(&[
+        ("sahut", "sahut"),
+        ("savanto", "savanto"),
+        ("aisoule", "aisoule"),
+        ("magalu-sac", "magalu-sac"),
+    ])
 }
 
 fn start(dir: &Path) -> (Server, u16) {

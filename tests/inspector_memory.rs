@@ -12,7 +12,8 @@ use hookgate::fixture::FIXTURE_SECRET;
 mod common;
 use common::broker::free_port;
 use common::server::{
-    admin_login, get, post_delivery, raw_request, session_cookie, Server, ADMIN_TOKEN,
+    admin_login, get, post_delivery, raw_request, server_with_admin, session_cookie, Server,
+    ADMIN_TOKEN,
 };
 use common::{fixture_case, hmac_hex};
 
@@ -26,22 +27,9 @@ const FLOOD: usize = 1000;
 
 fn config(admin_port: u16) -> String {
     format!(
-        r#"
-[server]
-listen = "127.0.0.1:8080"
-
-[admin]
-listen = "127.0.0.1:{admin_port}"
-token = "{ADMIN_TOKEN}"
-recent = 1000
-max_memory = "4MiB"
-
-[[source]]
-id = "sahut"
-provider = "sahut"
-secrets = ["{FIXTURE_SECRET}"]
-"#
-    )
+        "{}recent = 1000\nmax_memory = \"4MiB\"\n",
+        server_with_admin(admin_port)
+    ) + &common::source("sahut", "sahut")
 }
 
 /// The resident set of process `pid`, in bytes.

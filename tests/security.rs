@@ -208,21 +208,18 @@ async fn a_flood_of_wrong_tokens_does_not_spend_the_sources_budget() {
         "[[source]]\nid = \"m\"\nprovider = \"magalu-sac\"\ntoken = \"{TOKEN}\"\nrate_limit = {{ per_second = 1, burst = 2 }}\n"
     ));
     for n in 0..50 {
-        let (s, j) = h
-            .post("/webhooks/m/wrong-token-0123456789", &[], magalu_body(n))
-            .await;
-        assert_eq!(
-            (s, j["reason"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("bad_token"))
+        assert_answer(
+            h.post("/webhooks/m/wrong-token-0123456789", &[], magalu_body(n))
+                .await,
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
         );
     }
-    let (s, j) = h
-        .post(&format!("/webhooks/m/{TOKEN}"), &[], magalu_body(100))
-        .await;
-    assert_eq!(
-        (s, j["status"].as_str()),
-        (StatusCode::OK, Some("accepted")),
-        "{j}"
+    assert_answer(
+        h.post(&format!("/webhooks/m/{TOKEN}"), &[], magalu_body(100))
+            .await,
+        StatusCode::OK,
+        "accepted",
     );
     assert_eq!(h.events().len(), 1);
 }

@@ -195,18 +195,17 @@ fn connections_past_the_bound_are_refused_not_queued() {
     );
     drop(idle);
     // The slots come back when the idle connections go away.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let ok = raw_request(
-            server.port,
-            b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-        );
-        if ok.starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{ok}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_until(
+        Duration::from_secs(5),
+        "a slot free again once the idle connections closed",
+        || {
+            raw_request(
+                server.port,
+                b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+            )
+            .starts_with("HTTP/1.1 200")
+        },
+    );
     let metrics = raw_request(
         server.port,
         b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
@@ -259,6 +258,8 @@ fn serve_warns_loudly_about_keys_published_in_the_examples() {
         .replace("../events.ndjson", "events.ndjson")
         .replace("../dead-letters.ndjson", "dead-letters.ndjson");
     let server = Server::start(dir.path(), &text, "human");
+    // The warnings are logged before `hookgate listening`, which `start` waits for:
+    // every one of them has been read by now.
     let warnings: Vec<String> = server
         .logs()
         .into_iter()

@@ -12,13 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookgate::config::Loaded;
-use hookgate::fixture::FIXTURE_SECRET;
 use hookgate::loadgen::DeliverySet;
 
 mod common;
 use common::broker::{consume_until, Broker, Record};
 use common::server::{get, post_delivery, Server};
-use common::MAGALU_TOKEN;
 
 const EVENTS: &str = "webhooks.events";
 const DEAD: &str = "webhooks.dead-letter";
@@ -42,34 +40,15 @@ ack_timeout = "1s"
 path = "{spool}"
 max_bytes = "64MiB"
 mode = "{mode}"
-
-[[source]]
-id = "sahut"
-provider = "sahut"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "oneroute"
-provider = "oneroute"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "magalu"
-provider = "magalu-sac"
-token = "{MAGALU_TOKEN}"
-
-[[source]]
-id = "aisoule"
-provider = "aisoule"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "savanto"
-provider = "savanto"
-secrets = ["{FIXTURE_SECRET}"]
 "#,
         spool = spool.display()
-    )
+    ) + &common::sources(&[
+        ("sahut", "sahut"),
+        ("oneroute", "oneroute"),
+        ("magalu", "magalu-sac"),
+        ("aisoule", "aisoule"),
+        ("savanto", "savanto"),
+    ])
 }
 
 fn deliveries(config_text: &str) -> DeliverySet {

@@ -12,28 +12,15 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookgate::output::spool::{Seq, Spool, SpoolRecord};
+use hookgate::output::spool::{test_support, Seq, Spool, SpoolRecord};
 
 const CHILD_DIR: &str = "HOOKGATE_SPOOL_CRASH_DIR";
 const CHILD_ROUND: &str = "HOOKGATE_SPOOL_CRASH_ROUND";
 const ROUNDS: u64 = 8;
 
+/// About 1.3 KiB encoded.
 fn record(id: String) -> SpoolRecord {
-    SpoolRecord {
-        topic: "webhooks".into(),
-        key: id.as_bytes().to_vec(),
-        value: format!(
-            r#"{{"specversion":"1.0","id":"{id}","data":"{}"}}"#,
-            "x".repeat(1200)
-        )
-        .into_bytes(),
-        headers: vec![(
-            "content-type".into(),
-            b"application/cloudevents+json".to_vec(),
-        )],
-        event_id: id,
-        appended_at_ms: 0,
-    }
+    test_support::record(&id, 1200)
 }
 
 /// The child's work: appends from several tasks forever and prints `ACK <event id>` for

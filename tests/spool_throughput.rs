@@ -8,25 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hookgate::output::spool::{Spool, SpoolRecord};
+use hookgate::output::spool::{test_support, Spool, SpoolRecord};
 
-/// About 1.5 KiB encoded, like a CloudEvent with a key and a few headers.
+/// About 1.5 KiB encoded, like a CloudEvent with a key and a header.
 fn record(id: String) -> SpoolRecord {
-    SpoolRecord {
-        topic: "webhooks.github".into(),
-        key: b"acme/repo-17".to_vec(),
-        value: format!(
-            r#"{{"specversion":"1.0","id":"{id}","source":"https://github.com/acme/repo-17","type":"com.github.push","data":"{}"}}"#,
-            "x".repeat(1300)
-        )
-        .into_bytes(),
-        headers: vec![
-            ("content-type".into(), b"application/cloudevents+json".to_vec()),
-            ("ce_type".into(), b"com.github.push".to_vec()),
-        ],
-        event_id: id,
-        appended_at_ms: 0,
-    }
+    test_support::record(&id, 1400)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

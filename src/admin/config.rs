@@ -89,8 +89,8 @@ impl AdminConfig {
     }
 
     /// What the inspector may hold.
-    pub fn inspector(&self) -> crate::inspector::Settings {
-        crate::inspector::Settings {
+    pub fn inspector(&self) -> super::inspector::Settings {
+        super::inspector::Settings {
             recent: self.recent,
             max_bytes: usize::try_from(self.max_memory.as_u64()).unwrap_or(usize::MAX),
             capture_bodies: self.capture_bodies,

@@ -5,6 +5,7 @@
 
 mod auth;
 mod config;
+pub mod inspector;
 mod pages;
 
 use std::convert::Infallible;
@@ -27,9 +28,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use config::{AdminConfig, AdminToken, MIN_TOKEN_DISTINCT, MIN_TOKEN_LEN};
 
 use crate::gateway::LiveGateway;
-use crate::inspector::{Entry, Inspector};
 use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 use auth::{Auth, Session, SignIn, COOKIE, SESSION_TTL};
+use inspector::{Entry, Inspector};
 
 /// How often an idle live feed checks that its session has not expired (each
 /// delivery, and each sign-out, checks at once).

@@ -4,7 +4,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::inspector::{Entry, HeldDeadLetter};
+use super::inspector::{Entry, HeldDeadLetter};
 use crate::replay::ReplayResult;
 
 /// Outcomes offered by the filter, in the order shown.

@@ -47,7 +47,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         tokio::spawn(crate::http::watch_readiness(live.clone()));
         let inspector = admin
             .as_ref()
-            .map(|a| Arc::new(crate::inspector::Inspector::new(a.inspector())));
+            .map(|a| Arc::new(crate::admin::inspector::Inspector::new(a.inspector())));
         let addr = |l: &Option<tokio::net::TcpListener>| {
             l.as_ref()
                 .and_then(|l| l.local_addr().ok())
@@ -110,10 +110,14 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
                 stopped(),
             )));
         }
+        // The inspector files each delivery the public listener answers.
+        let observer = inspector
+            .clone()
+            .map(|i| i as Arc<dyn crate::http::DeliveryObserver>);
         let public = if server.metrics_listen.is_some() {
-            webhook_app(live.clone(), limits, inspector.clone())
+            webhook_app(live.clone(), limits, observer)
         } else {
-            app_live(live.clone(), limits, inspector.clone())
+            app_live(live.clone(), limits, observer)
         };
         crate::http::serve(listener, public, options, stopped()).await;
         for task in side {

@@ -170,9 +170,9 @@ mod tests {
         let mut bad = event();
         bad["data"] = json!({"contact": {"id": "c"}});
         let e = violation(&bad);
-        assert!(
-            e.contains("/data") && e.contains("message"),
-            "message.* must carry data.message: {e:?}"
+        assert_eq!(
+            e, "/data: required \"message\"",
+            "message.* must carry data.message"
         );
         let mut bad = event();
         bad["type"] = json!("message.exploded");
@@ -181,10 +181,7 @@ mod tests {
         let mut bad = event();
         bad["time"] = json!("yesterday");
         let e = violation(&bad);
-        assert!(
-            e.starts_with("/time: ") && !e.contains("yesterday"),
-            "{e:?}"
-        );
+        assert_eq!(e, "/time: format", "the rule, not the value");
         Ok(())
     }
 

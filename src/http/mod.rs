@@ -3,6 +3,7 @@
 
 mod config;
 mod error;
+mod observe;
 mod server;
 
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use serde_json::json;
 
 pub use config::ServerConfig;
 pub use error::ApiError;
+pub use observe::{Answer, DeliveryObserver, Seen};
 pub use server::{serve, ServeOptions};
 
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -27,7 +29,6 @@ use tower_http::trace::TraceLayer;
 
 use crate::event::Outcome;
 use crate::gateway::{Gateway, LiveGateway};
-use crate::inspector::{visible_headers, Filed, Inspector, Seen};
 use crate::output::Readiness;
 use crate::telemetry;
 use crate::telemetry::events;
@@ -45,8 +46,8 @@ pub struct Limits {
 struct AppState {
     live: Arc<LiveGateway>,
     limits: Limits,
-    /// Recent deliveries for the admin inspector, when it is on.
-    inspector: Option<Arc<Inspector>>,
+    /// Told of every delivery (the admin inspector), when there is one.
+    observer: Option<Arc<dyn DeliveryObserver>>,
 }
 
 impl AppState {
@@ -63,14 +64,14 @@ pub fn app(gateway: Arc<Gateway>, limits: Limits) -> Router {
 }
 
 /// The router over a gateway that can be swapped while serving (SIGHUP reload):
-/// webhooks and the operations endpoints on one listener; every delivery filed
-/// with the inspector when there is one.
+/// webhooks and the operations endpoints on one listener; every delivery told
+/// to the observer when there is one.
 pub fn app_live(
     live: Arc<LiveGateway>,
     limits: Limits,
-    inspector: Option<Arc<Inspector>>,
+    observer: Option<Arc<dyn DeliveryObserver>>,
 ) -> Router {
-    with_request_layers(webhook_routes(live.clone(), limits, inspector).merge(ops_routes(live)))
+    with_request_layers(webhook_routes(live.clone(), limits, observer).merge(ops_routes(live)))
 }
 
 /// The webhook routes only, for a public listener when `server.metrics_listen`
@@ -78,9 +79,9 @@ pub fn app_live(
 pub fn webhook_app(
     live: Arc<LiveGateway>,
     limits: Limits,
-    inspector: Option<Arc<Inspector>>,
+    observer: Option<Arc<dyn DeliveryObserver>>,
 ) -> Router {
-    with_request_layers(webhook_routes(live, limits, inspector).route("/healthz", get(healthz)))
+    with_request_layers(webhook_routes(live, limits, observer).route("/healthz", get(healthz)))
 }
 
 /// `/metrics`, `/readyz` and `/healthz` alone. They name sources and failure
@@ -92,14 +93,14 @@ pub fn ops_app(live: Arc<LiveGateway>) -> Router {
 fn webhook_routes(
     live: Arc<LiveGateway>,
     limits: Limits,
-    inspector: Option<Arc<Inspector>>,
+    observer: Option<Arc<dyn DeliveryObserver>>,
 ) -> Router {
     // The recorder must exist before the first request is counted.
     let _ = telemetry::prometheus();
     let state = AppState {
         live,
         limits,
-        inspector,
+        observer,
     };
     let not_allowed = || async { ApiError::MethodNotAllowed };
     Router::new()
@@ -329,13 +330,15 @@ async fn receive(
     let started = std::time::Instant::now();
     let at = chrono::Utc::now();
     let gateway = st.gateway();
-    let mut seen = st.inspector.as_ref().map(|_| Seen::default());
-    let result = pipeline(&gateway, &st.limits, &source, token, req, seen.as_mut()).await;
+    let observer = st.observer.as_deref();
+    let mut seen = observer.map(|_| Seen::default());
+    let watched = observer.zip(seen.as_mut());
+    let result = pipeline(&gateway, &st.limits, &source, token, req, watched).await;
     // Label values come from configuration only, never from the URL.
     let label = gateway
         .source(&source)
         .map_or(telemetry::UNKNOWN_SOURCE, |s| s.id.as_str());
-    if let (Some(inspector), Some(mut seen)) = (&st.inspector, seen) {
+    if let (Some(observer), Some(mut seen)) = (observer, seen) {
         // A request to no configured source goes to the one shared ring, under
         // what it asked for (escaped and bounded).
         (seen.source, seen.unmatched) = match gateway.source(&source) {
@@ -343,9 +346,9 @@ async fn receive(
             None => (LogSafe(&source).to_string(), true),
         };
         seen.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let filed = match &result {
-            Ok(outcome) => Filed::Answered(outcome),
-            Err(e) => Filed::Refused {
+        let answer = match &result {
+            Ok(outcome) => Answer::Answered(outcome),
+            Err(e) => Answer::Refused {
                 status: e.status().as_u16(),
                 kind: e.kind(),
                 reason: match e {
@@ -354,7 +357,7 @@ async fn receive(
                 },
             },
         };
-        inspector.record(seen, filed, at);
+        observer.observe(seen, answer, at);
     }
     match result {
         Ok(outcome) => {
@@ -394,14 +397,14 @@ async fn pipeline(
     source: &str,
     token: Option<String>,
     req: Request<Body>,
-    mut seen: Option<&mut Seen>,
+    mut watched: Option<(&dyn DeliveryObserver, &mut Seen)>,
 ) -> Result<Outcome, ApiError> {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
-    if let Some(seen) = seen.as_deref_mut() {
+    if let Some((observer, seen)) = watched.as_mut() {
         let credentials: Vec<&http::HeaderName> = gateway
             .source(source)
             .map(|s| {
@@ -412,7 +415,7 @@ async fn pipeline(
                     .collect()
             })
             .unwrap_or_default();
-        seen.headers = visible_headers(&parts.headers, &credentials);
+        seen.headers = observer.headers(&parts.headers, &credentials);
     }
     // Unknown sources, wrong tokens, credentials or addresses, and spent budgets are
     // refused before a byte of the body is read.
@@ -426,7 +429,7 @@ async fn pipeline(
         },
     )?;
     let body = read_body(body, admission.headers(), limits).await?;
-    if let Some(seen) = seen {
+    if let Some((_, seen)) = watched {
         seen.body = Some(body.clone());
     }
     Ok(gateway.handle(admission, body).await?)

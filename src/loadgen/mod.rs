@@ -3,6 +3,7 @@
 
 mod deliveries;
 mod run;
+mod slots;
 
 pub use deliveries::{Delivery, DeliverySet, Skipped, Target};
 pub use run::{run, Load, Report};

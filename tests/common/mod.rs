@@ -24,10 +24,26 @@ pub mod server;
 
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";
 
+/// A `[[source]]` block for `id` of `provider`, authenticated as its fixtures are:
+/// signed with the fixture secret, or (magalu-sac, which does not sign) by
+/// [`MAGALU_TOKEN`] in its URL.
+pub fn source(id: &str, provider: &str) -> String {
+    let auth = match provider {
+        "magalu-sac" => format!("token = \"{MAGALU_TOKEN}\""),
+        _ => format!("secrets = [\"{FIXTURE_SECRET}\"]"),
+    };
+    format!("\n[[source]]\nid = \"{id}\"\nprovider = \"{provider}\"\n{auth}\n")
+}
+
+/// [`source`] blocks for each `(id, provider)`, in order.
+pub fn sources(list: &[(&str, &str)]) -> String {
+    list.iter().map(|(id, p)| source(id, p)).collect()
+}
+
 /// One source per shipped provider, named after it (so fixture ids match), plus
 /// variants for the other ways in.
 pub fn all_providers_config() -> String {
-    format!(
+    let variants = format!(
         r#"
 [dedup]
 in_flight_wait = "2s"
@@ -38,19 +54,9 @@ provider = "sahut"
 secrets = ["old-rotated-secret", "{FIXTURE_SECRET}"]
 
 [[source]]
-id = "oneroute"
-provider = "oneroute"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
 id = "oneroute-token"
 provider = "oneroute"
 token = "oneroute-token-0123456789"
-
-[[source]]
-id = "magalu-sac"
-provider = "magalu-sac"
-token = "{MAGALU_TOKEN}"
 
 [[source]]
 id = "magalu-basic"
@@ -61,18 +67,15 @@ basic_auth = {{ username = "magalu", password = "basic-secret" }}
 id = "magalu-ip"
 provider = "magalu-sac"
 allow_ips = ["174.138.104.128/32"]
-
-[[source]]
-id = "aisoule"
-provider = "aisoule"
-secrets = ["{FIXTURE_SECRET}"]
-
-[[source]]
-id = "savanto"
-provider = "savanto"
-secrets = ["{FIXTURE_SECRET}"]
 "#
-    )
+    );
+    variants
+        + &sources(&[
+            ("oneroute", "oneroute"),
+            ("magalu-sac", "magalu-sac"),
+            ("aisoule", "aisoule"),
+            ("savanto", "savanto"),
+        ])
 }
 
 pub struct Harness {
@@ -163,6 +166,23 @@ impl Harness {
         let (s, j, _) = self.send(b.body(body.into()).expect("request")).await;
         (s, j)
     }
+}
+
+/// The word an answer turns on: a refusal's or a dead letter's `reason`, else the
+/// error kind, else the delivery's `status` (`accepted`, `duplicate`, ...).
+pub fn why(body: &Value) -> Option<&str> {
+    ["reason", "error", "status"]
+        .into_iter()
+        .find_map(|k| body[k].as_str())
+}
+
+/// Asserts that an answer (as [`Harness::post`] returns it) has `status` and turns
+/// on `word` (see [`why`]); returns its body for further checks.
+#[track_caller]
+pub fn assert_answer(got: (StatusCode, Value), status: StatusCode, word: &str) -> Value {
+    let (s, body) = got;
+    assert_eq!((s, why(&body)), (status, Some(word)), "{body}");
+    body
 }
 
 /// Polls `probe` (every 20 ms) until it yields a value; panics naming `what` if it

@@ -157,6 +157,14 @@ pub fn raw_request_from(from: std::net::IpAddr, port: u16, request: &[u8]) -> St
 /// The inspector's token in the tests that sign in to it.
 pub const ADMIN_TOKEN: &str = "inspector-token-0123456789abcdef";
 
+/// The `[server]` table on the port [`Server::start`] replaces, and an `[admin]`
+/// table on `admin_port` with [`ADMIN_TOKEN`]; further `[admin]` keys may follow.
+pub fn server_with_admin(admin_port: u16) -> String {
+    format!(
+        "\n[server]\nlisten = \"127.0.0.1:8080\"\n\n[admin]\nlisten = \"127.0.0.1:{admin_port}\"\ntoken = \"{ADMIN_TOKEN}\"\n"
+    )
+}
+
 /// `POST /login` with `token` to the admin listener on `port`, from the local
 /// address `from` (127.0.0.1 when `None`): the raw response.
 pub fn admin_login(from: Option<std::net::IpAddr>, port: u16, token: &str) -> String {

@@ -6,7 +6,23 @@
 //! and appended_at_ms as i64. The checksum is CRC-32 over the sequence number followed by
 //! the body, so a body that ends up under another sequence number also fails the check.
 
-use super::store::SpoolRecord;
+/// One record waiting for Kafka: what the producer needs, and the event id for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolRecord {
+    pub topic: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The CloudEvents id: for logs and for duplicate checks downstream.
+    pub event_id: String,
+    pub appended_at_ms: i64,
+}
+
+/// A record's place in the spool: strictly increasing in append order, never reused
+/// (also not after the records with the highest numbers were removed and the spool was
+/// reopened).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seq(pub u64);
 
 const VERSION: u8 = 1;
 
@@ -142,21 +158,11 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    /// The sample record, with an empty header value too.
     fn record() -> SpoolRecord {
-        SpoolRecord {
-            topic: "webhooks.github".into(),
-            key: b"repo-1".to_vec(),
-            value: br#"{"specversion":"1.0","id":"e-1"}"#.to_vec(),
-            headers: vec![
-                (
-                    "content-type".into(),
-                    b"application/cloudevents+json".to_vec(),
-                ),
-                ("ce_type".into(), Vec::new()),
-            ],
-            event_id: "e-1".into(),
-            appended_at_ms: 1_764_460_800_000,
-        }
+        let mut r = crate::output::spool::test_support::record("e-1", 0);
+        r.headers.push(("ce_type".into(), Vec::new()));
+        r
     }
 
     #[test]
