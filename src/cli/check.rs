@@ -9,7 +9,6 @@ use chrono::Utc;
 use crate::engine::{Engine, Policy};
 use crate::event::{Decision, EventValidator, SourceId};
 use crate::fixture;
-use crate::gateway::compile_sources;
 use crate::source::Source;
 use crate::verify::{SourceAuth, Unverified};
 
@@ -26,7 +25,7 @@ fn policy_for(sources: &[Source], provider: &str) -> Policy {
 pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::Result<ExitCode> {
     let loaded = super::load(config)?;
     let mappings = loaded.mappings()?;
-    let sources = compile_sources(&loaded, &mappings)?;
+    let sources = loaded.compile_sources(&mappings)?;
     println!(
         "config: {} ({} source(s)); mappings: {}",
         loaded.file,
@@ -149,7 +148,7 @@ pub fn map(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = SourceId::parse(provider).map_err(|e| anyhow::anyhow!(e))?;
     let engine = Engine::new(EventValidator::new()?);
-    let policy = policy_for(&compile_sources(&loaded, &mappings)?, provider);
+    let policy = policy_for(&loaded.compile_sources(&mappings)?, provider);
     match engine.process(&source, mapping, &verified, Utc::now(), &policy) {
         Err(refused) => {
             eprintln!("refused: {}", refused.reason());

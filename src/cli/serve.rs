@@ -20,7 +20,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         }
     };
     warn_public_secrets(&loaded);
-    let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
+    let live = Arc::new(LiveGateway::new(loaded.build_gateway()?));
     if !live.load().sealer().is_enabled() && config.is_some() {
         tracing::warn!(
             "[dead_letters] keys is not set: dead letters are written unsealed, and \
@@ -194,8 +194,8 @@ fn reload(
     path: &Path,
     running: &Loaded,
     current: &Gateway,
-) -> Result<crate::gateway::Reload, crate::config::ConfigError> {
-    current.reload(crate::config::load(path)?, running)
+) -> Result<crate::config::Reload, crate::config::ConfigError> {
+    crate::config::load(path)?.rebuild_gateway(current, running)
 }
 
 /// Loud on purpose: a published key in production lets anyone forge deliveries.
