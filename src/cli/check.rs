@@ -23,7 +23,7 @@ fn policy_for(sources: &[Source], provider: &str) -> Policy {
 }
 
 pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(config)?;
+    let loaded = super::args::load(config)?;
     let mappings = loaded.mappings()?;
     let sources = loaded.compile_sources(&mappings)?;
     println!(
@@ -127,7 +127,7 @@ pub fn map(
     headers: &[String],
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(config)?;
+    let loaded = super::args::load(config)?;
     let mappings = loaded.mappings()?;
     let mapping = mappings.get(provider).ok_or_else(|| {
         anyhow::anyhow!(
@@ -138,7 +138,7 @@ pub fn map(
     let body = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     // Offline: nothing is delivered, so the request goes through an open source.
     let verified = Unverified {
-        headers: super::parse_headers(headers)?,
+        headers: super::args::parse_headers(headers)?,
         body: body.into(),
         peer: None,
         path_token: None,

@@ -4,11 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::LogFormat;
 use crate::config::Loaded;
 use crate::gateway::{Gateway, LiveGateway};
 use crate::http::{app_live, ops_app, webhook_app};
 use crate::telemetry;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
 
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
     init_logging(log_format);

@@ -1,14 +1,30 @@
-//! The spool's on-disk record encoding and its checksum: the only place that knows
-//! the byte layout of a stored record.
+//! The spool's record (and its sequence number), its on-disk encoding and its
+//! checksum: the only place that knows the byte layout of a stored record.
 //!
 //! Layout (all integers big-endian): version u8, then topic, key, value as u32-length
 //! prefixed bytes, a u32 header count with each header as name and value, the event id,
 //! and appended_at_ms as i64. The checksum is CRC-32 over the sequence number followed by
 //! the body, so a body that ends up under another sequence number also fails the check.
 
-use super::store::SpoolRecord;
-
 const VERSION: u8 = 1;
+
+/// One record waiting for Kafka: what the producer needs, and the event id for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolRecord {
+    pub topic: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The CloudEvents id: for logs and for duplicate checks downstream.
+    pub event_id: String,
+    pub appended_at_ms: i64,
+}
+
+/// A record's place in the spool: strictly increasing in append order, never reused
+/// (also not after the records with the highest numbers were removed and the spool was
+/// reopened).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seq(pub u64);
 
 /// Why a stored body could not be turned back into a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,5 +8,5 @@ mod store;
 
 pub use config::{SpoolConfig, SpoolMode};
 
-pub use codec::DecodeError;
-pub use store::{Recovery, Seq, Spool, SpoolError, SpoolRecord, SpoolStats};
+pub use codec::{DecodeError, Seq, SpoolRecord};
+pub use store::{Recovery, Spool, SpoolError, SpoolStats};

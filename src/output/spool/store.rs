@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
 
-use super::codec;
+use super::codec::{self, Seq, SpoolRecord};
 use crate::output::owner_only;
 
 const DB_FILE: &str = "spool.db";
@@ -30,24 +30,6 @@ const MAX_BATCH_BYTES: u64 = 16 << 20;
 const VACUUM_MIN_FREE_PAGES: i64 = 1024;
 /// The WAL is truncated to this after a checkpoint, so a burst does not leave it large.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
-
-/// One record waiting for Kafka: what the producer needs, and the event id for logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpoolRecord {
-    pub topic: String,
-    pub key: Vec<u8>,
-    pub value: Vec<u8>,
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The CloudEvents id: for logs and for duplicate checks downstream.
-    pub event_id: String,
-    pub appended_at_ms: i64,
-}
-
-/// A record's place in the spool: strictly increasing in append order, never reused
-/// (also not after the records with the highest numbers were removed and the spool was
-/// reopened).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Seq(pub u64);
 
 /// What the spool holds now, kept in memory by the writer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
