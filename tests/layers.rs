@@ -100,7 +100,7 @@ fn imports_follow_the_layers_and_siblings_do_not_import_each_other() {
 /// top-level modules.
 fn layer_violations(files: &[File], uses: &[Vec<Use>], problems: &mut Vec<String>) {
     let layer = |m: &str| LAYERS.iter().find(|(n, _)| *n == m).map(|(_, l)| *l);
-    let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut edges = Edges::new();
     let mut reported = BTreeSet::new();
     for (f, us) in files.iter().zip(uses) {
         let Some(top) = f.module.first() else {
@@ -132,19 +132,7 @@ fn layer_violations(files: &[File], uses: &[Vec<Use>], problems: &mut Vec<String
             }
         }
     }
-    let graph: BTreeMap<String, BTreeSet<String>> = edges
-        .iter()
-        .map(|(a, bs)| (a.clone(), bs.keys().cloned().collect()))
-        .collect();
-    for component in cycles(&graph) {
-        let mut lines = Vec::new();
-        for a in &component {
-            for (b, evidence) in &edges[a] {
-                if component.contains(b) {
-                    lines.push(format!("{a} -> {b} ({evidence})"));
-                }
-            }
-        }
+    for lines in cycles(&edges) {
         problems.push(format!(
             "top-level modules import each other: {}",
             lines.join("; ")
@@ -189,7 +177,7 @@ fn sibling_cycles(
             (p.len() > parent.len() && p.starts_with(parent) && children.contains(&p[parent.len()]))
                 .then(|| p[parent.len()].clone())
         };
-        let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut edges = Edges::new();
         let mut add = |a: &str, b: String, evidence: String| {
             if a != b {
                 edges
@@ -237,23 +225,11 @@ fn sibling_cycles(
                 }
             }
         }
-        let graph: BTreeMap<String, BTreeSet<String>> = edges
-            .iter()
-            .map(|(a, bs)| (a.clone(), bs.keys().cloned().collect()))
-            .collect();
         let dir = parent.join("/");
-        for component in cycles(&graph) {
+        for lines in cycles(&edges) {
             if let Some((d, _)) = KNOWN_SIBLING_CYCLES.iter().find(|(d, _)| *d == dir) {
                 known.insert(d);
                 continue;
-            }
-            let mut lines = Vec::new();
-            for a in &component {
-                for (b, evidence) in &edges[a] {
-                    if component.contains(b) {
-                        lines.push(format!("{a} -> {b}: {evidence}"));
-                    }
-                }
             }
             problems.push(format!(
                 "sibling files in src/{dir}/ import each other:\n      {}",
@@ -271,14 +247,18 @@ fn sibling_cycles(
     }
 }
 
-/// The strongly connected components of more than one node (Tarjan's algorithm
-/// would do; the graphs here have a few dozen nodes, so reachability suffices).
-fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
+/// Edges of an import graph, each with the first import that makes it.
+type Edges = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Every cycle of the graph (each strongly connected component of more than one
+/// node), as its edges with their evidence. The graphs have a few dozen nodes, so
+/// reachability from each node suffices.
+fn cycles(edges: &Edges) -> Vec<Vec<String>> {
     let reach = |from: &String| {
         let mut seen = BTreeSet::new();
         let mut stack = vec![from.clone()];
         while let Some(n) = stack.pop() {
-            for m in graph.get(&n).into_iter().flatten() {
+            for m in edges.get(&n).into_iter().flat_map(BTreeMap::keys) {
                 if seen.insert(m.clone()) {
                     stack.push(m.clone());
                 }
@@ -287,20 +267,32 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
         seen
     };
     let reachable: BTreeMap<&String, BTreeSet<String>> =
-        graph.keys().map(|n| (n, reach(n))).collect();
-    let mut out: Vec<BTreeSet<String>> = Vec::new();
+        edges.keys().map(|n| (n, reach(n))).collect();
+    let mut components: Vec<BTreeSet<String>> = Vec::new();
     for (n, r) in &reachable {
-        if !r.contains(*n) || out.iter().any(|c| c.contains(*n)) {
+        if !r.contains(*n) || components.iter().any(|c| c.contains(*n)) {
             continue;
         }
-        let component: BTreeSet<String> = r
-            .iter()
-            .filter(|m| reachable.get(m).is_some_and(|rm| rm.contains(*n)))
-            .cloned()
-            .collect();
-        out.push(component);
+        components.push(
+            r.iter()
+                .filter(|m| reachable.get(m).is_some_and(|rm| rm.contains(*n)))
+                .cloned()
+                .collect(),
+        );
     }
-    out
+    components
+        .iter()
+        .map(|c| {
+            c.iter()
+                .flat_map(|a| {
+                    edges[a]
+                        .iter()
+                        .filter(|(b, _)| c.contains(*b))
+                        .map(move |(b, evidence)| format!("{a} -> {b}: {evidence}"))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The library's source files, test files left out: `tests.rs`, and any module a

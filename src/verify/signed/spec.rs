@@ -5,6 +5,7 @@
 //! structs that flatten nothing, and a misspelt key must stay an error.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -202,59 +203,100 @@ impl LayoutFields {
     }
 }
 
-impl<'de> Deserialize<'de> for HmacSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Spec;
-        impl<'de> Visitor<'de> for Spec {
-            type Value = HmacSpec;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("struct HmacSpec")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HmacSpec, A::Error> {
-                let (mut algorithm, mut secret_encoding) = (None, None);
-                let mut layout = LayoutFields::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "algorithm" => once(&mut algorithm, "algorithm", &mut map)?,
-                        "secret_encoding" => {
-                            once(&mut secret_encoding, "secret_encoding", &mut map)?
-                        }
-                        k if layout.take(k, &mut map)? => {}
-                        k => return Err(de::Error::unknown_field(k, &HMAC_KEYS)),
-                    }
-                }
-                Ok(HmacSpec {
-                    algorithm: algorithm.ok_or_else(|| de::Error::missing_field("algorithm"))?,
-                    layout: layout.finish()?,
-                    secret_encoding: secret_encoding.unwrap_or_default(),
-                })
+/// The keys a spec reads beside its layout's, and how it is put together.
+trait OwnKeys: Default {
+    type Spec;
+    const NAME: &'static str;
+    /// Every key the spec accepts, for the error naming an unknown one.
+    const KEYS: &'static [&'static str];
+    /// Takes `key`'s value when it is one of the spec's own keys.
+    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error>;
+    /// The spec, or the name of a required key that is missing.
+    fn finish(self, layout: SignatureLayout) -> Result<Self::Spec, &'static str>;
+}
+
+/// Reads a spec's table: its own keys, the layout's, and no other.
+struct SpecVisitor<K>(PhantomData<K>);
+
+impl<'de, K: OwnKeys> Visitor<'de> for SpecVisitor<K> {
+    type Value = K::Spec;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "struct {}", K::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<K::Spec, A::Error> {
+        let (mut own, mut layout) = (K::default(), LayoutFields::default());
+        while let Some(key) = map.next_key::<String>()? {
+            if !own.take(&key, &mut map)? && !layout.take(&key, &mut map)? {
+                return Err(de::Error::unknown_field(&key, K::KEYS));
             }
         }
-        d.deserialize_struct("HmacSpec", &HMAC_KEYS, Spec)
+        own.finish(layout.finish()?)
+            .map_err(de::Error::missing_field)
+    }
+}
+
+#[derive(Default)]
+struct HmacKeys {
+    algorithm: Option<Algorithm>,
+    secret_encoding: Option<SecretEncoding>,
+}
+
+impl OwnKeys for HmacKeys {
+    type Spec = HmacSpec;
+    const NAME: &'static str = "HmacSpec";
+    const KEYS: &'static [&'static str] = &HMAC_KEYS;
+
+    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "algorithm" => once(&mut self.algorithm, "algorithm", map)?,
+            "secret_encoding" => once(&mut self.secret_encoding, "secret_encoding", map)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn finish(self, layout: SignatureLayout) -> Result<HmacSpec, &'static str> {
+        Ok(HmacSpec {
+            algorithm: self.algorithm.ok_or("algorithm")?,
+            layout,
+            secret_encoding: self.secret_encoding.unwrap_or_default(),
+        })
+    }
+}
+
+/// An Ed25519 scheme has no keys of its own.
+#[derive(Default)]
+struct Ed25519Keys;
+
+impl OwnKeys for Ed25519Keys {
+    type Spec = Ed25519Spec;
+    const NAME: &'static str = "Ed25519Spec";
+    const KEYS: &'static [&'static str] = &LAYOUT_KEYS;
+
+    fn take<'de, A: MapAccess<'de>>(&mut self, _: &str, _: &mut A) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+
+    fn finish(self, layout: SignatureLayout) -> Result<Ed25519Spec, &'static str> {
+        Ok(Ed25519Spec { layout })
+    }
+}
+
+fn read<'de, K: OwnKeys, D: Deserializer<'de>>(d: D) -> Result<K::Spec, D::Error> {
+    d.deserialize_struct(K::NAME, K::KEYS, SpecVisitor::<K>(PhantomData))
+}
+
+impl<'de> Deserialize<'de> for HmacSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read::<HmacKeys, D>(d)
     }
 }
 
 impl<'de> Deserialize<'de> for Ed25519Spec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Spec;
-        impl<'de> Visitor<'de> for Spec {
-            type Value = Ed25519Spec;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("struct Ed25519Spec")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ed25519Spec, A::Error> {
-                let mut layout = LayoutFields::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if !layout.take(&key, &mut map)? {
-                        return Err(de::Error::unknown_field(&key, &LAYOUT_KEYS));
-                    }
-                }
-                Ok(Ed25519Spec {
-                    layout: layout.finish()?,
-                })
-            }
-        }
-        d.deserialize_struct("Ed25519Spec", &LAYOUT_KEYS, Spec)
+        read::<Ed25519Keys, D>(d)
     }
 }
 

@@ -560,16 +560,14 @@ fn ed_check(
 fn v1a() -> SignedScheme {
     ed25519(Ed25519Spec {
         layout: SignatureLayout {
-            headers: vec!["webhook-signature".into()],
             encodings: vec![Encoding::Base64],
-            prefix: None,
-            prefix_optional: false,
             signed: "{id}.{timestamp}.{body}".into(),
             format: SignatureFormat::StandardWebhooks,
             versions: vec!["v1a".into()],
             timestamp_header: Some("webhook-timestamp".into()),
             id_header: Some("webhook-id".into()),
             tolerance: Some("5m".into()),
+            ..SignatureLayout::new(vec!["webhook-signature".into()])
         },
     })
 }
@@ -635,16 +633,10 @@ fn standard_webhooks_v1a_published_vectors() {
 fn discord_interaction_vector() {
     let s = ed25519(Ed25519Spec {
         layout: SignatureLayout {
-            headers: vec!["X-Signature-Ed25519".into()],
-            encodings: vec![Encoding::Hex],
-            prefix: None,
-            prefix_optional: false,
             signed: "{timestamp}{body}".into(),
-            format: SignatureFormat::Plain,
-            versions: vec!["v1".into()],
             timestamp_header: Some("X-Signature-Timestamp".into()),
-            id_header: None,
             tolerance: Some("5m".into()),
+            ..SignatureLayout::new(vec!["X-Signature-Ed25519".into()])
         },
     });
     let body = br#"{"id":"787053080478613555","token":"ThisIsATokenFromDiscordThatIsVeryLong","type":1,"version":1}"#;
