@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 
 use super::term::{self, Field};
 use crate::event::DeadLetter;
-use crate::gateway::Gateway;
 use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 
 #[derive(Debug, clap::Args)]
@@ -123,7 +122,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let crate::output::OutputConfig::Kafka(k) = &mut loaded.config.output {
         k.spool = None;
     }
-    let gateway = Gateway::build(&loaded)?;
+    let gateway = loaded.build_gateway()?;
     if matches!(
         loaded.config.dedup.store,
         crate::dedup::DedupStoreKind::Memory

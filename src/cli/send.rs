@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(a.config.clone())?;
+    let loaded = super::args::load(a.config.clone())?;
     let mappings = loaded.mappings()?;
     let mapping = mappings
         .get(&a.provider)
@@ -63,7 +63,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --event or --body"),
     };
-    for (k, v) in super::parse_headers(&a.headers)? {
+    for (k, v) in super::args::parse_headers(&a.headers)? {
         if let Some(k) = k {
             headers.insert(k, v);
         }

@@ -4,11 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::LogFormat;
 use crate::config::Loaded;
 use crate::gateway::{Gateway, LiveGateway};
 use crate::http::{app_live, ops_app, webhook_app};
 use crate::telemetry;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
 
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
     init_logging(log_format);
@@ -22,7 +28,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
     warn_public_secrets(&loaded);
     // The recorder first: the output registers its counters (at 0) as it is built.
     let _ = crate::telemetry::prometheus();
-    let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
+    let live = Arc::new(LiveGateway::new(loaded.build_gateway()?));
     if !live.load().sealer().is_enabled() && config.is_some() {
         tracing::warn!(
             "[dead_letters] keys is not set: dead letters are written unsealed, and \
@@ -201,8 +207,8 @@ fn reload(
     path: &Path,
     running: &Loaded,
     current: &Gateway,
-) -> Result<crate::gateway::Reload, crate::config::ConfigError> {
-    current.reload(crate::config::load(path)?, running)
+) -> Result<crate::config::Reload, crate::config::ConfigError> {
+    crate::config::load(path)?.rebuild_gateway(current, running)
 }
 
 /// Loud on purpose: a published key in production lets anyone forge deliveries.

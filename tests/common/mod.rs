@@ -106,7 +106,7 @@ impl Harness {
     fn build(dir: &std::path::Path, config_text: &str, max_body_bytes: usize) -> Self {
         let loaded =
             Loaded::from_text(config_text, "test.toml", dir, &|_| None).expect("config parses");
-        let gateway = Gateway::build(&loaded).expect("gateway builds");
+        let gateway = loaded.build_gateway().expect("gateway builds");
         let router = app(
             gateway.clone(),
             Limits {
