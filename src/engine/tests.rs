@@ -5,7 +5,6 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
 use crate::event::{DeadLetter, DeadLetterReason, Decision, EventValidator, SourceId};
-use crate::mapping::MAX_BATCH_DEAD_LETTER_BYTES;
 use crate::mapping::{mapping_schema, Mapping};
 use crate::verify::{SourceAuth, Unverified, VerifyError};
 
