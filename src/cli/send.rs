@@ -7,6 +7,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::engine::DEFAULT_MAX_BATCH_ITEMS;
 use crate::fixture;
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +52,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 fixture::load_cases(&a.fixtures, &a.provider).map_err(|e| anyhow::anyhow!(e))?;
             let case = cases
                 .into_iter()
-                .find(|c| mapping.event_types(&c.headers, &c.body).contains(ty))
+                .find(|c| {
+                    mapping
+                        .event_types(&c.headers, &c.body, DEFAULT_MAX_BATCH_ITEMS)
+                        .contains(ty)
+                })
                 .ok_or_else(|| {
                     anyhow::anyhow!(
                         "no fixture of event type `{ty}` under {}/{}",
