@@ -607,4 +607,127 @@ stdwh_v1a("message-created-v1a", {"type": "message.created", "timestamp": "2026-
 stdwh_v1a("message-created-v1-and-v1a", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"message": {"id": "m4",
           "conversation_id": "c1", "direction": "inbound", "sender": {"type": "customer", "id": "u1"}, "content": {"type": "text", "text": "both"}}}},
           "msg_2KWPBgLlAfxdpx2AI54pPJ87a2", both=True)
+# ---------------------------------------------------------------- Published-key tokens
+# Bot Framework and Google Chat sign a bearer JWT with keys they publish; the
+# fixtures are signed RS256 with a throwaway key (fixtures/keys/fixture-rsa.pem,
+# kid hookgate-fixture), whose public half `hookgate check` trusts (src/fixture.rs),
+# for the audience hookgate-fixture-audience; valid for an hour from TS.
+with open(os.path.join(ROOT, "keys", "fixture-rsa.pem"), "rb") as f:
+    FIXTURE_RSA = f.read()
+KID, AUD = "hookgate-fixture", "hookgate-fixture-audience"
+
+def published_jwt(claims):
+    full = {"aud": AUD, "iat": TS, "nbf": TS, "exp": TS + 3600, **claims}
+    return "Bearer " + jwt.encode(full, FIXTURE_RSA, algorithm="RS256", headers={"kid": KID})
+
+# ---------------------------------------------------------------- Microsoft Teams
+# Activities as Microsoft's Teams and Bot Framework documents show them (conversation
+# events, edits and soft deletes); the token's serviceUrl claim is the activity's.
+def msteams(name, obj):
+    body = pretty(obj)
+    token = published_jwt({"iss": "https://api.botframework.com", "serviceUrl": obj["serviceUrl"]})
+    case("msteams", name, body, {"Content-Type": "application/json; charset=utf-8", "Authorization": token,
+                                 "User-Agent": "Microsoft-SkypeBotApi (Microsoft-BotFramework/3.0)"})
+TEAMS_SVC = "https://smba.trafficmanager.net/amer/"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT = {"id": "28:f5d48856-5b42-41a0-8c3a-c5f944b679b0", "name": "SongsuggesterBot"}
+MEGAN = {"id": "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw",
+         "name": "Megan Bowen", "aadObjectId": "7faf80bb-2bb1-4b6b-9f88-2e8a2c6d6f1c"}
+CHANNEL_CONV = {"isGroup": True, "conversationType": "channel", "tenantId": TENANT,
+                "id": "19:efa9296d959346209fea44151c742e73@thread.skype;messageid=1481567603816"}
+msteams("message-personal", {"text": "Hello, can you check my order?", "textFormat": "plain", "type": "message",
+        "timestamp": "2026-01-01T00:00:00.437Z", "localTimestamp": "2025-12-31T16:00:00.437-08:00", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"conversationType": "personal", "tenantId": TENANT,
+                         "id": "a:17I0kl8EkpE1O9PH5TWrzrLqwnU0nFYSXasqAmNfH8oRHERuJsMfP3t5Bdf7fIvuNcmFyJ0JDtpn5u3ZXz1D3Xr7xU5Vfb4e1C0sWe1rYfPZmUQsr3C2hVvMw1q0LxG"},
+        "recipient": BOT, "entities": [{"locale": "en-US", "country": "US", "platform": "Web", "type": "clientInfo"}],
+        "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US"})
+msteams("message-channel-mention", {"text": "<at>SongsuggesterBot</at> suggest a song for Friday", "textFormat": "plain",
+        "type": "message", "timestamp": "2026-01-01T00:00:01.105Z", "id": "1767225601105",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN, "conversation": CHANNEL_CONV, "recipient": BOT,
+        "entities": [{"mentioned": BOT, "text": "<at>SongsuggesterBot</at>", "type": "mention"}],
+        "channelData": {"teamsChannelId": "19:efa9296d959346209fea44151c742e73@thread.skype",
+                        "teamsTeamId": "19:efa9296d959346209fea44151c742e73@thread.skype",
+                        "channel": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+                        "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"}, "tenant": {"id": TENANT}},
+        "replyToId": "1481567603816"})
+msteams("message-update", {"type": "messageUpdate", "timestamp": "2026-01-01T00:02:00.461Z", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT,
+                         "id": "19:78fe6a5e1b2e4ffc8d2bc10f8d0bd5a3@thread.v2"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}, "eventType": "editMessage"},
+        "locale": "en-US", "text": "Hello, can you check my order #1042?"})
+msteams("message-delete", {"type": "messageDelete", "timestamp": "2026-01-01T00:03:00.113Z", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT,
+                         "id": "19:78fe6a5e1b2e4ffc8d2bc10f8d0bd5a3@thread.v2"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}, "eventType": "softDeleteMessage"}})
+msteams("bot-added-to-team", {"type": "conversationUpdate", "membersAdded": [{"id": "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"}],
+        "timestamp": "2026-01-01T00:04:56.534Z", "id": "f:0b9079f4-d4d3-3d8e-b883-798298053c7e", "channelId": "msteams",
+        "serviceUrl": TEAMS_SVC, "from": {"id": "29:1ljv6N86roXr5pjPrCJVIz6xHh5QxjI", "aadObjectId": "eddfa9d4-346e-4cce-a18f-fa6261ad776b"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "tenantId": "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f",
+                         "id": "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2", "name": "2021 Test Channel"},
+        "recipient": {"id": "28:608cacfd-1cea-40c9-b678-4b93e69bb72b", "name": "Test Bot"},
+        "channelData": {"settings": {"selectedChannel": {"id": "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"}},
+                        "team": {"aadGroupId": "f3ec8cd2-e704-4344-8c47-9a3a21d683c0", "name": "TestTeam2022",
+                                 "id": "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@sgf462H2wz41@thread.tacv2"},
+                        "eventType": "teamMemberAdded", "tenant": {"id": "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"}}})
+msteams("channel-created", {"type": "conversationUpdate", "timestamp": "2026-01-01T00:05:07.478Z",
+        "localTimestamp": "2025-12-31T16:05:07.478-08:00", "id": "f:dd6ec311", "channelId": "msteams", "serviceUrl": TEAMS_SVC,
+        "from": {"id": "29:1wR7IdIRIoerMIWbewMi75JA3scaMuxvFon9eRQW2Nix5loMDo0362st2IaRVRirPZBv1WdXT8TIFWWmlQCizZQ"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+        "recipient": BOT, "channelData": {"channel": {"id": "19:6d97d816470f481dbcda38244b98689a@thread.skype", "name": "FunDiscussions"},
+                                          "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+                                          "eventType": "channelCreated", "tenant": {"id": TENANT}}})
+msteams("typing-is-ignored", {"type": "typing", "timestamp": "2026-01-01T00:00:00.1Z", "id": "f:typing-01", "channelId": "msteams",
+        "serviceUrl": TEAMS_SVC, "from": MEGAN, "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": "a:17I0kl8"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}}})
+msteams("reaction-is-dead-lettered", {"reactionsAdded": [{"type": "like"}], "type": "messageReaction",
+        "timestamp": "2026-01-01T00:06:41.943Z", "id": "f:9f78d1f3", "channelId": "msteams", "serviceUrl": TEAMS_SVC,
+        "from": {"id": "29:1I9Is_Sx0O-Iy2rQ7Xz1lcaPKlO9eqmBRTBuW6XzkFtcjqxTjPaCMij8BVMdBcL9L_RwWNJyAHFQb0TRzXgyQvA",
+                 "aadObjectId": "c33aafc4-646d-4543-9d4c-abd28e4d2110"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "id": "19:3629591d4b774aa08cb0887902eee7c1@thread.skype"},
+        "recipient": BOT, "channelData": {"channel": {"id": "19:3629591d4b774aa08cb0887902eee7c1@thread.skype"},
+                                          "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"}, "tenant": {"id": TENANT}},
+        "replyToId": "1575667808184"})
+
+# ---------------------------------------------------------------- Google Chat
+# Interaction events as the Chat API's Event reference shows them. The token is the
+# project-number one (iss chat@system.gserviceaccount.com), or with `id_token` the
+# endpoint-URL one (a Google ID token whose email is Chat's service account).
+def gchat(name, obj, id_token=False):
+    body = pretty(obj)
+    if id_token:
+        claims = {"iss": "https://accounts.google.com", "email": "chat@system.gserviceaccount.com", "email_verified": True,
+                  "sub": "113081767336806418251", "azp": "113081767336806418251"}
+    else:
+        claims = {"iss": "chat@system.gserviceaccount.com"}
+    case("google-chat", name, body, {"Content-Type": "application/json", "Authorization": published_jwt(claims),
+                                     "User-Agent": "Google-Dynamite"})
+CHUCK = {"name": "users/12345678901234567890", "displayName": "Chuck Norris", "avatarUrl": "https://lh3.googleusercontent.com/.../photo.jpg",
+         "email": "chuck@example.com", "type": "HUMAN", "domainId": "c3d4e5"}
+ROOM = {"name": "spaces/AAAAAAAAAAA", "type": "ROOM", "spaceType": "SPACE", "displayName": "Chuck Norris Discussion Room"}
+gchat("message", {"type": "MESSAGE", "eventTime": "2026-01-01T00:00:00.910959Z", "space": ROOM,
+      "message": {"name": "spaces/AAAAAAAAAAA/messages/CCCCCCCCCCC.CCCCCCCCCCC", "sender": CHUCK, "createTime": "2026-01-01T00:00:00.910959Z",
+                  "text": "@TestBot Violence is my last option.", "argumentText": " Violence is my last option.",
+                  "thread": {"name": "spaces/AAAAAAAAAAA/threads/BBBBBBBBBBB"},
+                  "annotations": [{"length": 8, "startIndex": 0, "userMention": {"type": "MENTION", "user": {"displayName": "TestBot",
+                                   "name": "users/1234567890987654321", "type": "BOT"}}, "type": "USER_MENTION"}],
+                  "space": ROOM},
+      "user": CHUCK, "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("message-endpoint-url-audience", {"type": "MESSAGE", "eventTime": "2026-01-01T00:00:05.123456Z",
+      "space": {"name": "spaces/DDDDDDDDDDD", "type": "DM", "spaceType": "DIRECT_MESSAGE", "singleUserBotDm": True},
+      "message": {"name": "spaces/DDDDDDDDDDD/messages/EEEEEEEEEEE.EEEEEEEEEEE", "sender": CHUCK, "createTime": "2026-01-01T00:00:05.123456Z",
+                  "text": "What is my order status?", "argumentText": "What is my order status?",
+                  "thread": {"name": "spaces/DDDDDDDDDDD/threads/FFFFFFFFFFF"}},
+      "user": CHUCK, "common": {"userLocale": "en", "hostApp": "CHAT"}}, id_token=True)
+gchat("added-to-space", {"type": "ADDED_TO_SPACE", "eventTime": "2026-01-01T00:01:00.000000Z", "space": ROOM, "user": CHUCK,
+      "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("removed-from-space", {"type": "REMOVED_FROM_SPACE", "eventTime": "2026-01-01T00:09:00.000000Z", "space": ROOM, "user": CHUCK,
+      "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("card-clicked", {"type": "CARD_CLICKED", "eventTime": "2026-01-01T00:02:00.000000Z", "space": ROOM, "user": CHUCK,
+      "message": {"name": "spaces/AAAAAAAAAAA/messages/GGGGGGGGGGG.GGGGGGGGGGG", "sender": {"name": "users/1234567890987654321",
+                  "displayName": "TestBot", "type": "BOT"}, "createTime": "2026-01-01T00:01:30.000000Z", "text": "Rate this answer"},
+      "action": {"actionMethodName": "rate_answer", "parameters": [{"key": "stars", "value": "5"}]},
+      "common": {"userLocale": "en", "hostApp": "CHAT", "invokedFunction": "rate_answer", "parameters": {"stars": "5"}}})
 print("fixtures written")

@@ -55,6 +55,18 @@ pub enum GatewayError {
     RateLimited(Duration),
 }
 
+impl GatewayError {
+    /// A refused verification: 401, unless the refusal is hookgate's own state
+    /// (the provider's keys not loaded yet), which the provider retries.
+    fn refused(e: VerifyError) -> Self {
+        if e.is_unavailable() {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Unauthorized(e)
+        }
+    }
+}
+
 /// The gateway currently serving. A reload swaps it whole, so every request sees
 /// one configuration from its first byte to its answer.
 pub type LiveGateway = arc_swap::ArcSwap<Gateway>;
@@ -131,6 +143,19 @@ impl Gateway {
         self.sources.get(id)
     }
 
+    /// The sources whose provider's published keys are not loaded yet (they
+    /// answer 503), sorted; asking starts a fetch where one is due.
+    pub fn sources_without_keys(&self) -> Vec<&str> {
+        let mut waiting: Vec<&str> = self
+            .sources
+            .values()
+            .filter(|s| !s.auth.keys_ready())
+            .map(|s| s.id.as_str())
+            .collect();
+        waiting.sort_unstable();
+        waiting
+    }
+
     pub fn output(&self) -> &Arc<dyn Output> {
         &self.output
     }
@@ -167,9 +192,10 @@ impl Gateway {
         body: bytes::Bytes,
     ) -> Result<Outcome, GatewayError> {
         let Admission { source, admitted } = admission;
+        source.auth.prepare_keys(admitted.headers()).await;
         let verified = admitted
             .verify(body, &source.auth)
-            .map_err(GatewayError::Unauthorized)?;
+            .map_err(GatewayError::refused)?;
         if let Some(limits) = source
             .rate_limit
             .as_ref()

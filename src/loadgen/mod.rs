@@ -47,6 +47,7 @@ pub fn deliveries(
                             (scheme.clone(), crate::verify::Secret::new(seed))
                         })
                 }
+                crate::verify::Keys::Published(_) => None,
             });
         targets.push(Target {
             source: conf.id.clone(),

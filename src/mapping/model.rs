@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, TwilioSpec};
+use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, PublishedJwtSpec, TwilioSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +113,10 @@ pub enum AuthSpec {
     /// The secret itself in a header (Telegram's `X-Telegram-Bot-Api-Secret-Token`).
     #[serde(rename = "header-token")]
     HeaderToken(HeaderTokenSpec),
+    /// A token signed with keys the provider publishes (JWKS, OpenID discovery,
+    /// X.509 map), fetched and cached by hookgate (Bot Framework, Google Chat).
+    #[serde(rename = "published-jwt")]
+    PublishedJwt(PublishedJwtSpec),
     /// The provider does not sign: each source must name another way in.
     None(NoAuthSpec),
 }

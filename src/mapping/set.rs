@@ -52,6 +52,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("discord.toml", include_str!("../../mappings/discord.toml")),
     ("vonage.toml", include_str!("../../mappings/vonage.toml")),
     ("viber.toml", include_str!("../../mappings/viber.toml")),
+    ("msteams.toml", include_str!("../../mappings/msteams.toml")),
+    (
+        "google-chat.toml",
+        include_str!("../../mappings/google-chat.toml"),
+    ),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -210,10 +215,12 @@ mod tests {
                 "aisoule",
                 "discord",
                 "github",
+                "google-chat",
                 "intercom",
                 "line",
                 "magalu-sac",
                 "messenger",
+                "msteams",
                 "oneroute",
                 "sahut",
                 "savanto",

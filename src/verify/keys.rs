@@ -4,14 +4,17 @@
 
 use base64::Engine as _;
 
+use super::published::PublishedKeys;
 use crate::secret::Secret;
 
 /// A source's keys for its scheme: shared secrets (HMAC, tokens, JWT, Twilio's auth
-/// token), or public keys (Ed25519). Any may match: rotation.
+/// token), public keys (Ed25519), any of which may match (rotation); or the keys
+/// the provider publishes, with the audience the source takes tokens for.
 #[derive(Debug, Clone)]
 pub enum Keys {
     Secrets(Vec<Secret>),
     Public(Vec<PublicKey>),
+    Published(PublishedKeys),
 }
 
 /// An Ed25519 public key (not a secret: it prints).

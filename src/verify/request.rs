@@ -153,7 +153,7 @@ impl Unverified {
             let signing: Vec<(Scheme, Keys)> = auth
                 .signatures
                 .iter()
-                .filter(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+                .filter(|(s, _)| s.signs_body())
                 .cloned()
                 .collect();
             let signed = SourceAuth {

@@ -51,9 +51,30 @@ impl SourceAuth {
 
     /// Whether a signature covers the body (so a kept record can be verified again).
     pub fn signs_body(&self) -> bool {
-        self.signatures
-            .iter()
-            .any(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+        self.signatures.iter().any(|(s, _)| s.signs_body())
+    }
+
+    /// Whether the keys of every published-key scheme are loaded (asking starts
+    /// a fetch for those that are due). A source without them answers 503.
+    pub fn keys_ready(&self) -> bool {
+        let mut ready = true;
+        for (_, keys) in &self.signatures {
+            if let Keys::Published(k) = keys {
+                ready &= k.ready();
+            }
+        }
+        ready
+    }
+
+    /// Before the signature check: lets each published-key scheme's store fetch
+    /// what this request's token needs (a first set, or one refetch for a key id
+    /// it does not know), within the store's limits.
+    pub async fn prepare_keys(&self, headers: &HeaderMap) {
+        for (scheme, keys) in &self.signatures {
+            if let (Scheme::Published(p), Keys::Published(k)) = (scheme, keys) {
+                k.prepare(p.token_kid(headers).as_deref()).await;
+            }
+        }
     }
 
     /// The URL a request was posted to, as the provider saw it.
@@ -66,7 +87,8 @@ impl SourceAuth {
     }
 
     /// The signature checks: one of the source's schemes must verify. The error of
-    /// the first scheme is the one answered.
+    /// the first scheme is the one answered, unless it only says the token's key is
+    /// another scheme's (unknown or not loaded): then the first that says more.
     pub(super) fn verify_signatures(
         &self,
         headers: &HeaderMap,
@@ -81,15 +103,20 @@ impl SourceAuth {
             body,
             url: url.as_deref(),
         };
-        let mut first = None;
+        let mut errors = Vec::new();
         for (scheme, keys) in &self.signatures {
             match scheme.verify(keys, req, now, window) {
                 Ok(()) => return Ok(scheme.signed_identity(req)),
-                Err(e) => {
-                    first.get_or_insert(e);
-                }
+                Err(e) => errors.push(e),
             }
         }
-        first.map_or(Ok(None), Err)
+        let not_this_set =
+            |e: &VerifyError| matches!(e, VerifyError::UnknownKey | VerifyError::KeysUnavailable);
+        let pick = errors
+            .iter()
+            .find(|e| !not_this_set(e))
+            .or_else(|| errors.iter().find(|e| e.is_unavailable()))
+            .or(errors.first());
+        pick.map_or(Ok(None), |e| Err(*e))
     }
 }
