@@ -69,7 +69,10 @@ fn client() -> Result<&'static HttpsClient, String> {
             http.enforce_http(false);
             http.set_connect_timeout(Some(TIMEOUT));
             let connector = HttpsConnector::from((http, tls.into()));
-            Ok(Client::builder(TokioExecutor::new()).build(connector))
+            // Key documents are fetched minutes apart: no connection is kept.
+            Ok(Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build(connector))
         })
         .as_ref()
         .map_err(Clone::clone)

@@ -390,6 +390,14 @@ async fn unknown_key_ids_refetch_at_most_once_per_interval() {
     assert!(s
         .keys()
         .is_some_and(|k| k.knows(Some("a")) && k.knows(Some("b"))));
+    // The old key leaves the provider's set: gone at the next refetch.
+    fake.serve(URL, Ok((jwks(&["b"]), None)));
+    tokio::time::advance(Duration::from_secs(31)).await;
+    s.prepare(Some("c")).await;
+    assert_eq!(fake.fetches(), 4);
+    assert!(s
+        .keys()
+        .is_some_and(|k| !k.knows(Some("a")) && k.knows(Some("b"))));
 }
 
 #[tokio::test(start_paused = true)]
