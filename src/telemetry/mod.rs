@@ -26,6 +26,9 @@ pub const OUTPUT_ACK_SECONDS: &str = "hookgate_output_ack_seconds";
 /// librdkafka's client-level failures (the brokers out of reach), by `kind`:
 /// authentication, tls, transport, other.
 pub const KAFKA_CLIENT_ERRORS: &str = "hookgate_kafka_client_errors_total";
+/// Failed attempts to register or look up hookgate's schemas in the schema
+/// registry, by `kind`: unavailable (retried), refused (incompatible or invalid).
+pub const SCHEMA_REGISTRY_ERRORS: &str = "hookgate_schema_registry_errors_total";
 /// Whole request duration, by `source`.
 pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 /// Requests being processed now.
