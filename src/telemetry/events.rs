@@ -169,6 +169,9 @@ pub struct SchemaRegistryFailed<'a> {
 
 impl SchemaRegistryFailed<'_> {
     pub fn emit(self) {
+        // The first attempt is made while the output is built, before anything
+        // else installed the recorder.
+        let _ = prometheus();
         metrics::counter!(SCHEMA_REGISTRY_ERRORS, "kind" => self.kind).increment(1);
         if !self.new {
             return;

@@ -103,7 +103,9 @@ impl SchemaIds {
             })
             .map_err(|e| format!("cannot start the schema registry client: {e}"))?;
         match rx.recv_timeout(START_BUDGET) {
-            Ok(Err(Failure::Refused(why))) => Err(format!("schema registry: {why}")),
+            Ok(Err(Failure::Refused(why))) => {
+                Err(format!("schema registry {}: {why}", ids.config.base_url()))
+            }
             Ok(_) => Ok(ids),
             Err(_) => {
                 // The attempt goes on; its result lands in the state when it ends.
@@ -182,7 +184,7 @@ impl SchemaIds {
         // finds the id.
         drop(self.spawn_attempt());
         Err(format!(
-            "no schema id yet for subject `{}`: {}",
+            "no schema id yet for subject `{}` ({})",
             self.subjects[i].0,
             self.reason()
         ))
@@ -382,16 +384,18 @@ fn registry_message(e: &SRCError) -> String {
     if let Some(raw) = source.and_then(|s| s.downcast_ref::<RawError>()) {
         return format!("{} (error_code {})", raw.message, raw.error_code);
     }
-    let mut out = e.error.clone();
+    // A failed HTTP call: its innermost cause says why (connection refused, a
+    // timeout, a certificate), the layers above it only that a request failed.
+    let mut innermost = None;
     while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
+        innermost = Some(s.to_string());
         source = s.source();
     }
-    out
+    match innermost {
+        Some(why) if e.error.starts_with("http call") => format!("cannot reach it: {why}"),
+        Some(why) => format!("{}: {why}", e.error),
+        None => e.error.clone(),
+    }
 }
 
 #[cfg(test)]
