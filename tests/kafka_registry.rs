@@ -3,7 +3,8 @@
 //! Confluent wire format with the id registered under the right subject and is
 //! decoded by a real Confluent client library (schema_registry_converter's
 //! `JsonDecoder`); a registry down at start keeps `/readyz` at 503 and writes
-//! nothing, one down mid-run changes nothing; an incompatible schema stops start-up.
+//! nothing, one down mid-run changes nothing; an incompatible schema stops start-up;
+//! records through the spool are framed as well.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -261,8 +262,18 @@ fn binary_mode_frames_the_data_under_the_topic_record_subjects() {
     assert!(data.get("specversion").is_none());
 }
 
+/// The spool (`mode = "always"`) in front of the broker, which stores the records
+/// as the producer would write them: framed.
+fn spool(dir: &std::path::Path) -> String {
+    format!(
+        "[output.spool]\npath = \"{}\"\nmax_bytes = \"64MiB\"\nmode = \"always\"\n",
+        dir.join("spool").display()
+    )
+}
+
 /// (c) The record strategy: one subject per record kind, whatever the topic (two
-/// routed event topics share `dev.hookgate.CloudEvent`).
+/// routed event topics share `dev.hookgate.CloudEvent`); records that went through
+/// the spool are framed like the others.
 #[test]
 fn the_record_strategy_registers_one_subject_per_record_kind() {
     let registry = Registry::start(None);
@@ -272,7 +283,10 @@ fn the_record_strategy_registers_one_subject_per_record_kind() {
         &broker.bootstrap(),
         "structured",
         &registry_table(&registry, "subject_strategy = \"record\"\n"),
-        "[[output.route]]\ntype = \"message.*\"\ntopic = \"chat.messages\"\n",
+        &format!(
+            "{}\n[[output.route]]\ntype = \"message.*\"\ntopic = \"chat.messages\"\n",
+            spool(dir.path())
+        ),
     );
     let server = Server::start(dir.path(), &text, "json");
     wait_readyz(&server, 200, "ready");
@@ -283,6 +297,10 @@ fn the_record_strategy_registers_one_subject_per_record_kind() {
     let event_id = registry.latest_id("dev.hookgate.CloudEvent").unwrap();
     deliver(&server, "sahut", "contact-created");
     deliver(&server, "sahut", "message-created-incoming");
+    wait_until(Duration::from_secs(60), "the spool drains", || {
+        let (_, metrics) = get(server.port, "/metrics");
+        metric(&metrics, "hookgate_spool_records") == Some(0.0)
+    });
     for topic in [EVENTS, CHAT] {
         let records = consume_all(&broker.bootstrap(), topic, 1, Duration::from_secs(60));
         assert_eq!(records.len(), 1, "{topic}");
@@ -384,7 +402,8 @@ fn an_incompatible_subject_stops_start_up_naming_it() {
 }
 
 /// (g) `auto_register = false` with nothing registered: `/readyz` 503 naming the
-/// subject. Once the operator registers the schemas, hookgate uses their latest ids.
+/// subject (with a spool too: nothing can be spooled unframed). Once the operator
+/// registers the schemas, hookgate uses their latest ids.
 #[test]
 fn without_auto_register_an_unregistered_subject_is_named() {
     let registry = Registry::start(None);
@@ -394,7 +413,7 @@ fn without_auto_register_an_unregistered_subject_is_named() {
         &broker.bootstrap(),
         "structured",
         &registry_table(&registry, "auto_register = false\n"),
-        "",
+        &spool(dir.path()),
     );
     let server = Server::start(dir.path(), &text, "json");
     let body = wait_readyz(&server, 503, "not ready");
@@ -403,6 +422,8 @@ fn without_auto_register_an_unregistered_subject_is_named() {
         "{body}"
     );
     println!("/readyz with nothing registered: {body}");
+    let (status, _) = post(&server, "sahut", "contact-created");
+    assert_eq!(status, 503, "not spooled without its schema id");
     assert!(
         registry.subjects().is_empty(),
         "nothing registered by hookgate"
@@ -418,6 +439,10 @@ fn without_auto_register_an_unregistered_subject_is_named() {
     );
     wait_readyz(&server, 200, "ready once the subjects are registered");
     deliver(&server, "sahut", "contact-created");
+    wait_until(Duration::from_secs(60), "the spool drains", || {
+        let (_, metrics) = get(server.port, "/metrics");
+        metric(&metrics, "hookgate_spool_records") == Some(0.0)
+    });
     let records = consume_all(&broker.bootstrap(), EVENTS, 1, Duration::from_secs(60));
     assert_eq!(records.len(), 1);
     assert_eq!(framed(&records[0]).0, event_id);
