@@ -2,7 +2,10 @@
 //! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
 //! it). Dedup has its own bench (`benches/dedup.rs`). `map_jaq` is `map` with the
-//! native jq evaluator off (every expression in jaq), for comparison.
+//! native jq evaluator off (every expression in jaq), for comparison. The
+//! `kafka_record` group builds the Kafka record of one event (structured and binary
+//! mode) and of a dead letter, without and with the schema registry's wire-format
+//! framing.
 //! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- sahut/map`.
 
 use std::time::Duration;
@@ -129,11 +132,77 @@ fn stages(c: &mut Criterion) {
     }
 }
 
+/// The record the Kafka output writes for Sahut's first event and a dead letter:
+/// plain JSON, and framed with a schema id (what `[output.schema_registry]` adds to
+/// the Kafka path).
+fn kafka_record(c: &mut Criterion) {
+    use hookgate::event::{DeadLetter, DeadLetterReason, Kept, Rejection};
+    use hookgate::output::kafka::record::{dead_letter_record, event_record};
+    use hookgate::output::KafkaMode;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mappings = MappingSet::load(&[]).unwrap_or_else(|e| fail(e));
+    let engine = Engine::new(EventValidator::new().unwrap_or_else(|e| fail(e)));
+    let mapping = mappings.get("sahut").unwrap_or_else(|| fail("sahut"));
+    let cases = fixture::load_cases(&root, "sahut").unwrap_or_else(|e| fail(e));
+    let case = first_event(&engine, mapping, cases).unwrap_or_else(|| fail("no event"));
+    let source = SourceId::parse("sahut").unwrap_or_else(|e| fail(e));
+    let verified: Verified = unverified(&case)
+        .verify_at(&auth_for(mapping, &case), fixture::fixture_now())
+        .unwrap_or_else(|e| fail(e));
+    let at = fixture::fixture_received_at();
+    let Some(event) = delivered(mapping.map(&source, &verified, at)) else {
+        fail("sahut: not an event")
+    };
+    let dead = DeadLetter::new(
+        &source,
+        "sahut",
+        Kept {
+            headers: case
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            body: &case.body,
+            query: None,
+            item: None,
+            identity: None,
+        },
+        &at,
+        Rejection::new(DeadLetterReason::UnknownEventType, "no mapping"),
+    );
+    let mut g = c.benchmark_group("kafka_record");
+    for (name, mode) in [
+        ("structured", KafkaMode::Structured),
+        ("binary", KafkaMode::Binary),
+    ] {
+        for (suffix, id) in [("", None), ("_framed", Some(100_001))] {
+            g.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter(|| {
+                    event_record(&event, "webhooks.events", mode, id)
+                        .map(|r| r.value.len())
+                        .unwrap_or(0)
+                })
+            });
+        }
+    }
+    for (suffix, id) in [("", None), ("_framed", Some(100_002))] {
+        g.bench_function(format!("dead_letter{suffix}"), |b| {
+            b.iter(|| {
+                dead_letter_record(&dead, "webhooks.dead-letter", id)
+                    .map(|r| r.value.len())
+                    .unwrap_or(0)
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages
+    targets = stages, kafka_record
 }
 criterion_main!(benches);
