@@ -132,43 +132,35 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-/// The record the Kafka output writes for Sahut's first event and a dead letter:
-/// plain JSON, and framed with a schema id (what `[output.schema_registry]` adds to
-/// the Kafka path).
+/// The record the Kafka output writes for a Sahut event (its fixture's expected
+/// event) and for a dead letter of the same delivery: plain JSON, and framed with a
+/// schema id (what `[output.schema_registry]` adds to the Kafka path).
 fn kafka_record(c: &mut Criterion) {
-    use hookgate::event::{DeadLetter, DeadLetterReason, Kept, Rejection};
+    use hookgate::event::{CanonicalEvent, DeadLetter, DeadLetterReason, Kept, Rejection};
     use hookgate::output::kafka::record::{dead_letter_record, event_record};
     use hookgate::output::KafkaMode;
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mappings = MappingSet::load(&[]).unwrap_or_else(|e| fail(e));
-    let engine = Engine::new(EventValidator::new().unwrap_or_else(|e| fail(e)));
-    let mapping = mappings.get("sahut").unwrap_or_else(|| fail("sahut"));
-    let cases = fixture::load_cases(&root, "sahut").unwrap_or_else(|e| fail(e));
-    let case = first_event(&engine, mapping, cases).unwrap_or_else(|| fail("no event"));
-    let source = SourceId::parse("sahut").unwrap_or_else(|e| fail(e));
-    let verified: Verified = unverified(&case)
-        .verify_at(&auth_for(mapping, &case), fixture::fixture_now())
-        .unwrap_or_else(|e| fail(e));
-    let at = fixture::fixture_received_at();
-    let Some(event) = delivered(mapping.map(&source, &verified, at)) else {
-        fail("sahut: not an event")
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sahut/contact-created");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| fail(e));
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&read(name)).unwrap_or_else(|e| fail(e))
     };
+    let event: CanonicalEvent =
+        serde_json::from_value(json("expected.json")["event"].clone()).unwrap_or_else(|e| fail(e));
+    let headers = serde_json::from_value(json("headers.json")).unwrap_or_else(|e| fail(e));
+    let body = read("body.json");
     let dead = DeadLetter::new(
-        &source,
+        &SourceId::parse("sahut").unwrap_or_else(|e| fail(e)),
         "sahut",
         Kept {
-            headers: case
-                .headers
-                .iter()
-                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
-                .collect(),
-            body: &case.body,
+            headers,
+            body: &body,
             query: None,
             item: None,
             identity: None,
         },
-        &at,
+        &fixture::fixture_received_at(),
         Rejection::new(DeadLetterReason::UnknownEventType, "no mapping"),
     );
     let mut g = c.benchmark_group("kafka_record");
