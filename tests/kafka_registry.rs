@@ -271,6 +271,14 @@ fn spool(dir: &std::path::Path) -> String {
     )
 }
 
+/// Waits until the spool is empty: everything appended is on the broker.
+fn wait_drained(server: &Server) {
+    wait_until(Duration::from_secs(60), "the spool drains", || {
+        let (_, metrics) = get(server.port, "/metrics");
+        metric(&metrics, "hookgate_spool_records") == Some(0.0)
+    });
+}
+
 /// (c) The record strategy: one subject per record kind, whatever the topic (two
 /// routed event topics share `dev.hookgate.CloudEvent`); records that went through
 /// the spool are framed like the others.
@@ -297,10 +305,7 @@ fn the_record_strategy_registers_one_subject_per_record_kind() {
     let event_id = registry.latest_id("dev.hookgate.CloudEvent").unwrap();
     deliver(&server, "sahut", "contact-created");
     deliver(&server, "sahut", "message-created-incoming");
-    wait_until(Duration::from_secs(60), "the spool drains", || {
-        let (_, metrics) = get(server.port, "/metrics");
-        metric(&metrics, "hookgate_spool_records") == Some(0.0)
-    });
+    wait_drained(&server);
     for topic in [EVENTS, CHAT] {
         let records = consume_all(&broker.bootstrap(), topic, 1, Duration::from_secs(60));
         assert_eq!(records.len(), 1, "{topic}");
@@ -439,10 +444,7 @@ fn without_auto_register_an_unregistered_subject_is_named() {
     );
     wait_readyz(&server, 200, "ready once the subjects are registered");
     deliver(&server, "sahut", "contact-created");
-    wait_until(Duration::from_secs(60), "the spool drains", || {
-        let (_, metrics) = get(server.port, "/metrics");
-        metric(&metrics, "hookgate_spool_records") == Some(0.0)
-    });
+    wait_drained(&server);
     let records = consume_all(&broker.bootstrap(), EVENTS, 1, Duration::from_secs(60));
     assert_eq!(records.len(), 1);
     assert_eq!(framed(&records[0]).0, event_id);

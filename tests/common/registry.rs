@@ -95,6 +95,17 @@ impl Shared {
         }
         Ok(store)
     }
+
+    /// As [`Shared::enter`], for a request that carries a schema: its text and type.
+    fn enter_with_schema(
+        &self,
+        headers: &HeaderMap,
+        what: String,
+        body: &str,
+    ) -> Result<(std::sync::MutexGuard<'_, Store>, (String, String)), Response> {
+        let store = self.enter(headers, what)?;
+        Ok((store, schema_of(body)?))
+    }
 }
 
 impl Store {
@@ -111,11 +122,8 @@ async fn register(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let mut store = match sh.enter(&headers, format!("POST /subjects/{subject}/versions")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let (schema, ty) = match schema_of(&body) {
+    let what = format!("POST /subjects/{subject}/versions");
+    let (mut store, (schema, ty)) = match sh.enter_with_schema(&headers, what, &body) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -151,11 +159,8 @@ async fn lookup(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let store = match sh.enter(&headers, format!("POST /subjects/{subject}")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let (schema, ty) = match schema_of(&body) {
+    let what = format!("POST /subjects/{subject}");
+    let (store, (schema, ty)) = match sh.enter_with_schema(&headers, what, &body) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -215,16 +220,11 @@ async fn compatibility(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let store = match sh.enter(
-        &headers,
-        format!("POST /compatibility/subjects/{subject}/versions"),
-    ) {
+    let what = format!("POST /compatibility/subjects/{subject}/versions");
+    let (store, _) = match sh.enter_with_schema(&headers, what, &body) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = schema_of(&body) {
-        return r;
-    }
     if latest && !store.subjects.contains_key(&subject) {
         return subject_not_found(&subject);
     }
