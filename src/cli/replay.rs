@@ -3,7 +3,9 @@
 //! that are done) or a dead-letter NDJSON file. Prints a summary; exits non-zero
 //! when any record could not be verified.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+#[cfg(feature = "kafka")]
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
