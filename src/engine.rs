@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{DeadLetterReason, Decision, EventValidator, Rejection, SourceId};
 use crate::mapping::Mapping;
+use crate::telemetry::trace;
 use crate::verify::{Verified, VerifyError};
 
 /// What a source applies to its events beyond its mapping.
@@ -45,7 +46,12 @@ impl Engine {
         let max_items = policy
             .max_batch_items
             .unwrap_or(crate::mapping::DEFAULT_MAX_BATCH_ITEMS);
-        match mapping.map_with(source, req, received_at, max_items) {
+        let map = trace::stage("map");
+        let mapped = map.in_scope(|| mapping.map_with(source, req, received_at, max_items));
+        if let Decision::DeadLetter(d) = &mapped {
+            trace::fail(&map, d.reason.as_str());
+        }
+        match mapped {
             Decision::Batch(items) => {
                 let (total, mut dead, mut too_old) = (items.len(), 0, 0);
                 let mut decided = Vec::with_capacity(total);
@@ -157,9 +163,13 @@ impl Engine {
             Ok(v) => v,
             Err(e) => return invalid(DeadLetterReason::MappingError, e.to_string()),
         };
-        match self.validator.validate(&as_json) {
+        let validate = trace::stage("validate");
+        match validate.in_scope(|| self.validator.validate(&as_json)) {
             Ok(()) => Ok(Decision::Deliver(event)),
-            Err(detail) => invalid(DeadLetterReason::SchemaViolation, detail),
+            Err(detail) => {
+                trace::fail(&validate, DeadLetterReason::SchemaViolation.as_str());
+                invalid(DeadLetterReason::SchemaViolation, detail)
+            }
         }
     }
 }

@@ -278,11 +278,9 @@ impl KafkaOutput {
 
     /// The record an event is written as, on its routed topic.
     pub fn event_record(&self, event: &CanonicalEvent) -> Result<Record, OutputError> {
-        event_record(
-            event,
-            self.routes.event_topic(&RouteKey::of(event)),
-            self.config.mode,
-        )
+        let topic = self.routes.event_topic(&RouteKey::of(event));
+        crate::telemetry::trace::destination(topic);
+        event_record(event, topic, self.config.mode)
     }
 
     /// The record a dead letter is written as, on its routed topic.
@@ -290,6 +288,7 @@ impl KafkaOutput {
         let topic = self
             .routes
             .dead_letter_topic(&record.provider, &record.source);
+        crate::telemetry::trace::destination(topic);
         dead_letter_record(record, topic)
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
@@ -67,6 +68,11 @@ pub fn install(
         let base = tracing_subscriber::fmt::layer()
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr);
+        // The delivery spans are for the exporter: a log line names its trace
+        // by the request span's `trace_id` instead.
+        let filter = filter.and(tracing_subscriber::filter::filter_fn(|m| {
+            m.target() != TARGET
+        }));
         match format {
             LogFormat::Human => base.with_filter(filter).boxed(),
             LogFormat::Json => base.json().with_filter(filter).boxed(),
