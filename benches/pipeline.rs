@@ -2,7 +2,10 @@
 //! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
 //! it). Dedup has its own bench (`benches/dedup.rs`). `map_jaq` is `map` with the
-//! native jq evaluator off (every expression in jaq), for comparison.
+//! native jq evaluator off (every expression in jaq), for comparison. The
+//! `kafka_record` group builds the Kafka record of one event (structured and binary
+//! mode) and of a dead letter, without and with the schema registry's wire-format
+//! framing.
 //! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- sahut/map`.
 
 use std::time::Duration;
@@ -12,10 +15,10 @@ use std::time::Duration;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use hookgate::engine::{Engine, Policy};
-use hookgate::event::{Decision, EventValidator, SourceId};
+use hookgate::engine::{Engine, Policy, DEFAULT_MAX_BATCH_ITEMS};
+use hookgate::event::{CanonicalEvent, Decision, EventValidator, SourceId};
 use hookgate::fixture::{self, Case};
-use hookgate::mapping::{Mapping, MappingSet};
+use hookgate::mapping::{Item, Mapped, Mapping, MappingSet};
 use hookgate::verify::{SourceAuth, Unverified, Verified};
 
 fn fail<E: std::fmt::Debug>(e: E) -> ! {
@@ -35,19 +38,27 @@ fn first_event(engine: &Engine, mapping: &Mapping, cases: Vec<Case>) -> Option<C
     })
 }
 
-/// The event of a one-event decision (a batched provider's delivery of one item).
-fn delivered(d: Decision) -> Option<Box<hookgate::event::CanonicalEvent>> {
-    match d {
-        Decision::Deliver(e) => Some(e),
-        Decision::Batch(mut items) if items.len() == 1 => delivered(items.remove(0)),
+/// The event of a one-event delivery (a batched provider's delivery of one item).
+fn delivered(m: &Mapped) -> Option<CanonicalEvent> {
+    match m.events()?.as_slice() {
+        [e] => Some((*e).clone()),
         _ => None,
     }
 }
 
-fn is_event(d: &Decision) -> bool {
+fn is_event(m: &Mapped) -> bool {
+    let event = |i: &Result<Item, _>| matches!(i, Ok(Item::Event(_)));
+    match m {
+        Mapped::One(item) => event(item),
+        Mapped::Batch(items) => items.iter().all(event),
+        _ => false,
+    }
+}
+
+fn is_delivered(d: &Decision) -> bool {
     match d {
         Decision::Deliver(_) => true,
-        Decision::Batch(items) => items.iter().all(is_event),
+        Decision::Batch(items) => items.iter().all(is_delivered),
         _ => false,
     }
 }
@@ -88,7 +99,8 @@ fn stages(c: &mut Criterion) {
         let verified: Verified = unverified(&case)
             .verify_at(&auth, now)
             .unwrap_or_else(|e| fail(e));
-        let Some(event) = delivered(mapping.map(&source, &verified, at)) else {
+        let Some(event) = delivered(&mapping.map(&source, &verified, at, DEFAULT_MAX_BATCH_ITEMS))
+        else {
             fail(format!("{provider}: not an event"))
         };
         let mut g = c.benchmark_group(provider.to_owned());
@@ -103,30 +115,88 @@ fn stages(c: &mut Criterion) {
             b.iter(|| serde_json::from_slice::<jaq_json::Val>(&case.body).is_ok())
         });
         g.bench_function("map", |b| {
-            b.iter(|| is_event(&mapping.map(&source, &verified, at)))
+            b.iter(|| is_event(&mapping.map(&source, &verified, at, DEFAULT_MAX_BATCH_ITEMS)))
         });
         let jaq_mapping = jaq_only.get(provider).unwrap_or_else(|| fail(provider));
         g.bench_function("map_jaq", |b| {
-            b.iter(|| is_event(&jaq_mapping.map(&source, &verified, at)))
+            b.iter(|| is_event(&jaq_mapping.map(&source, &verified, at, DEFAULT_MAX_BATCH_ITEMS)))
         });
         g.bench_function("validate", |b| {
             b.iter(|| {
-                let v = serde_json::to_value(&*event).unwrap_or_else(|e| fail(e));
+                let v = serde_json::to_value(&event).unwrap_or_else(|e| fail(e));
                 validator.validate(&v).is_ok()
             })
         });
         g.bench_function("encode", |b| {
-            b.iter(|| serde_json::to_vec(&*event).map(|v| v.len()).unwrap_or(0))
+            b.iter(|| serde_json::to_vec(&event).map(|v| v.len()).unwrap_or(0))
         });
         g.bench_function("process", |b| {
             b.iter(|| {
                 engine
                     .process(&source, mapping, &verified, at, &Policy::default())
-                    .is_ok_and(|d| is_event(&d))
+                    .is_ok_and(|d| is_delivered(&d))
             })
         });
         g.finish();
     }
+}
+
+/// The record the Kafka output writes for a Sahut event (its fixture's expected
+/// event) and for a dead letter of the same delivery: plain JSON, and framed with a
+/// schema id (what `[output.schema_registry]` adds to the Kafka path).
+fn kafka_record(c: &mut Criterion) {
+    use hookgate::event::{CanonicalEvent, DeadLetter, DeadLetterReason, Kept, Rejection};
+    use hookgate::output::kafka::record::{dead_letter_record, event_record};
+    use hookgate::output::KafkaMode;
+
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sahut/contact-created");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| fail(e));
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&read(name)).unwrap_or_else(|e| fail(e))
+    };
+    let event: CanonicalEvent =
+        serde_json::from_value(json("expected.json")["event"].clone()).unwrap_or_else(|e| fail(e));
+    let headers = serde_json::from_value(json("headers.json")).unwrap_or_else(|e| fail(e));
+    let body = read("body.json");
+    let dead = DeadLetter::new(
+        &SourceId::parse("sahut").unwrap_or_else(|e| fail(e)),
+        "sahut",
+        Kept {
+            headers,
+            body: &body,
+            query: None,
+            item: None,
+            identity: None,
+        },
+        &fixture::fixture_received_at(),
+        Rejection::new(DeadLetterReason::UnknownEventType, "no mapping"),
+    );
+    let mut g = c.benchmark_group("kafka_record");
+    for (name, mode) in [
+        ("structured", KafkaMode::Structured),
+        ("binary", KafkaMode::Binary),
+    ] {
+        for (suffix, id) in [("", None), ("_framed", Some(100_001))] {
+            g.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter(|| {
+                    event_record(&event, "webhooks.events", mode, id)
+                        .map(|r| r.value.len())
+                        .unwrap_or(0)
+                })
+            });
+        }
+    }
+    for (suffix, id) in [("", None), ("_framed", Some(100_002))] {
+        g.bench_function(format!("dead_letter{suffix}"), |b| {
+            b.iter(|| {
+                dead_letter_record(&dead, "webhooks.dead-letter", id)
+                    .map(|r| r.value.len())
+                    .unwrap_or(0)
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group! {
@@ -134,6 +204,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages
+    targets = stages, kafka_record
 }
 criterion_main!(benches);

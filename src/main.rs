@@ -3,7 +3,7 @@
 use clap::Parser;
 
 // The pipeline (jq evaluation above all) allocates many small short-lived values;
-// mimalloc takes them at a fraction of glibc malloc's cost (see README "Performance").
+// mimalloc takes them at a fraction of glibc malloc's cost (see docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -337,7 +337,8 @@ fn whsec_secrets_must_decode() {
     let loaded =
         hookgate::config::Loaded::from_text(bad, "t.toml", std::path::Path::new(""), &|_| None)
             .unwrap();
-    let e = hookgate::gateway::Gateway::build(&loaded)
+    let e = loaded
+        .build_gateway()
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();

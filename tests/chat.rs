@@ -17,7 +17,6 @@ use sha2::Digest;
 
 use hookgate::config::Loaded;
 use hookgate::fixture::{FIXTURE_ED25519_PUBLIC, FIXTURE_ED25519_SEED, FIXTURE_SECRET};
-use hookgate::gateway::Gateway;
 
 mod common;
 use common::*;
@@ -764,7 +763,7 @@ async fn a_twilio_message_with_only_the_documented_parameters_is_received() {
 fn build_err(cfg: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let loaded = Loaded::from_text(cfg, "test.toml", dir.path(), &|_| None).expect("parses");
-    match Gateway::build(&loaded) {
+    match loaded.build_gateway() {
         Ok(_) => panic!("built: {cfg}"),
         Err(e) => format!("{e:#}"),
     }

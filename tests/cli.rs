@@ -11,7 +11,6 @@ mod common;
 
 use common::server::{raw_request, read_response, root, Server, BIN};
 use hookgate::config::Loaded;
-use hookgate::gateway::Gateway;
 
 /// Starts `hookgate serve` on a free port with the quick-start sources, writing
 /// into `dir`.
@@ -298,7 +297,7 @@ fn the_full_example_config_builds_a_gateway() {
     let err = hookgate::config::parse(&text, "examples/full.toml", &|_| None)
         .expect_err("secrets have no shipped defaults");
     assert!(err.to_string().contains("SAHUT_SECRET"), "{err}");
-    let gateway = Gateway::build(&loaded).expect("examples/full.toml builds");
+    let gateway = loaded.build_gateway().expect("examples/full.toml builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert!(gateway.sealer().is_enabled(), "dead letters are sealed");
     assert!(gateway
@@ -328,7 +327,7 @@ fn the_container_config_builds_and_demands_its_secrets() {
     let loaded = Loaded::from_text(&text, "deploy/hookgate.toml", &root().join("deploy"), &env)
         .expect("parses with the secrets set");
     assert_eq!(loaded.config.server.listen.to_string(), "0.0.0.0:8080");
-    let gateway = Gateway::build(&loaded).expect("builds");
+    let gateway = loaded.build_gateway().expect("builds");
     assert_eq!(gateway.output().kind(), "kafka");
     assert_eq!(gateway.sources().count(), 5);
     assert!(gateway.sealer().is_enabled(), "dead letters are sealed");

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hookgate::config::{ConfigError, Loaded};
-use hookgate::gateway::{compile_sources, Gateway};
 
 /// A key long enough for every scheme.
 const KEY: &str = "0123456789abcdef";
@@ -27,7 +26,7 @@ fn sources_err(text: &str) -> String {
         Err(e) => return e.to_string(),
     };
     let m = l.mappings().unwrap_or_else(|e| panic!("{e}"));
-    match compile_sources(&l, &m) {
+    match l.compile_sources(&m) {
         Ok(_) => String::new(),
         Err(e) => e.to_string(),
     }
@@ -46,10 +45,10 @@ fn reload_swaps_sources_and_keeps_restart_only_sections() {
         )
     };
     let running = loaded(&text("127.0.0.1:1", "1h", "a")).unwrap_or_else(|e| panic!("{e}"));
-    let current = Gateway::build(&running).unwrap_or_else(|e| panic!("{e}"));
+    let current = running.build_gateway().unwrap_or_else(|e| panic!("{e}"));
     let next = loaded(&text("127.0.0.1:2", "2h", "b")).unwrap_or_else(|e| panic!("{e}"));
-    let done = current
-        .reload(next, &running)
+    let done = next
+        .rebuild_gateway(&current, &running)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(done.needs_restart, ["server", "dedup"]);
     assert!(done.gateway.source("b").is_some() && done.gateway.source("a").is_none());
@@ -60,8 +59,8 @@ fn reload_swaps_sources_and_keeps_restart_only_sections() {
     assert_eq!(done.loaded.config.dedup, running.config.dedup);
     // Same restart-only sections: nothing to report.
     let again = loaded(&text("127.0.0.1:1", "1h", "c")).unwrap_or_else(|e| panic!("{e}"));
-    let done = current
-        .reload(again, &running)
+    let done = again
+        .rebuild_gateway(&current, &running)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(done.needs_restart.is_empty());
 }

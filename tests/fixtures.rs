@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use hookgate::config::Loaded;
-use hookgate::engine::{Engine, Policy};
+use hookgate::engine::{Engine, Policy, DEFAULT_MAX_BATCH_ITEMS};
 use hookgate::event::EventValidator;
 use hookgate::fixture;
 
@@ -42,7 +42,7 @@ fn fixtures_cover_every_documented_event_type() {
         let cases = fixture::load_cases(&common::fixtures_root(), provider).expect("cases");
         let seen: std::collections::BTreeSet<String> = cases
             .iter()
-            .flat_map(|c| mapping.event_types(&c.headers, &c.body))
+            .flat_map(|c| mapping.event_types(&c.headers, &c.body, DEFAULT_MAX_BATCH_ITEMS))
             .collect();
         for provider_type in mapping.type_table().keys() {
             if !seen.contains(provider_type) {

@@ -9,7 +9,6 @@ use chrono::Utc;
 use crate::engine::{Engine, Policy};
 use crate::event::{Decision, EventValidator, SourceId};
 use crate::fixture;
-use crate::gateway::compile_sources;
 use crate::source::Source;
 use crate::verify::{SourceAuth, Unverified};
 
@@ -24,9 +23,9 @@ fn policy_for(sources: &[Source], provider: &str) -> Policy {
 }
 
 pub fn check(config: Option<PathBuf>, fixtures: &Path, bless: bool) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(config)?;
+    let loaded = super::args::load(config)?;
     let mappings = loaded.mappings()?;
-    let sources = compile_sources(&loaded, &mappings)?;
+    let sources = loaded.compile_sources(&mappings)?;
     println!(
         "config: {} ({} source(s)); mappings: {}",
         loaded.file,
@@ -178,7 +177,7 @@ pub fn map(
     headers: &[String],
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(config)?;
+    let loaded = super::args::load(config)?;
     let mappings = loaded.mappings()?;
     let mapping = mappings.get(provider).ok_or_else(|| {
         anyhow::anyhow!(
@@ -189,7 +188,7 @@ pub fn map(
     let body = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     // Offline: nothing is delivered, so the request goes through an open source.
     let verified = Unverified {
-        headers: super::parse_headers(headers)?,
+        headers: super::args::parse_headers(headers)?,
         body: body.into(),
         peer: None,
         path_token: None,
@@ -199,7 +198,7 @@ pub fn map(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = SourceId::parse(provider).map_err(|e| anyhow::anyhow!(e))?;
     let engine = Engine::new(EventValidator::new()?);
-    let policy = policy_for(&compile_sources(&loaded, &mappings)?, provider);
+    let policy = policy_for(&loaded.compile_sources(&mappings)?, provider);
     match engine.process(&source, mapping, &verified, Utc::now(), &policy) {
         Err(refused) => {
             eprintln!("refused: {}", refused.reason());

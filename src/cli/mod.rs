@@ -1,5 +1,6 @@
 //! The `hookgate` command line: serve, check, map, send, probe, bench.
 
+mod args;
 mod bench;
 mod check;
 mod probe;
@@ -10,7 +11,9 @@ pub mod term;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+pub use serve::LogFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,12 +24,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,26 +94,4 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Probe { url, timeout } => probe::run(&url, timeout),
     }
-}
-
-fn load(config: Option<PathBuf>) -> anyhow::Result<crate::config::Loaded> {
-    Ok(match config {
-        Some(p) => crate::config::load(&p)?,
-        None => crate::config::Loaded::empty(),
-    })
-}
-
-/// Parses 'Name: value' header arguments.
-fn parse_headers(args: &[String]) -> anyhow::Result<http::HeaderMap> {
-    let mut h = http::HeaderMap::new();
-    for a in args {
-        let (k, v) = a
-            .split_once(':')
-            .ok_or_else(|| anyhow::anyhow!("header `{a}` is not 'Name: value'"))?;
-        h.append(
-            http::HeaderName::try_from(k.trim())?,
-            http::HeaderValue::from_str(v.trim())?,
-        );
-    }
-    Ok(h)
 }

@@ -3,7 +3,9 @@
 //! that are done) or a dead-letter NDJSON file. Prints a summary; exits non-zero
 //! when any record could not be verified.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+#[cfg(feature = "kafka")]
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,6 @@ use chrono::{DateTime, Utc};
 
 use super::term::{self, Field};
 use crate::event::DeadLetter;
-use crate::gateway::Gateway;
 use crate::replay::{replay, Origin, ReplayOptions, ReplayResult};
 
 #[derive(Debug, clap::Args)]
@@ -123,7 +124,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let crate::output::OutputConfig::Kafka(k) = &mut loaded.config.output {
         k.spool = None;
     }
-    let gateway = Gateway::build(&loaded)?;
+    let gateway = loaded.build_gateway()?;
     if matches!(
         loaded.config.dedup.store,
         crate::dedup::DedupStoreKind::Memory

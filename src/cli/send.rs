@@ -7,6 +7,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::engine::DEFAULT_MAX_BATCH_ITEMS;
 use crate::fixture;
 
 #[derive(Debug, clap::Args)]
@@ -34,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let loaded = super::load(a.config.clone())?;
+    let loaded = super::args::load(a.config.clone())?;
     let mappings = loaded.mappings()?;
     let mapping = mappings
         .get(&a.provider)
@@ -51,7 +52,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 fixture::load_cases(&a.fixtures, &a.provider).map_err(|e| anyhow::anyhow!(e))?;
             let case = cases
                 .into_iter()
-                .find(|c| mapping.event_types(&c.headers, &c.body).contains(ty))
+                .find(|c| {
+                    mapping
+                        .event_types(&c.headers, &c.body, DEFAULT_MAX_BATCH_ITEMS)
+                        .contains(ty)
+                })
                 .ok_or_else(|| {
                     anyhow::anyhow!(
                         "no fixture of event type `{ty}` under {}/{}",
@@ -63,7 +68,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --event or --body"),
     };
-    for (k, v) in super::parse_headers(&a.headers)? {
+    for (k, v) in super::args::parse_headers(&a.headers)? {
         if let Some(k) = k {
             headers.insert(k, v);
         }

@@ -4,11 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::LogFormat;
 use crate::config::Loaded;
 use crate::gateway::{Gateway, LiveGateway};
 use crate::http::{app_live, ops_app, webhook_app};
 use crate::telemetry;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
 
 /// How long shutdown waits for the last spans to reach the collector.
 const TRACE_FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
@@ -39,7 +45,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         tracing::warn!("no --config given: serving no sources (see examples/quickstart.toml)");
     }
     warn_public_secrets(&loaded);
-    let live = Arc::new(LiveGateway::new(Gateway::build(&loaded)?));
+    let live = Arc::new(LiveGateway::new(loaded.build_gateway()?));
     if !live.load().sealer().is_enabled() && config.is_some() {
         tracing::warn!(
             "[dead_letters] keys is not set: dead letters are written unsealed, and \
@@ -223,8 +229,8 @@ fn reload(
     path: &Path,
     running: &Loaded,
     current: &Gateway,
-) -> Result<crate::gateway::Reload, crate::config::ConfigError> {
-    current.reload(crate::config::load(path)?, running)
+) -> Result<crate::config::Reload, crate::config::ConfigError> {
+    crate::config::load(path)?.rebuild_gateway(current, running)
 }
 
 /// Loud on purpose: a published key in production lets anyone forge deliveries.

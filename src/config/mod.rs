@@ -1,12 +1,15 @@
 //! Configuration: TOML with `${VAR}` interpolation and unknown keys rejected, each
 //! section handed to the component that owns it; values from the environment
-//! scrubbed from every error; which sections a reload may change.
+//! scrubbed from every error; which sections a reload may change. The composition
+//! root: `assemble` builds the gateway the file describes.
 
+mod assemble;
 mod interpolate;
 mod model;
 
 use std::path::{Path, PathBuf};
 
+pub use assemble::Reload;
 pub use interpolate::expand;
 pub use model::Config;
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::redis::RedisStore;
-use super::{DedupError, DedupStore, MemoryStore};
+use super::memory::MemoryStore;
+use super::redis::{RedisOptions, RedisStore};
+use super::store::{DedupError, DedupStore};
 use crate::settings::{within, DAY, HOUR, MIN, MS, SEC};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -29,6 +30,15 @@ pub enum OnUnavailable {
     Open,
     /// Answer 503 so the provider retries later.
     Closed,
+}
+
+/// How the gateway uses its dedup store.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupPolicy {
+    /// How long a duplicate waits for its in-flight original.
+    pub in_flight_wait: Duration,
+    /// What a claim the store cannot answer does.
+    pub on_unavailable: OnUnavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -103,8 +113,8 @@ impl DedupConfig {
     }
 
     /// How the gateway uses the store.
-    pub fn policy(&self) -> super::DedupPolicy {
-        super::DedupPolicy {
+    pub fn policy(&self) -> DedupPolicy {
+        DedupPolicy {
             in_flight_wait: self.in_flight_wait,
             on_unavailable: self.on_unavailable,
         }
@@ -115,7 +125,15 @@ impl DedupConfig {
     pub fn build(&self) -> Result<Arc<dyn DedupStore>, DedupError> {
         self.validate().map_err(DedupError::Config)?;
         Ok(match (self.store, &self.url) {
-            (DedupStoreKind::Redis, Some(url)) => Arc::new(RedisStore::new(url, self)?),
+            (DedupStoreKind::Redis, Some(url)) => Arc::new(RedisStore::new(
+                url,
+                RedisOptions {
+                    key_prefix: self.key_prefix.clone(),
+                    ttl: self.ttl,
+                    pending_ttl: self.pending_ttl,
+                    timeout: self.timeout,
+                },
+            )?),
             _ => Arc::new(MemoryStore::new(self.ttl, self.max_entries)),
         })
     }

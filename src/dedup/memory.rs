@@ -12,7 +12,7 @@ use moka::notification::RemovalCause;
 use moka::ops::compute::Op;
 use tokio::sync::watch;
 
-use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
+use super::store::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
 use crate::event::{EventId, SourceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
-use super::config::DedupConfig;
-use super::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
+use super::store::{Claim, ClaimToken, DedupError, DedupKey, DedupStore};
 use crate::event::EventId;
 
 const DELIVERED: &str = "d";
@@ -19,23 +18,36 @@ const DELIVERED: &str = "d";
 /// Poll interval while waiting for another replica's in-flight copy.
 const POLL: Duration = Duration::from_millis(25);
 
+/// What the Redis store needs of `[dedup]`.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// Prefix of every key hookgate writes.
+    pub key_prefix: String,
+    /// How long a delivered event id is remembered.
+    pub ttl: Duration,
+    /// How long a claim lives before its delivery finished.
+    pub pending_ttl: Duration,
+    /// Per-command budget before Redis counts as unavailable.
+    pub timeout: Duration,
+}
+
 pub struct RedisStore {
     client: redis::Client,
     conn: OnceCell<ConnectionManager>,
-    settings: DedupConfig,
+    settings: RedisOptions,
     release: Script,
 }
 
 impl RedisStore {
     /// Does not connect: the gateway starts while Redis is down, and the first
     /// request connects (the connection manager then reconnects by itself).
-    pub fn new(url: &str, settings: &DedupConfig) -> Result<Self, DedupError> {
+    pub fn new(url: &str, settings: RedisOptions) -> Result<Self, DedupError> {
         let client = redis::Client::open(url)
             .map_err(|e| DedupError::Config(format!("dedup.url: invalid Redis URL: {e}")))?;
         Ok(Self {
             client,
             conn: OnceCell::new(),
-            settings: settings.clone(),
+            settings,
             release: Script::new(
                 "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
             ),

@@ -1,7 +1,7 @@
 //! The running pipeline: sources, verification, the engine, dedup and the output,
-//! put together. Knows nothing of HTTP: the `http` module only translates.
+//! put together. Knows nothing of HTTP (the `http` module only translates) nor of
+//! the configuration file (`config` assembles a gateway from it).
 
-mod build;
 #[cfg(test)]
 mod tests;
 mod traced;
@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-
-pub use build::{compile_sources, Reload};
 
 use crate::dedup::{Claim, ClaimGuard, DedupKey, DedupPolicy, DedupStore, OnUnavailable};
 use crate::engine::Engine;

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::event::Decision;
+use crate::engine::DEFAULT_MAX_BATCH_ITEMS;
 use crate::event::SourceId;
 use crate::fixture::Case;
 use crate::mapping::Mapping;
@@ -280,21 +280,20 @@ fn map_event(
         .map(|d| d.as_str())
         .collect::<Vec<_>>()
         .join(ITEM_SEPARATOR);
-    match mapping.map(source, &verified, chrono::Utc::now()) {
-        Decision::Deliver(event) => Some((event.ty, ids)),
-        // A batch counts as one delivery of its types, unique when every item is.
-        Decision::Batch(items) if !items.is_empty() => {
-            let mut types = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Decision::Deliver(event) => types.push(event.ty),
-                    _ => return None,
-                }
-            }
-            Some((types.join(","), ids))
-        }
-        _ => None,
-    }
+    // A batch counts as one delivery of its types, unique when every item is.
+    let types = mapping
+        .map(
+            source,
+            &verified,
+            chrono::Utc::now(),
+            DEFAULT_MAX_BATCH_ITEMS,
+        )
+        .events()?
+        .iter()
+        .map(|e| e.ty.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    Some((types, ids))
 }
 
 #[cfg(test)]
@@ -397,12 +396,14 @@ mod tests {
                 }
                 .verify(&auth)
                 .unwrap_or_else(|e| panic!("{p}/{n}: {}", e.reason()));
-                match t.mapping.map(&source, &verified, chrono::Utc::now()) {
-                    Decision::Deliver(_) => {}
-                    Decision::Batch(items)
-                        if !items.is_empty()
-                            && items.iter().all(|i| matches!(i, Decision::Deliver(_))) => {}
-                    other => panic!("{p}/{n}: not an event: {other:?}"),
+                let mapped = t.mapping.map(
+                    &source,
+                    &verified,
+                    chrono::Utc::now(),
+                    DEFAULT_MAX_BATCH_ITEMS,
+                );
+                if mapped.events().is_none() {
+                    panic!("{p}/{n}: not an event: {mapped:?}");
                 }
                 for dedup in t
                     .mapping

@@ -17,7 +17,7 @@ pub fn deliveries(
     fixtures: &std::path::Path,
 ) -> anyhow::Result<(DeliverySet, Skipped)> {
     let mappings = loaded.mappings()?;
-    let sources = crate::gateway::compile_sources(loaded, &mappings)?;
+    let sources = loaded.compile_sources(&mappings)?;
     let mut targets = Vec::new();
     let mut cases = Vec::new();
     for (src, conf) in sources.iter().zip(&loaded.config.sources) {

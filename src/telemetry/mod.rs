@@ -34,6 +34,9 @@ pub const KAFKA_CLIENT_ERRORS: &str = "hookgate_kafka_client_errors_total";
 /// 1 while `/readyz` answers 200 (ready, or accepting onto the spool), else 0:
 /// evaluated every 10 s by `serve` and on every `/readyz`.
 pub const READY: &str = "hookgate_ready";
+/// Failed attempts to register or look up hookgate's schemas in the schema
+/// registry, by `kind`: unavailable (retried), refused (incompatible or invalid).
+pub const SCHEMA_REGISTRY_ERRORS: &str = "hookgate_schema_registry_errors_total";
 /// Whole request duration, by `source`.
 pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 /// Requests being processed now.

@@ -1,8 +1,18 @@
-//! Public keys for Ed25519 schemes, as sources write them: hex, base64, or
-//! Standard Webhooks' `whpk_<base64>`. A key that is not 32 bytes, or not a point
-//! on the curve, is refused at start-up.
+//! A source's keys: shared secrets, or public keys for Ed25519 schemes, as sources
+//! write them: hex, base64, or Standard Webhooks' `whpk_<base64>`. A key that is
+//! not 32 bytes, or not a point on the curve, is refused at start-up.
 
 use base64::Engine as _;
+
+use crate::secret::Secret;
+
+/// A source's keys for its scheme: shared secrets (HMAC, tokens, JWT, Twilio's auth
+/// token), or public keys (Ed25519). Any may match: rotation.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    Secrets(Vec<Secret>),
+    Public(Vec<PublicKey>),
+}
 
 /// An Ed25519 public key (not a secret: it prints).
 #[derive(Clone, PartialEq, Eq)]

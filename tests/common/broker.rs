@@ -40,6 +40,21 @@ pub fn tansu_bin() -> PathBuf {
     );
 }
 
+/// Runs a `tansu` admin command (`topic create`, `user create`) and fails the
+/// test with its output if it fails.
+fn tansu(args: &[&str]) {
+    let out = Command::new(tansu_bin())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("tansu {args:?} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "tansu {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -221,23 +236,21 @@ impl Broker {
         let mut b = Self::stopped("sqlite://broker.db");
         b.start();
         for (name, password, mechanism) in users {
-            let out = Command::new(tansu_bin())
-                .args(["user", "create", "--broker"])
-                .arg(b.url())
-                .arg("--mechanism")
-                .arg(match mechanism {
-                    Scram::Sha256 => "scram256",
-                    Scram::Sha512 => "scram512",
-                })
-                .args([name, password])
-                .output()
-                .expect("tansu user create runs");
-            assert!(
-                out.status.success(),
-                "tansu user create {name}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let mechanism = match mechanism {
+                Scram::Sha256 => "scram256",
+                Scram::Sha512 => "scram512",
+            };
+            let url = b.url();
+            tansu(&[
+                "user",
+                "create",
+                "--broker",
+                &url,
+                "--mechanism",
+                mechanism,
+                name,
+                password,
+            ]);
         }
         for (topic, partitions) in topics {
             b.create_topic(topic, *partitions);
@@ -341,20 +354,16 @@ impl Broker {
     }
 
     pub fn create_topic(&self, name: &str, partitions: u32) {
-        let out = Command::new(tansu_bin())
-            .args(["topic", "create", "--broker"])
-            .arg(self.url())
-            .arg("--partitions")
-            .arg(partitions.to_string())
-            .arg(name)
-            .output()
-            .expect("tansu topic create runs");
-        assert!(
-            out.status.success(),
-            "tansu topic create {name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (url, partitions) = (self.url(), partitions.to_string());
+        tansu(&[
+            "topic",
+            "create",
+            "--broker",
+            &url,
+            "--partitions",
+            &partitions,
+            name,
+        ]);
     }
 }
 

@@ -20,6 +20,7 @@ use hookgate::http::{app, Limits};
 
 pub mod broker;
 pub mod redis;
+pub mod registry;
 pub mod server;
 
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";
@@ -106,7 +107,7 @@ impl Harness {
     fn build(dir: &std::path::Path, config_text: &str, max_body_bytes: usize) -> Self {
         let loaded =
             Loaded::from_text(config_text, "test.toml", dir, &|_| None).expect("config parses");
-        let gateway = Gateway::build(&loaded).expect("gateway builds");
+        let gateway = loaded.build_gateway().expect("gateway builds");
         let router = app(
             gateway.clone(),
             Limits {

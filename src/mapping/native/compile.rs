@@ -1,10 +1,6 @@
-//! From jaq's parsed term to the native tree: name resolution as jaq does it
-//! (local definitions and filter arguments, then the standard library), definitions
-//! inlined at each call, and the first construct outside the single-valued subset
-//! reported as [`Unsupported`].
-
-use std::rc::Rc;
-use std::sync::OnceLock;
+//! From jaq's parsed term to the native tree: definitions inlined at each call
+//! (names resolved by [`Scope`] as jaq resolves them), and the first construct
+//! outside the single-valued subset reported as [`Unsupported`].
 
 use jaq_core::load::lex::StrPart;
 use jaq_core::load::parse::{BinaryOp, Def, Pattern, Term};
@@ -12,185 +8,14 @@ use jaq_core::path::Part;
 use jaq_core::ValT as _;
 use jaq_json::Val;
 
-use super::eval::{Builtin, Key, Node, Seg, Step};
-
-/// Why an expression is left to jaq: the first construct the native evaluator
-/// does not cover.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct Unsupported(String);
-
-impl Unsupported {
-    pub(crate) fn new(why: impl Into<String>) -> Self {
-        Self(why.into())
-    }
-
-    fn uses(what: impl std::fmt::Display) -> Self {
-        Self(format!("uses `{what}`"))
-    }
-
-    /// Names the definition the construct sits in (the innermost one).
-    fn within(self, def: &str) -> Self {
-        if self.0.contains(" in `") || self.0.contains("recursively") {
-            self
-        } else {
-            Self(format!("{} in `{def}`", self.0))
-        }
-    }
-}
-
-type Res<T> = Result<T, Unsupported>;
+use super::scope::{Callee, Item, Scope};
+use super::tree::{Builtin, Key, Node, Seg, Step};
+use super::unsupported::{Res, Unsupported};
 
 /// Inlining deeper than this is taken for recursion.
 const MAX_INLINE_DEPTH: usize = 48;
 /// Inlining can grow a tree exponentially; past this, jaq runs it.
 const MAX_NODES: usize = 20_000;
-
-/// jaq's standard definitions, in the order jaq's loader sees them.
-fn std_defs() -> &'static [Def<&'static str>] {
-    static DEFS: OnceLock<Vec<Def<&'static str>>> = OnceLock::new();
-    DEFS.get_or_init(|| {
-        jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .collect()
-    })
-}
-
-/// What a name means at some point of the program (innermost first).
-#[derive(Clone)]
-struct Scope<'s> {
-    head: Option<Rc<Entry<'s>>>,
-    /// How many of the standard definitions are visible: all from the mapping's
-    /// code; from a standard definition, those before it and itself.
-    std_visible: usize,
-}
-
-struct Entry<'s> {
-    item: Item<'s>,
-    up: Option<Rc<Entry<'s>>>,
-}
-
-enum Item<'s> {
-    /// A variable and its slot (the number of bindings below it at run time).
-    Var(&'s str, usize),
-    Def(&'s Def<&'s str>),
-    /// A filter argument: its term, read where the call was written.
-    Arg(&'s str, &'s Term<&'s str>, Scope<'s>),
-}
-
-enum Callee<'s> {
-    Def(&'s Def<&'s str>, Scope<'s>),
-    Arg(&'s Term<&'s str>, Scope<'s>),
-    Std(&'s Def<&'s str>, Scope<'s>),
-    Builtin,
-}
-
-impl<'s> Scope<'s> {
-    fn root() -> Self {
-        Self {
-            head: None,
-            std_visible: std_defs().len(),
-        }
-    }
-
-    fn push(&self, item: Item<'s>) -> Self {
-        Self {
-            head: Some(Rc::new(Entry {
-                item,
-                up: self.head.clone(),
-            })),
-            std_visible: self.std_visible,
-        }
-    }
-
-    fn var(&self, name: &str) -> Option<usize> {
-        let mut cur = self.head.as_ref();
-        while let Some(e) = cur {
-            if let Item::Var(x, slot) = e.item {
-                if x == name {
-                    return Some(slot);
-                }
-            }
-            cur = e.up.as_ref();
-        }
-        None
-    }
-
-    /// Resolves `name/arity` the way jaq does: the innermost local definition or
-    /// filter argument, then the standard library.
-    fn call(&self, name: &str, arity: usize) -> Option<Callee<'s>> {
-        let mut cur = self.head.as_ref();
-        while let Some(e) = cur {
-            match &e.item {
-                Item::Def(d) if d.name == name && d.args.len() == arity => {
-                    let scope = Scope {
-                        head: Some(e.clone()),
-                        std_visible: self.std_visible,
-                    };
-                    return Some(Callee::Def(d, scope));
-                }
-                Item::Arg(x, t, scope) if *x == name && arity == 0 => {
-                    return Some(Callee::Arg(t, scope.clone()));
-                }
-                _ => {}
-            }
-            cur = e.up.as_ref();
-        }
-        if builtin_known(name, arity) {
-            return Some(Callee::Builtin);
-        }
-        let std = std_defs();
-        let visible = std.get(..self.std_visible).unwrap_or(std);
-        visible
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, d)| d.name == name && d.args.len() == arity)
-            .map(|(i, d)| {
-                let scope = Scope {
-                    head: None,
-                    std_visible: i + 1,
-                };
-                Callee::Std(d, scope)
-            })
-    }
-}
-
-/// The builtins implemented natively, each equal to the standard definition or
-/// native filter jaq resolves the name to.
-fn builtin_known(name: &str, arity: usize) -> bool {
-    matches!(
-        (name, arity),
-        (
-            "empty"
-                | "not"
-                | "true"
-                | "false"
-                | "null"
-                | "tostring"
-                | "type"
-                | "length"
-                | "keys"
-                | "keys_unsorted"
-                | "ascii_downcase"
-                | "ascii_upcase"
-                | "tonumber",
-            0
-        ) | (
-            "select"
-                | "map"
-                | "del"
-                | "join"
-                | "split"
-                | "startswith"
-                | "endswith"
-                | "ltrimstr"
-                | "rtrimstr",
-            1
-        ) | ("sub", 2)
-    )
-}
 
 /// Compiles a whole program (prelude definitions and expression).
 pub(super) fn compile(term: &Term<&str>) -> Res<Node> {

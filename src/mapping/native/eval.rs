@@ -1,107 +1,17 @@
-//! The native evaluator's tree and its evaluation: each node yields zero or one
+//! The native evaluator's walk over its tree: each node yields zero or one
 //! value, in jaq's evaluation order, or gives up ([`Bail`]) on any error.
 //!
 //! Values are borrowed wherever a node only passes one through (paths, variables,
 //! constants, `$headers`), so `.a.b | f` or `.x as $x` copy nothing.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
-use bytes::Bytes;
-use jaq_core::ops::{Cmp, Math};
 use jaq_core::ValT as _;
 use jaq_json::{Num, Val};
-use jaq_std::ValT as _;
 
-use super::Bail;
-
-/// A natively compiled (sub)expression.
-#[derive(Debug)]
-pub(crate) enum Node {
-    /// `.`
-    Id,
-    Const(Val),
-    /// A bound variable, `steps` bindings up from the innermost.
-    Var(usize),
-    Headers,
-    /// `f.a[1][g][x:y]`: the indices run on the path's input, not on `f`'s output.
-    Path(Box<Node>, Box<[Step]>),
-    Pipe(Box<Node>, Box<Node>),
-    /// `f as $x | g`
-    Bind(Box<Node>, Box<Node>),
-    Obj(Box<[(Key, Node)]>),
-    Arr(Box<[Node]>),
-    /// String interpolation.
-    Str(Box<[Seg]>),
-    Alt(Box<Node>, Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    /// `if c1 then t1 elif c2 then t2 … else e end`
-    Ite(Box<[(Node, Node)]>, Box<Node>),
-    Cmp(Cmp, Box<Node>, Box<Node>),
-    Math(Math, Box<Node>, Box<Node>),
-    Neg(Box<Node>),
-    /// `try f` / `f?`: its catch only ever runs in jaq.
-    Try(Box<Node>),
-    /// `select(f)`
-    Select(Box<Node>),
-    Empty,
-    /// `error`, `error(m)`: jaq raises it, so reaching it gives up.
-    Fail,
-    /// `map(f)`
-    Map(Box<Node>),
-    /// `del(.k1, .k2, …)` on an object.
-    Del(Box<[Val]>),
-    /// `sub("^literal"; "replacement")` and `sub("literal"; "replacement")`.
-    SubLit {
-        anchored: bool,
-        lit: Box<[u8]>,
-        repl: Box<[u8]>,
-    },
-    /// A builtin on the input, with its `$x` arguments (run on the input first).
-    Call(Builtin, Box<[Node]>),
-}
-
-#[derive(Debug)]
-pub(crate) enum Step {
-    Key(Val),
-    Index(Node),
-    Slice(Option<Node>, Option<Node>),
-}
-
-#[derive(Debug)]
-pub(crate) enum Key {
-    Const(Val),
-    Expr(Node),
-}
-
-#[derive(Debug)]
-pub(crate) enum Seg {
-    Lit(Box<[u8]>),
-    Interp(Node),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    Not,
-    ToString,
-    Type,
-    Length,
-    Keys,
-    KeysUnsorted,
-    AsciiDowncase,
-    AsciiUpcase,
-    ToNumber,
-    Join,
-    Split,
-    StartsWith,
-    EndsWith,
-    LtrimStr,
-    RtrimStr,
-    Add,
-    Sort,
-    Reverse,
-}
+use super::bail::Bail;
+use super::builtins::{builtin, push_text, type_name};
+use super::tree::{Builtin, Key, Node, Seg, Step};
 
 /// Bound variables, innermost first, living on the Rust stack.
 enum Env<'v> {
@@ -152,23 +62,6 @@ macro_rules! some {
 
 fn owned<'v>(v: Val) -> Out<'v> {
     Ok(Some(Cow::Owned(v)))
-}
-
-/// `type`, built once: conditions such as `type == "object"` allocate nothing.
-fn type_name(v: &Val) -> &'static Val {
-    static NAMES: OnceLock<[Val; 6]> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        ["null", "boolean", "number", "string", "array", "object"]
-            .map(|s| Val::utf8_str(Bytes::from_static(s.as_bytes())))
-    });
-    &names[match v {
-        Val::Null => 0,
-        Val::Bool(_) => 1,
-        Val::Num(_) => 2,
-        Val::TStr(_) | Val::BStr(_) => 3,
-        Val::Arr(_) => 4,
-        Val::Obj(_) => 5,
-    }]
 }
 
 impl Node {
@@ -360,19 +253,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Appends `v` as string interpolation shows it: strings as they are, anything
-/// else as JSON (jaq's `tostring`).
-fn push_text(buf: &mut Vec<u8>, v: Cow<'_, Val>) {
-    match &*v {
-        Val::TStr(b) | Val::BStr(b) => buf.extend_from_slice(b),
-        _ => {
-            if let Val::TStr(b) = v.into_owned().into_string() {
-                buf.extend_from_slice(&b);
-            }
-        }
-    }
-}
-
 fn path<'v>(
     base: &'v Node,
     steps: &'v [Step],
@@ -474,121 +354,6 @@ fn index_ref<'a>(v: &'a Val, k: &Val) -> Option<&'a Val> {
         }
         _ => None,
     }
-}
-
-fn builtin(b: Builtin, input: &Val, arg: Option<&Val>) -> Result<Val, Bail> {
-    let v = match (b, arg) {
-        (Builtin::Not, None) => Val::Bool(!input.as_bool()),
-        (Builtin::ToString, None) => input.clone().into_string(),
-        (Builtin::Type, None) => type_name(input).clone(),
-        (Builtin::Length, None) => match input {
-            Val::Null => Val::from(0usize),
-            Val::Num(Num::Int(i)) if *i != isize::MIN => Val::from(i.abs()),
-            Val::Num(Num::Float(f)) => Val::from(f.abs()),
-            Val::TStr(s) => Val::from(std::str::from_utf8(s).map_err(|_| Bail)?.chars().count()),
-            Val::BStr(b) => Val::from(b.len()),
-            Val::Arr(a) => Val::from(a.len()),
-            Val::Obj(o) => Val::from(o.len()),
-            _ => return Err(Bail),
-        },
-        (Builtin::Keys | Builtin::KeysUnsorted, None) => {
-            let mut keys: Vec<Val> = match input {
-                Val::Obj(o) => o.keys().cloned().collect(),
-                Val::Arr(a) => (0..a.len()).map(|i| Val::from(i as isize)).collect(),
-                _ => return Err(Bail),
-            };
-            if b == Builtin::Keys {
-                keys.sort();
-            }
-            keys.into_iter().collect()
-        }
-        (Builtin::AsciiDowncase, None) => match input {
-            Val::TStr(s) => Val::from_utf8_bytes(s.to_ascii_lowercase()),
-            _ => return Err(Bail),
-        },
-        (Builtin::AsciiUpcase, None) => match input {
-            Val::TStr(s) => Val::from_utf8_bytes(s.to_ascii_uppercase()),
-            _ => return Err(Bail),
-        },
-        (Builtin::ToNumber, None) => match input {
-            Val::Num(_) => input.clone(),
-            // jaq's `fromjson`; a string holding anything but exactly one number
-            // is jaq's to answer (an error, or the first of several values).
-            Val::TStr(s) => match jaq_json::read::parse_single(s) {
-                Ok(n @ Val::Num(_)) => n,
-                _ => return Err(Bail),
-            },
-            _ => return Err(Bail),
-        },
-        // `def add: reduce .[] as $x (null; . + $x)`
-        (Builtin::Add, None) => {
-            let items: Box<dyn Iterator<Item = &Val>> = match input {
-                Val::Arr(a) => Box::new(a.iter()),
-                Val::Obj(o) => Box::new(o.values()),
-                _ => return Err(Bail),
-            };
-            let mut acc = Val::Null;
-            for x in items {
-                acc = (acc + x.clone()).map_err(|_| Bail)?;
-            }
-            acc
-        }
-        (Builtin::Sort | Builtin::Reverse, None) => match input {
-            Val::Arr(a) => {
-                let mut a = (**a).clone();
-                if b == Builtin::Sort {
-                    a.sort();
-                } else {
-                    a.reverse();
-                }
-                a.into_iter().collect()
-            }
-            _ => return Err(Bail),
-        },
-        (Builtin::Join, Some(sep)) => match (input, sep) {
-            (Val::Arr(a), Val::TStr(sep)) => {
-                let mut buf = Vec::new();
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        buf.extend_from_slice(sep);
-                    }
-                    push_text(&mut buf, Cow::Borrowed(x));
-                }
-                Val::utf8_str(buf)
-            }
-            _ => return Err(Bail),
-        },
-        (Builtin::Split, Some(sep)) => match (input, sep) {
-            (Val::TStr(_), Val::TStr(_)) => (input.clone() / sep.clone()).map_err(|_| Bail)?,
-            _ => return Err(Bail),
-        },
-        (Builtin::StartsWith | Builtin::EndsWith, Some(fix)) => match (input, fix) {
-            (Val::TStr(s) | Val::BStr(s), Val::TStr(f) | Val::BStr(f)) => {
-                Val::Bool(if b == Builtin::StartsWith {
-                    s.starts_with(f)
-                } else {
-                    s.ends_with(f)
-                })
-            }
-            _ => return Err(Bail),
-        },
-        (Builtin::LtrimStr | Builtin::RtrimStr, Some(fix)) => match (input, fix) {
-            (Val::TStr(s) | Val::BStr(s), Val::TStr(f) | Val::BStr(f)) => {
-                let sub = if b == Builtin::LtrimStr {
-                    s.strip_prefix(&f[..])
-                } else {
-                    s.strip_suffix(&f[..])
-                };
-                match sub {
-                    Some(sub) => input.as_sub_str(sub),
-                    None => input.clone(),
-                }
-            }
-            _ => return Err(Bail),
-        },
-        _ => return Err(Bail),
-    };
-    Ok(v)
 }
 
 #[cfg(test)]

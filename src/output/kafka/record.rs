@@ -1,9 +1,13 @@
 //! The Kafka records hookgate writes, built without a broker: the CloudEvents Kafka
 //! protocol binding for events (structured or binary mode) and the dead-letter
-//! record format. The producer (and the spool) write exactly these.
+//! record format, each value framed with its schema id when a schema registry is
+//! configured. The producer (and the spool) write exactly these.
+
+use serde::Serialize;
 
 use super::KafkaMode;
 use crate::event::{CanonicalEvent, DeadLetter};
+use crate::output::registry::wire;
 use crate::output::OutputError;
 
 /// One Kafka record: where it goes and its bytes.
@@ -18,15 +22,29 @@ pub struct Record {
 /// The `content-type` of a structured-mode event.
 pub const STRUCTURED_CONTENT_TYPE: &str = "application/cloudevents+json; charset=utf-8";
 
+/// A value as JSON, after the Confluent wire-format header when `schema_id` is
+/// given: one buffer, written once (unframed, exactly `serde_json::to_vec`).
+fn encode<T: Serialize + ?Sized>(
+    value: &T,
+    schema_id: Option<u32>,
+) -> Result<Vec<u8>, OutputError> {
+    let mut out = Vec::with_capacity(128);
+    if let Some(id) = schema_id {
+        out.extend_from_slice(&wire::header(id));
+    }
+    serde_json::to_writer(&mut out, value).map_err(|e| OutputError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
 /// The record for an event: keyed by its partition key (else its id), per the
-/// CloudEvents Kafka binding in `mode`.
+/// CloudEvents Kafka binding in `mode`; the value framed with `schema_id` if given.
 pub fn event_record(
     event: &CanonicalEvent,
     topic: &str,
     mode: KafkaMode,
+    schema_id: Option<u32>,
 ) -> Result<Record, OutputError> {
     let key = event.key().into_bytes();
-    let encode = |e: serde_json::Error| OutputError::Encode(e.to_string());
     let header = |k: &str, v: &str| (k.to_owned(), v.as_bytes().to_vec());
     match mode {
         KafkaMode::Structured => {
@@ -35,7 +53,7 @@ pub fn event_record(
             Ok(Record {
                 topic: topic.to_owned(),
                 key,
-                value: serde_json::to_vec(event).map_err(encode)?,
+                value: encode(event, schema_id)?,
                 headers,
             })
         }
@@ -67,7 +85,7 @@ pub fn event_record(
             Ok(Record {
                 topic: topic.to_owned(),
                 key,
-                value: serde_json::to_vec(&event.data).map_err(encode)?,
+                value: encode(&event.data, schema_id)?,
                 headers,
             })
         }
@@ -76,7 +94,11 @@ pub fn event_record(
 
 /// The record for a dead letter: keyed by source, so one source's dead letters
 /// stay in order; the reason also in a header, for consumers that filter.
-pub fn dead_letter_record(record: &DeadLetter, topic: &str) -> Result<Record, OutputError> {
+pub fn dead_letter_record(
+    record: &DeadLetter,
+    topic: &str,
+    schema_id: Option<u32>,
+) -> Result<Record, OutputError> {
     let mut headers = vec![
         ("content-type".to_owned(), b"application/json".to_vec()),
         (
@@ -88,7 +110,7 @@ pub fn dead_letter_record(record: &DeadLetter, topic: &str) -> Result<Record, Ou
     Ok(Record {
         topic: topic.to_owned(),
         key: record.source.as_bytes().to_vec(),
-        value: serde_json::to_vec(record).map_err(|e| OutputError::Encode(e.to_string()))?,
+        value: encode(record, schema_id)?,
         headers,
     })
 }
@@ -143,7 +165,8 @@ mod tests {
     #[test]
     fn structured_mode_is_the_whole_event_keyed_by_partition_key() {
         let ev = event(Some("conv_1"));
-        let r = event_record(&ev, "t", KafkaMode::Structured).unwrap_or_else(|e| panic!("{e}"));
+        let r =
+            event_record(&ev, "t", KafkaMode::Structured, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (r.topic.as_str(), r.key.as_slice()),
             ("t", b"conv_1".as_slice())
@@ -159,7 +182,7 @@ mod tests {
     #[test]
     fn binary_mode_is_the_data_with_ce_headers_keyed_by_id_without_partition_key() {
         let ev = event(None);
-        let r = event_record(&ev, "t", KafkaMode::Binary).unwrap_or_else(|e| panic!("{e}"));
+        let r = event_record(&ev, "t", KafkaMode::Binary, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.key, ev.id.to_string().into_bytes());
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&r.value).ok(),
@@ -182,28 +205,50 @@ mod tests {
         let mut ev = event(None);
         ev.traceparent = Some(TP.to_owned());
         ev.tracestate = Some("rojo=00f067aa0ba902b7".to_owned());
-        let s = event_record(&ev, "t", KafkaMode::Structured).unwrap_or_else(|e| panic!("{e}"));
+        let s = event_record(&ev, "t", KafkaMode::Structured, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(header(&s, "traceparent"), Some(TP));
         assert_eq!(header(&s, "tracestate"), Some("rojo=00f067aa0ba902b7"));
         let value: serde_json::Value =
             serde_json::from_slice(&s.value).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(value["traceparent"], TP);
         assert_eq!(value["tracestate"], "rojo=00f067aa0ba902b7");
-        let b = event_record(&ev, "t", KafkaMode::Binary).unwrap_or_else(|e| panic!("{e}"));
+        let b = event_record(&ev, "t", KafkaMode::Binary, None).unwrap_or_else(|e| panic!("{e}"));
         for name in ["traceparent", "ce_traceparent"] {
             assert_eq!(header(&b, name), Some(TP), "{name}");
         }
         assert_eq!(header(&b, "ce_tracestate"), Some("rojo=00f067aa0ba902b7"));
         // Without a trace: no header, no attribute.
-        let plain = event_record(&event(None), "t", KafkaMode::Structured)
+        let plain = event_record(&event(None), "t", KafkaMode::Structured, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(header(&plain, "traceparent"), None);
         assert!(!String::from_utf8_lossy(&plain.value).contains("traceparent"));
     }
 
     #[test]
-    fn dead_letters_are_keyed_by_source_with_the_reason_in_a_header() {
-        let d = DeadLetter {
+    fn with_a_schema_id_every_value_is_framed_and_nothing_else_changes() {
+        let ev = event(Some("conv_1"));
+        for mode in [KafkaMode::Structured, KafkaMode::Binary] {
+            let plain = event_record(&ev, "t", mode, None).unwrap_or_else(|e| panic!("{e}"));
+            let framed = event_record(&ev, "t", mode, Some(258)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&framed.value[..5], &[0, 0, 0, 1, 2], "{mode:?}");
+            assert_eq!(&framed.value[5..], plain.value.as_slice(), "{mode:?}");
+            assert_eq!(
+                (&framed.topic, &framed.key, &framed.headers),
+                (&plain.topic, &plain.key, &plain.headers)
+            );
+        }
+        let d = dead_letter();
+        let plain = dead_letter_record(&d, "dl", None).unwrap_or_else(|e| panic!("{e}"));
+        let framed = dead_letter_record(&d, "dl", Some(7)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            wire::unframe(&framed.value),
+            Some((7, plain.value.as_slice()))
+        );
+        assert_eq!(framed.headers, plain.headers);
+    }
+
+    fn dead_letter() -> DeadLetter {
+        DeadLetter {
             id: event(None).id,
             source: "sahut".into(),
             provider: "sahut".into(),
@@ -219,8 +264,13 @@ mod tests {
             traceparent: None,
             tracestate: None,
             seal: None,
-        };
-        let r = dead_letter_record(&d, "dl").unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn dead_letters_are_keyed_by_source_with_the_reason_in_a_header() {
+        let d = dead_letter();
+        let r = dead_letter_record(&d, "dl", None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (r.topic.as_str(), r.key.as_slice()),
             ("dl", b"sahut".as_slice())
@@ -231,7 +281,7 @@ mod tests {
             traceparent: Some(TP.to_owned()),
             ..d.clone()
         };
-        let t = dead_letter_record(&traced, "dl").unwrap_or_else(|e| panic!("{e}"));
+        let t = dead_letter_record(&traced, "dl", None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(header(&t, "traceparent"), Some(TP));
         let back: DeadLetter = serde_json::from_slice(&r.value).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, d);

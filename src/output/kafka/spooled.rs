@@ -157,6 +157,8 @@ impl Output for SpooledKafka {
     }
 
     async fn ready(&self) -> Result<Readiness, OutputError> {
+        // Without its schema id no record can be written, not even to the spool.
+        self.producer.check_registry().await?;
         let stats = self.spool.stats();
         if stats.max_bytes.saturating_sub(stats.used_bytes()) < READY_HEADROOM {
             return Err(OutputError::Unavailable(format!(

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 
 use super::spec::{Encoding, SignatureFormat};
-use crate::verify::VerifyError;
+use crate::verify::error::VerifyError;
 
 /// At most this many signatures are considered in one header (bounded work).
 const MAX_CANDIDATES: usize = 8;

@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName};
 
-use super::{unix_now, SignedScheme};
-use crate::verify::Secret;
+use super::scheme::{unix_now, SignedScheme};
+use crate::secret::Secret;
 
 impl SignedScheme {
     /// The headers a provider would send for `body` signed with `secret` at `now`:

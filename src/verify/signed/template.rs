@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use http::{HeaderMap, HeaderName};
 
-use super::SchemeError;
-use crate::verify::VerifyError;
+use super::error::SchemeError;
+use crate::verify::error::VerifyError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Part {

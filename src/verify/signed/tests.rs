@@ -1,8 +1,15 @@
 //! The HMAC schemes against published vectors (RFC 4231, GitHub, Slack, Standard
 //! Webhooks) and Python-computed ones, the replay window, and hostile headers.
 
-use super::spec::default_versions;
-use crate::verify::{Keys, Signed};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use http::{HeaderMap, HeaderName};
+
+use super::spec::SignatureLayout;
+use super::*;
+use crate::secret::Secret;
+use crate::verify::{Keys, Signed, VerifyError};
 
 /// The tests' shorthand: secrets, headers and body, as one call.
 trait Check {
@@ -33,21 +40,11 @@ impl Check for SignedScheme {
     }
 }
 use super::template::Template;
-use super::*;
 
 fn spec(alg: Algorithm, headers: &[&str]) -> HmacSpec {
     HmacSpec {
         algorithm: alg,
-        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-        encodings: vec![Encoding::Hex],
-        prefix: None,
-        prefix_optional: false,
-        signed: "{body}".into(),
-        format: SignatureFormat::Plain,
-        versions: default_versions(),
-        timestamp_header: None,
-        id_header: None,
-        tolerance: None,
+        layout: SignatureLayout::new(headers.iter().map(|h| (*h).to_owned()).collect()),
         secret_encoding: SecretEncoding::Raw,
     }
 }
@@ -101,7 +98,7 @@ fn rfc4231_vector() {
 #[test]
 fn github_documented_vector() {
     let mut sp = spec(Algorithm::Sha256, &["X-Hub-Signature-256"]);
-    sp.prefix = Some("sha256=".into());
+    sp.layout.prefix = Some("sha256=".into());
     let s = scheme(sp);
     let h = headers(&[(
         "x-hub-signature-256",
@@ -127,9 +124,9 @@ fn github_documented_vector() {
 
 fn slack() -> SignedScheme {
     let mut sp = spec(Algorithm::Sha256, &["X-Slack-Signature"]);
-    sp.prefix = Some("v0=".into());
-    sp.signed = "v0:{timestamp}:{body}".into();
-    sp.timestamp_header = Some("X-Slack-Request-Timestamp".into());
+    sp.layout.prefix = Some("v0=".into());
+    sp.layout.signed = "v0:{timestamp}:{body}".into();
+    sp.layout.timestamp_header = Some("X-Slack-Request-Timestamp".into());
     scheme(sp)
 }
 
@@ -178,10 +175,10 @@ fn slack_documented_vector_and_replay_window() {
 #[test]
 fn standard_webhooks_vector_rotation_and_whsec() {
     let mut sp = spec(Algorithm::Sha256, &["webhook-signature"]);
-    sp.format = SignatureFormat::StandardWebhooks;
-    sp.signed = "{id}.{timestamp}.{body}".into();
-    sp.timestamp_header = Some("webhook-timestamp".into());
-    sp.id_header = Some("webhook-id".into());
+    sp.layout.format = SignatureFormat::StandardWebhooks;
+    sp.layout.signed = "{id}.{timestamp}.{body}".into();
+    sp.layout.timestamp_header = Some("webhook-timestamp".into());
+    sp.layout.id_header = Some("webhook-id".into());
     sp.secret_encoding = SecretEncoding::WhsecBase64;
     let s = scheme(sp);
     let key = s
@@ -225,8 +222,8 @@ fn standard_webhooks_vector_rotation_and_whsec() {
 
 fn stripe() -> SignedScheme {
     let mut sp = spec(Algorithm::Sha256, &["Stripe-Signature"]);
-    sp.format = SignatureFormat::Stripe;
-    sp.signed = "{timestamp}.{body}".into();
+    sp.layout.format = SignatureFormat::Stripe;
+    sp.layout.signed = "{timestamp}.{body}".into();
     scheme(sp)
 }
 
@@ -271,9 +268,9 @@ fn stripe_style_header() {
 #[test]
 fn zendesk_style_base64_with_iso_timestamp() {
     let mut sp = spec(Algorithm::Sha256, &["X-Zendesk-Webhook-Signature"]);
-    sp.encodings = vec![Encoding::Base64];
-    sp.signed = "{timestamp}{body}".into();
-    sp.timestamp_header = Some("X-Zendesk-Webhook-Signature-Timestamp".into());
+    sp.layout.encodings = vec![Encoding::Base64];
+    sp.layout.signed = "{timestamp}{body}".into();
+    sp.layout.timestamp_header = Some("X-Zendesk-Webhook-Signature-Timestamp".into());
     let s = scheme(sp);
     let body = br#"{"ticket":{"id":35436}}"#;
     let h = headers(&[
@@ -297,7 +294,7 @@ fn zendesk_style_base64_with_iso_timestamp() {
 #[test]
 fn shopify_and_intercom_style() {
     let mut sp = spec(Algorithm::Sha256, &["X-Shopify-Hmac-Sha256"]);
-    sp.encodings = vec![Encoding::Base64];
+    sp.layout.encodings = vec![Encoding::Base64];
     let shopify = scheme(sp);
     let h = headers(&[(
         "x-shopify-hmac-sha256",
@@ -322,7 +319,7 @@ fn shopify_and_intercom_style() {
         Err(VerifyError::SignatureMismatch)
     );
     let mut sp = spec(Algorithm::Sha1, &["X-Hub-Signature"]);
-    sp.prefix = Some("sha1=".into());
+    sp.layout.prefix = Some("sha1=".into());
     let intercom = scheme(sp);
     let h = headers(&[(
         "x-hub-signature",
@@ -341,9 +338,9 @@ fn shopify_and_intercom_style() {
 #[test]
 fn rotation_prefix_alt_header_and_base64() {
     let mut sp = spec(Algorithm::Sha256, &["X-Sig", "X-Sig-Alt"]);
-    sp.prefix = Some("sha256=".into());
-    sp.prefix_optional = true;
-    sp.encodings = vec![Encoding::Hex, Encoding::Base64];
+    sp.layout.prefix = Some("sha256=".into());
+    sp.layout.prefix_optional = true;
+    sp.layout.encodings = vec![Encoding::Hex, Encoding::Base64];
     let s = scheme(sp);
     let (new, old) = (Secret::new("new"), Secret::new("old"));
     let body = b"{\"a\":1}";
@@ -392,7 +389,7 @@ fn rotation_prefix_alt_header_and_base64() {
 #[test]
 fn hostile_headers() {
     let mut sp = spec(Algorithm::Sha256, &["X-Sig"]);
-    sp.prefix = Some("sha256=".into());
+    sp.layout.prefix = Some("sha256=".into());
     let s = scheme(sp);
     let k = [Secret::new("k")];
     let now = SystemTime::now();
@@ -414,7 +411,7 @@ fn hostile_headers() {
     }
     // A SHA-1 signature offered to a SHA-256 scheme is the wrong length.
     let mut sp = spec(Algorithm::Sha1, &["X-Sig"]);
-    sp.prefix = Some("sha256=".into());
+    sp.layout.prefix = Some("sha256=".into());
     let v = scheme(sp)
         .sign_at(&k[0], &HeaderMap::new(), b"x", now, None)
         .remove(0)
@@ -455,36 +452,36 @@ fn templates() {
         Some(4)
     );
     let mut sp = spec(Algorithm::Sha256, &["x-sig"]);
-    sp.signed = "{timestamp}.{body}".into();
+    sp.layout.signed = "{timestamp}.{body}".into();
     assert!(
         reason(SignedScheme::compile(&sp))
             .contains("uses {timestamp} but the scheme has no timestamp"),
         "{{timestamp}} needs a timestamp source"
     );
-    sp.signed = "{id}.{body}".into();
+    sp.layout.signed = "{id}.{body}".into();
     assert!(
         reason(SignedScheme::compile(&sp)).contains("uses {id} but id_header is not set"),
         "{{id}} needs id_header"
     );
-    sp.signed = "{body}".into();
-    sp.tolerance = Some("soon".into());
+    sp.layout.signed = "{body}".into();
+    sp.layout.tolerance = Some("soon".into());
     assert!(
         matches!(SignedScheme::compile(&sp), Err(SchemeError::Tolerance(_))),
         "an unreadable tolerance"
     );
     // Found by the security review: a timestamp outside the signed content.
-    sp.tolerance = None;
-    sp.timestamp_header = Some("x-ts".into());
+    sp.layout.tolerance = None;
+    sp.layout.timestamp_header = Some("x-ts".into());
     let e = reason(SignedScheme::compile(&sp));
     assert!(e.contains("does not include {timestamp}"), "{e}");
-    sp.timestamp_header = None;
-    sp.format = SignatureFormat::Stripe;
+    sp.layout.timestamp_header = None;
+    sp.layout.format = SignatureFormat::Stripe;
     assert!(
         reason(SignedScheme::compile(&sp)).contains("does not include {timestamp}"),
         "stripe's t= must be signed"
     );
-    sp.format = SignatureFormat::Plain;
-    sp.id_header = Some("x-id".into());
+    sp.layout.format = SignatureFormat::Plain;
+    sp.layout.id_header = Some("x-id".into());
     assert!(
         reason(SignedScheme::compile(&sp))
             .contains("id_header is set but the signed template does not include {id}"),
@@ -497,7 +494,7 @@ fn templates() {
 #[test]
 fn a_missing_signed_header_is_its_own_reason() {
     let mut sp = spec(Algorithm::Sha256, &["X-Sig"]);
-    sp.signed = "{header:X-Account}.{body}".into();
+    sp.layout.signed = "{header:X-Account}.{body}".into();
     let s = scheme(sp);
     let key = [Secret::new("a-long-enough-key")];
     let now = SystemTime::now();
@@ -515,10 +512,10 @@ fn a_missing_signed_header_is_its_own_reason() {
         Err(VerifyError::MissingSignedHeader)
     );
     let mut sp = spec(Algorithm::Sha256, &["webhook-signature"]);
-    sp.format = SignatureFormat::StandardWebhooks;
-    sp.signed = "{id}.{timestamp}.{body}".into();
-    sp.timestamp_header = Some("webhook-timestamp".into());
-    sp.id_header = Some("webhook-id".into());
+    sp.layout.format = SignatureFormat::StandardWebhooks;
+    sp.layout.signed = "{id}.{timestamp}.{body}".into();
+    sp.layout.timestamp_header = Some("webhook-timestamp".into());
+    sp.layout.id_header = Some("webhook-id".into());
     let s = scheme(sp);
     let h = headers(&[
         ("webhook-timestamp", "1614265330"),
@@ -558,16 +555,16 @@ fn ed_check(
 
 fn v1a() -> SignedScheme {
     ed25519(Ed25519Spec {
-        headers: vec!["webhook-signature".into()],
-        encodings: vec![Encoding::Base64],
-        prefix: None,
-        prefix_optional: false,
-        signed: "{id}.{timestamp}.{body}".into(),
-        format: SignatureFormat::StandardWebhooks,
-        versions: vec!["v1a".into()],
-        timestamp_header: Some("webhook-timestamp".into()),
-        id_header: Some("webhook-id".into()),
-        tolerance: Some("5m".into()),
+        layout: SignatureLayout {
+            encodings: vec![Encoding::Base64],
+            signed: "{id}.{timestamp}.{body}".into(),
+            format: SignatureFormat::StandardWebhooks,
+            versions: vec!["v1a".into()],
+            timestamp_header: Some("webhook-timestamp".into()),
+            id_header: Some("webhook-id".into()),
+            tolerance: Some("5m".into()),
+            ..SignatureLayout::new(vec!["webhook-signature".into()])
+        },
     })
 }
 
@@ -631,16 +628,12 @@ fn standard_webhooks_v1a_published_vectors() {
 #[test]
 fn discord_interaction_vector() {
     let s = ed25519(Ed25519Spec {
-        headers: vec!["X-Signature-Ed25519".into()],
-        encodings: vec![Encoding::Hex],
-        prefix: None,
-        prefix_optional: false,
-        signed: "{timestamp}{body}".into(),
-        format: SignatureFormat::Plain,
-        versions: default_versions(),
-        timestamp_header: Some("X-Signature-Timestamp".into()),
-        id_header: None,
-        tolerance: Some("5m".into()),
+        layout: SignatureLayout {
+            signed: "{timestamp}{body}".into(),
+            timestamp_header: Some("X-Signature-Timestamp".into()),
+            tolerance: Some("5m".into()),
+            ..SignatureLayout::new(vec!["X-Signature-Ed25519".into()])
+        },
     });
     let body = br#"{"id":"787053080478613555","token":"ThisIsATokenFromDiscordThatIsVeryLong","type":1,"version":1}"#;
     let sig = "f0bd878adcef1f6d475c9644421905bd02b5de38e0d3ecfc6f58a711962c69ccc8dd7c9db312f9bdf08b1e1b8182e27a844da728c5e0dbb5507bf9931c1ed80b";

@@ -1,0 +1,95 @@
+//! A source's authentication: every check it requires (signatures under its
+//! provider's schemes, URL token, basic auth, addresses), configured once.
+
+use std::time::SystemTime;
+
+use http::HeaderMap;
+
+use super::access::{BasicAuth, IpAllowList};
+use super::content::Signed;
+use super::error::VerifyError;
+use super::keys::Keys;
+use super::scheme::Scheme;
+use crate::secret::Secret;
+
+/// Every check a source requires; all configured checks must pass.
+#[derive(Debug, Clone, Default)]
+pub struct SourceAuth {
+    /// The provider's schemes this source has keys for; a delivery passes when
+    /// one of them verifies (a provider with both HMAC and Ed25519 signatures).
+    pub signatures: Vec<(Scheme, Keys)>,
+    /// A secret path segment: `/webhooks/{source}/{token}`.
+    pub token: Option<Secret>,
+    pub basic: Option<BasicAuth>,
+    pub allow: Option<IpAllowList>,
+    /// The URL the provider posts to, as it sees it (behind a load balancer it
+    /// differs from what hookgate sees): for schemes that sign the URL.
+    pub public_url: Option<String>,
+}
+
+impl SourceAuth {
+    /// No check at all: a source configured with `allow_unauthenticated = true`,
+    /// and the offline tools (`check`, `map`, the load generator), which deliver
+    /// nothing. The one explicit way to a [`Verified`] without a credential.
+    pub fn open() -> Self {
+        Self::default()
+    }
+
+    /// Whether a check that needs no body (address, URL token, basic auth) stands
+    /// before the body is read.
+    pub fn checks_before_body(&self) -> bool {
+        self.token.is_some() || self.basic.is_some() || self.allow.is_some()
+    }
+
+    /// True when no check is configured: only allowed with an explicit opt-in.
+    pub fn is_open(&self) -> bool {
+        self.signatures.is_empty()
+            && self.token.is_none()
+            && self.basic.is_none()
+            && self.allow.is_none()
+    }
+
+    /// Whether a signature covers the body (so a kept record can be verified again).
+    pub fn signs_body(&self) -> bool {
+        self.signatures
+            .iter()
+            .any(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+    }
+
+    /// The URL a request was posted to, as the provider saw it.
+    pub(super) fn url(&self, query: Option<&str>) -> Option<String> {
+        let base = self.public_url.as_deref()?;
+        Some(match query.filter(|q| !q.is_empty()) {
+            Some(q) => format!("{base}?{q}"),
+            None => base.to_owned(),
+        })
+    }
+
+    /// The signature checks: one of the source's schemes must verify. The error of
+    /// the first scheme is the one answered.
+    pub(super) fn verify_signatures(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        query: Option<&str>,
+        now: SystemTime,
+        window: bool,
+    ) -> Result<Option<[u8; 32]>, VerifyError> {
+        let url = self.url(query);
+        let req = Signed {
+            headers,
+            body,
+            url: url.as_deref(),
+        };
+        let mut first = None;
+        for (scheme, keys) in &self.signatures {
+            match scheme.verify(keys, req, now, window) {
+                Ok(()) => return Ok(scheme.signed_identity(req)),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        first.map_or(Ok(None), Err)
+    }
+}
