@@ -145,13 +145,15 @@ impl Engine {
         };
         let admitted = Unvalidated::new(event).admit(d.policy, d.received_at)?;
         let validate = trace::stage("validate");
-        Ok(match validate.in_scope(|| admitted.validate(&self.validator)) {
-            Ok(valid) => valid.into(),
-            Err(why) => {
-                trace::fail(&validate, why.reason.as_str());
-                d.dead_letter(why, at)
-            }
-        })
+        Ok(
+            match validate.in_scope(|| admitted.validate(&self.validator)) {
+                Ok(valid) => valid.into(),
+                Err(why) => {
+                    trace::fail(&validate, why.reason.as_str());
+                    d.dead_letter(why, at)
+                }
+            },
+        )
     }
 }
 

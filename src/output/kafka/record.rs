@@ -205,7 +205,8 @@ mod tests {
         let mut ev = event(None);
         ev.traceparent = Some(TP.to_owned());
         ev.tracestate = Some("rojo=00f067aa0ba902b7".to_owned());
-        let s = event_record(&ev, "t", KafkaMode::Structured, None).unwrap_or_else(|e| panic!("{e}"));
+        let s =
+            event_record(&ev, "t", KafkaMode::Structured, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(header(&s, "traceparent"), Some(TP));
         assert_eq!(header(&s, "tracestate"), Some("rojo=00f067aa0ba902b7"));
         let value: serde_json::Value =
