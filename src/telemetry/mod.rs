@@ -1,9 +1,14 @@
 //! Metrics: every metric name in one place (as Vector does), the internal events
 //! that emit them with their log lines, and the Prometheus recorder that
-//! `/metrics` renders.
+//! `/metrics` renders; and tracing (`trace`): the subscriber, the delivery spans,
+//! OTLP export.
 
+mod config;
 pub mod events;
 mod handles;
+pub mod trace;
+
+pub use config::{OtlpConfig, Protocol, TelemetryConfig};
 
 use std::sync::OnceLock;
 
@@ -82,6 +87,11 @@ pub const SPOOL_QUARANTINED: &str = "hookgate_spool_quarantined_total";
 pub const INSPECTOR_BYTES: &str = "hookgate_inspector_bytes";
 /// Entries the inspector holds (gauge).
 pub const INSPECTOR_ENTRIES: &str = "hookgate_inspector_entries";
+
+/// Finished spans not exported, by `reason`: `queue_full` (more spans waiting
+/// than the export queue holds) or `export_failed` (the collector away, refusing,
+/// or slower than `[telemetry.otlp] timeout`).
+pub const TRACE_SPANS_DROPPED: &str = "hookgate_trace_spans_dropped_total";
 
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.

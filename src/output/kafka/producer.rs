@@ -300,6 +300,7 @@ impl KafkaOutput {
     /// schema id when a registry is configured; 503 until that id is known).
     pub fn event_record(&self, event: &CanonicalEvent) -> Result<Record, OutputError> {
         let topic = self.routes.event_topic(&RouteKey::of(event));
+        crate::telemetry::trace::destination(topic);
         let schema_id = self.schema_id(|ids| ids.event_id(topic))?;
         event_record(event, topic, self.config.mode, schema_id)
     }
@@ -310,6 +311,7 @@ impl KafkaOutput {
         let topic = self
             .routes
             .dead_letter_topic(&record.provider, &record.source);
+        crate::telemetry::trace::destination(topic);
         let schema_id = self.schema_id(|ids| ids.dead_letter_id(topic))?;
         dead_letter_record(record, topic, schema_id)
     }

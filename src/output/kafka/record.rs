@@ -47,15 +47,19 @@ pub fn event_record(
     let key = event.key().into_bytes();
     let header = |k: &str, v: &str| (k.to_owned(), v.as_bytes().to_vec());
     match mode {
-        KafkaMode::Structured => Ok(Record {
-            topic: topic.to_owned(),
-            key,
-            value: encode(event, schema_id)?,
-            headers: vec![header("content-type", STRUCTURED_CONTENT_TYPE)],
-        }),
+        KafkaMode::Structured => {
+            let mut headers = vec![header("content-type", STRUCTURED_CONTENT_TYPE)];
+            headers.extend(trace_headers(&event.traceparent, &event.tracestate));
+            Ok(Record {
+                topic: topic.to_owned(),
+                key,
+                value: encode(event, schema_id)?,
+                headers,
+            })
+        }
         KafkaMode::Binary => {
             let id = event.id.to_string();
-            let attrs: [(&str, Option<&str>); 12] = [
+            let attrs: [(&str, Option<&str>); 14] = [
                 ("ce_specversion", Some(&event.specversion)),
                 ("ce_id", Some(&id)),
                 ("ce_source", Some(&event.source)),
@@ -68,6 +72,8 @@ pub fn event_record(
                 ("ce_tenant", event.tenant.as_deref()),
                 ("ce_receivedat", Some(&event.receivedat)),
                 ("ce_partitionkey", event.partitionkey.as_deref()),
+                ("ce_traceparent", event.traceparent.as_deref()),
+                ("ce_tracestate", event.tracestate.as_deref()),
             ];
             let mut headers = vec![header("content-type", &event.datacontenttype)];
             headers.extend(
@@ -75,6 +81,7 @@ pub fn event_record(
                     .into_iter()
                     .filter_map(|(k, v)| v.map(|v| header(k, v))),
             );
+            headers.extend(trace_headers(&event.traceparent, &event.tracestate));
             Ok(Record {
                 topic: topic.to_owned(),
                 key,
@@ -92,18 +99,32 @@ pub fn dead_letter_record(
     topic: &str,
     schema_id: Option<u32>,
 ) -> Result<Record, OutputError> {
+    let mut headers = vec![
+        ("content-type".to_owned(), b"application/json".to_vec()),
+        (
+            "hookgate_reason".to_owned(),
+            record.reason.as_str().as_bytes().to_vec(),
+        ),
+    ];
+    headers.extend(trace_headers(&record.traceparent, &record.tracestate));
     Ok(Record {
         topic: topic.to_owned(),
         key: record.source.as_bytes().to_vec(),
         value: encode(record, schema_id)?,
-        headers: vec![
-            ("content-type".to_owned(), b"application/json".to_vec()),
-            (
-                "hookgate_reason".to_owned(),
-                record.reason.as_str().as_bytes().to_vec(),
-            ),
-        ],
+        headers,
     })
+}
+
+/// The W3C `traceparent`/`tracestate` headers every record carries when its
+/// event (or dead letter) has a trace context, whatever the mode: a consumer
+/// continues the trace from them without reading the value.
+fn trace_headers<'a>(
+    traceparent: &'a Option<String>,
+    tracestate: &'a Option<String>,
+) -> impl Iterator<Item = (String, Vec<u8>)> + 'a {
+    [("traceparent", traceparent), ("tracestate", tracestate)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.as_bytes().to_vec())))
 }
 
 #[cfg(test)]
@@ -128,6 +149,8 @@ mod tests {
             tenant: None,
             receivedat: "2026-01-01T00:00:01Z".into(),
             partitionkey: partitionkey.map(str::to_owned),
+            traceparent: None,
+            tracestate: None,
             data: json!({"message": {"id": "msg_1"}}),
         }
     }
@@ -175,6 +198,33 @@ mod tests {
         assert_eq!(r.headers.len(), 11);
     }
 
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn the_trace_context_rides_in_headers_in_both_modes_and_in_the_structured_value() {
+        let mut ev = event(None);
+        ev.traceparent = Some(TP.to_owned());
+        ev.tracestate = Some("rojo=00f067aa0ba902b7".to_owned());
+        let s =
+            event_record(&ev, "t", KafkaMode::Structured, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(header(&s, "traceparent"), Some(TP));
+        assert_eq!(header(&s, "tracestate"), Some("rojo=00f067aa0ba902b7"));
+        let value: serde_json::Value =
+            serde_json::from_slice(&s.value).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value["traceparent"], TP);
+        assert_eq!(value["tracestate"], "rojo=00f067aa0ba902b7");
+        let b = event_record(&ev, "t", KafkaMode::Binary, None).unwrap_or_else(|e| panic!("{e}"));
+        for name in ["traceparent", "ce_traceparent"] {
+            assert_eq!(header(&b, name), Some(TP), "{name}");
+        }
+        assert_eq!(header(&b, "ce_tracestate"), Some("rojo=00f067aa0ba902b7"));
+        // Without a trace: no header, no attribute.
+        let plain = event_record(&event(None), "t", KafkaMode::Structured, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(header(&plain, "traceparent"), None);
+        assert!(!String::from_utf8_lossy(&plain.value).contains("traceparent"));
+    }
+
     #[test]
     fn with_a_schema_id_every_value_is_framed_and_nothing_else_changes() {
         let ev = event(Some("conv_1"));
@@ -212,6 +262,8 @@ mod tests {
             body_base64: None,
             query: None,
             item: None,
+            traceparent: None,
+            tracestate: None,
             seal: None,
         }
     }
@@ -225,6 +277,13 @@ mod tests {
             ("dl", b"sahut".as_slice())
         );
         assert_eq!(header(&r, "hookgate_reason"), Some("unknown_event_type"));
+        assert_eq!(header(&r, "traceparent"), None);
+        let traced = DeadLetter {
+            traceparent: Some(TP.to_owned()),
+            ..d.clone()
+        };
+        let t = dead_letter_record(&traced, "dl", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(header(&t, "traceparent"), Some(TP));
         let back: DeadLetter = serde_json::from_slice(&r.value).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, d);
     }

@@ -114,6 +114,7 @@ impl SpooledKafka {
     }
 
     async fn append(&self, record: Record, event_id: String) -> Result<(), OutputError> {
+        crate::telemetry::trace::spooled();
         let record = SpoolRecord {
             topic: record.topic,
             key: record.key,
