@@ -2,7 +2,10 @@
 //! verify (signature), parse (the body into jq values), map (parse + jq), validate (canonical schemas), encode
 //! (the record an output writes), and process (map + validate, as the gateway runs
 //! it). Dedup has its own bench (`benches/dedup.rs`). `map_jaq` is `map` with the
-//! native jq evaluator off (every expression in jaq), for comparison.
+//! native jq evaluator off (every expression in jaq), for comparison. The
+//! `kafka_record` group builds the Kafka record of one event (structured and binary
+//! mode) and of a dead letter, without and with the schema registry's wire-format
+//! framing.
 //! Run: cargo bench --bench pipeline [-- FILTER], e.g. `-- sahut/map`.
 
 use std::time::Duration;
@@ -138,11 +141,69 @@ fn stages(c: &mut Criterion) {
     }
 }
 
+/// The record the Kafka output writes for a Sahut event (its fixture's expected
+/// event) and for a dead letter of the same delivery: plain JSON, and framed with a
+/// schema id (what `[output.schema_registry]` adds to the Kafka path).
+fn kafka_record(c: &mut Criterion) {
+    use hookgate::event::{CanonicalEvent, DeadLetter, DeadLetterReason, Kept, Rejection};
+    use hookgate::output::kafka::record::{dead_letter_record, event_record};
+    use hookgate::output::KafkaMode;
+
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sahut/contact-created");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| fail(e));
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&read(name)).unwrap_or_else(|e| fail(e))
+    };
+    let event: CanonicalEvent =
+        serde_json::from_value(json("expected.json")["event"].clone()).unwrap_or_else(|e| fail(e));
+    let headers = serde_json::from_value(json("headers.json")).unwrap_or_else(|e| fail(e));
+    let body = read("body.json");
+    let dead = DeadLetter::new(
+        &SourceId::parse("sahut").unwrap_or_else(|e| fail(e)),
+        "sahut",
+        Kept {
+            headers,
+            body: &body,
+            query: None,
+            item: None,
+            identity: None,
+        },
+        &fixture::fixture_received_at(),
+        Rejection::new(DeadLetterReason::UnknownEventType, "no mapping"),
+    );
+    let mut g = c.benchmark_group("kafka_record");
+    for (name, mode) in [
+        ("structured", KafkaMode::Structured),
+        ("binary", KafkaMode::Binary),
+    ] {
+        for (suffix, id) in [("", None), ("_framed", Some(100_001))] {
+            g.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter(|| {
+                    event_record(&event, "webhooks.events", mode, id)
+                        .map(|r| r.value.len())
+                        .unwrap_or(0)
+                })
+            });
+        }
+    }
+    for (suffix, id) in [("", None), ("_framed", Some(100_002))] {
+        g.bench_function(format!("dead_letter{suffix}"), |b| {
+            b.iter(|| {
+                dead_letter_record(&dead, "webhooks.dead-letter", id)
+                    .map(|r| r.value.len())
+                    .unwrap_or(0)
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages
+    targets = stages, kafka_record
 }
 criterion_main!(benches);

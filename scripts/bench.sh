@@ -9,6 +9,9 @@
 #   DURATION=30s CONCURRENCY=64 KAFKA_CONCURRENCY=512 scripts/bench.sh
 #   SKIP_KAFKA=1 scripts/bench.sh    # without the broker
 #   SKIP_SPOOL=1 scripts/bench.sh    # Kafka without the spool runs
+#   TRACING=1 scripts/bench.sh       # also the null output with [telemetry.otlp] at
+#                                    # sample_ratio 1.0 and 0.01, exporting to a local
+#                                    # OTLP sink that discards (python3)
 #   HOOKGATE_BIN=/path/to/hookgate scripts/bench.sh   # another build (before/after
 #                                    # comparisons; the generator is that build's too)
 #
@@ -103,6 +106,33 @@ bench null "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
 bench null-savanto "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY" --source savanto
 stop_gateway null
 
+# 2b. The same with traces exported (TRACING=1): a local http/protobuf sink that
+#     answers every export and keeps nothing.
+if [ -n "${TRACING:-}" ]; then
+  SINK_PORT=14318
+  python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200); self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$SINK_PORT" &
+  PIDS+=("$!")
+  for ratio in 1.0 0.01; do
+    config_with $'[output]\nkind = "null"' "$OUT/null-traced-$ratio.toml"
+    printf '\n[telemetry.otlp]\nendpoint = "http://127.0.0.1:%s"\nsample_ratio = %s\n' \
+      "$SINK_PORT" "$ratio" >> "$OUT/null-traced-$ratio.toml"
+    start_gateway "$OUT/null-traced-$ratio.toml" "null-traced-$ratio"
+    bench "null-traced-$ratio" "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
+    python3 -c 'import sys, urllib.request as u; t = u.urlopen(sys.argv[1]).read().decode()
+print("   dropped spans:", " ".join(l for l in t.splitlines() if l.startswith("hookgate_trace_spans_dropped_total")))' \
+      "http://127.0.0.1:$GATEWAY_PORT/metrics"
+    stop_gateway "null-traced-$ratio"
+  done
+fi
+
 # 3. hookgate, file output with fsync.
 config_with "[output]
 kind = \"file\"
@@ -181,7 +211,8 @@ base = load("baseline")
 print(f"\n{os.uname().nodename}: {os.cpu_count()} CPUs; generator and server on the same machine\n")
 print("| run | load | req/s | × baseline | p50 ms | p90 ms | p99 ms | max ms | non-2xx | idle RSS MB | peak RSS MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-for name, mem in [("baseline", None), ("null", "null"), ("null-savanto", None), ("file", "file"), ("kafka-max", "kafka"), ("kafka-half", None),
+for name, mem in [("baseline", None), ("null", "null"), ("null-savanto", None),
+                  ("null-traced-1.0", "null-traced-1.0"), ("null-traced-0.01", "null-traced-0.01"), ("file", "file"), ("kafka-max", "kafka"), ("kafka-half", None),
                   ("kafka-fallback-max", "kafka-fallback"), ("kafka-always-max", "kafka-always")]:
     r = load(name)
     if r is None:

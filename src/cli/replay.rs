@@ -3,7 +3,9 @@
 //! that are done) or a dead-letter NDJSON file. Prints a summary; exits non-zero
 //! when any record could not be verified.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+#[cfg(feature = "kafka")]
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,6 +148,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Spans only (the report is this command's output): each replay's trace,
+    // linked to the delivery the record was written in.
+    let traces = {
+        let _entered = rt.enter();
+        crate::telemetry::trace::install(None, loaded.config.telemetry.otlp.as_ref())?
+    };
     let mut summary = Summary::default();
     let wanted = |d: &DeadLetter| {
         (a.sources.is_empty() || a.sources.contains(&d.source))
@@ -226,6 +234,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         (None, false) => anyhow::bail!("give --from-topic or --from-file"),
     }
     rt.block_on(gateway.output().shutdown(Duration::from_secs(10)));
+    traces.shutdown(Duration::from_secs(2));
     summary.print();
     Ok(if summary.unverifiable > 0 {
         ExitCode::FAILURE

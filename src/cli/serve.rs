@@ -16,18 +16,35 @@ pub enum LogFormat {
     Json,
 }
 
+/// How long shutdown waits for the last spans to reach the collector.
+const TRACE_FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<ExitCode> {
-    init_logging(log_format);
     let loaded = match &config {
         Some(p) => crate::config::load(p)?,
-        None => {
-            tracing::warn!("no --config given: serving no sources (see examples/quickstart.toml)");
-            crate::config::Loaded::empty()
-        }
+        None => crate::config::Loaded::empty(),
     };
-    warn_public_secrets(&loaded);
-    // The recorder first: the output registers its counters (at 0) as it is built.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // The recorder first: the exporter and the output register their counters (at
+    // 0) as they are built.
     let _ = crate::telemetry::prometheus();
+    // The grpc exporter starts its connection on this runtime.
+    let traces = {
+        let _entered = rt.enter();
+        telemetry::trace::install(
+            Some(match log_format {
+                LogFormat::Human => telemetry::trace::LogFormat::Human,
+                LogFormat::Json => telemetry::trace::LogFormat::Json,
+            }),
+            loaded.config.telemetry.otlp.as_ref(),
+        )?
+    };
+    if config.is_none() {
+        tracing::warn!("no --config given: serving no sources (see examples/quickstart.toml)");
+    }
+    warn_public_secrets(&loaded);
     let live = Arc::new(LiveGateway::new(loaded.build_gateway()?));
     if !live.load().sealer().is_enabled() && config.is_some() {
         tracing::warn!(
@@ -36,9 +53,12 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         );
     }
     let server = loaded.config.server.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let otlp = loaded
+        .config
+        .telemetry
+        .otlp
+        .as_ref()
+        .map_or_else(|| "(off)".to_owned(), |o| o.traces_url());
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(server.listen).await?;
         let ops_listener = match server.metrics_listen {
@@ -66,6 +86,7 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
             config = %loaded.file,
             sources = loaded.config.sources.len(),
             output = live.load().output().kind(),
+            traces = %otlp,
             "hookgate listening"
         );
         // Install the recorder before the first request; keep histograms drained.
@@ -132,9 +153,10 @@ pub fn run(config: Option<PathBuf>, log_format: LogFormat) -> anyhow::Result<Exi
         // What the broker takes within the budget is delivered; a spool keeps the
         // rest on disk for the next start.
         live.load().output().shutdown(server.shutdown_timeout).await;
-        tracing::info!("hookgate stopped");
         Ok::<_, anyhow::Error>(())
     })?;
+    traces.shutdown(TRACE_FLUSH_BUDGET);
+    tracing::info!("hookgate stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -215,19 +237,5 @@ fn reload(
 fn warn_public_secrets(loaded: &Loaded) {
     for w in loaded.public_secret_warnings() {
         tracing::warn!("INSECURE: {w}");
-    }
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colours only on a terminal: log collectors get plain text.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Human => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }

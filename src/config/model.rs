@@ -25,6 +25,9 @@ pub struct Config {
     /// The keys that seal dead-letter records for `hookgate replay`.
     #[serde(default)]
     pub dead_letters: crate::event::SealConfig,
+    /// Traces (off unless `[telemetry.otlp]` is given).
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
     /// The inspector (off unless given).
     #[serde(default)]
     pub admin: Option<crate::admin::AdminConfig>,
@@ -41,6 +44,7 @@ impl Config {
         self.dedup.validate()?;
         self.output.validate().map_err(|e| format!("output: {e}"))?;
         self.dead_letters.validate()?;
+        self.telemetry.validate()?;
         for (i, s) in self.sources.iter().enumerate() {
             s.validate(i)?;
         }

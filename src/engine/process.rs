@@ -10,6 +10,7 @@ use crate::event::{
     DeadLetter, DeadLetterReason, Decision, EventValidator, Kept, Rejection, SourceId,
 };
 use crate::mapping::{Item, Mapped, Mapping};
+use crate::telemetry::trace;
 use crate::verify::{Verified, VerifyError};
 
 /// Maps and validates. Holds nothing per request.
@@ -50,7 +51,12 @@ impl Engine {
             policy,
         };
         let limit = policy.batch_limit();
-        match mapping.map(source, req, received_at, limit) {
+        let map = trace::stage("map");
+        let mapped = map.in_scope(|| mapping.map(source, req, received_at, limit));
+        if let Mapped::Unreadable(why) | Mapped::One(Err(why)) = &mapped {
+            trace::fail(&map, why.reason.as_str());
+        }
+        match mapped {
             Mapped::Respond(answer) => Ok(Decision::Respond(answer)),
             Mapped::Unreadable(why) | Mapped::One(Err(why)) => Ok(d.dead_letter(why, None)),
             Mapped::One(Ok(item)) => self
@@ -138,10 +144,16 @@ impl Engine {
             Item::Ignore { provider_type } => return Ok(Decision::Ignore { provider_type }),
         };
         let admitted = Unvalidated::new(event).admit(d.policy, d.received_at)?;
-        Ok(match admitted.validate(&self.validator) {
-            Ok(valid) => valid.into(),
-            Err(why) => d.dead_letter(why, at),
-        })
+        let validate = trace::stage("validate");
+        Ok(
+            match validate.in_scope(|| admitted.validate(&self.validator)) {
+                Ok(valid) => valid.into(),
+                Err(why) => {
+                    trace::fail(&validate, why.reason.as_str());
+                    d.dead_letter(why, at)
+                }
+            },
+        )
     }
 }
 

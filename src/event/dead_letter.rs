@@ -92,6 +92,12 @@ pub struct DeadLetter {
     /// the whole delivery, so the record can be verified again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<usize>,
+    /// The W3C trace context the delivery was written in (when the gateway
+    /// traces): `hookgate replay` links its own trace to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
     /// The gateway's MAC over every other field ([`super::Sealer`]), when
     /// `[dead_letters] keys` is configured: what lets `hookgate replay` trust the
     /// fields no provider signs (`received_at`, `item`, the kept headers' choice).
@@ -154,6 +160,8 @@ impl DeadLetter {
             body_base64,
             query: query.map(str::to_owned),
             item,
+            traceparent: None,
+            tracestate: None,
             seal: None,
         }
     }

@@ -41,6 +41,16 @@ impl Decision {
         }
     }
 
+    /// Puts the trace context the record is written in on it (an event or a
+    /// dead letter; nothing else is written).
+    pub fn set_trace(&mut self, traceparent: String, tracestate: Option<String>) {
+        match self {
+            Self::Deliver(e) => (e.traceparent, e.tracestate) = (Some(traceparent), tracestate),
+            Self::DeadLetter(d) => (d.traceparent, d.tracestate) = (Some(traceparent), tracestate),
+            Self::Ignore { .. } | Self::Respond(_) | Self::Batch(_) => {}
+        }
+    }
+
     /// The provider's event type, where known.
     pub fn provider_type(&self) -> Option<&str> {
         match self {

@@ -40,6 +40,13 @@ pub struct CanonicalEvent {
     pub receivedat: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitionkey: Option<String>,
+    /// The W3C trace context of the span that wrote the event (CloudEvents
+    /// Distributed Tracing extension), so a consumer continues the trace. Set by
+    /// the gateway as it writes the event, when it traces; never by a mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
     pub data: Value,
 }
 

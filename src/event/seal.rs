@@ -171,6 +171,14 @@ fn mac(key: &Secret, r: &DeadLetter) -> Hmac<Sha256> {
             .as_ref()
             .map(|b| &b[..]),
     );
+    // Added with tracing, and only when set: a record without a trace context
+    // (every one written before) is sealed as it always was, and one with it has
+    // more fields after the last, so the two encodings never meet.
+    if r.traceparent.is_some() || r.tracestate.is_some() {
+        field(b"trace");
+        optional(&mut field, r.traceparent.as_deref().map(str::as_bytes));
+        optional(&mut field, r.tracestate.as_deref().map(str::as_bytes));
+    }
     m
 }
 
@@ -251,6 +259,53 @@ mod tests {
             assert_eq!(s.check(&changed), SealCheck::Broken, "change {n}");
         }
     }
+
+    /// A record as written before dead letters kept a trace context.
+    fn fixed_record() -> DeadLetter {
+        let mut r = record();
+        r.received_at = "2026-01-01T00:00:00Z".to_owned();
+        r
+    }
+
+    #[test]
+    fn records_without_a_trace_context_seal_as_they_always_did() {
+        let s = sealer(&["0123456789abcdef0123"]);
+        let mut r = fixed_record();
+        s.seal(&mut r);
+        // The seal this record got before `traceparent` existed.
+        assert_eq!(r.seal.as_deref(), Some(GOLDEN));
+    }
+
+    #[test]
+    fn the_trace_context_is_sealed_when_present() {
+        let s = sealer(&["0123456789abcdef0123"]);
+        let mut r = fixed_record();
+        r.traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+        s.seal(&mut r);
+        assert_ne!(r.seal.as_deref(), Some(GOLDEN));
+        assert_eq!(s.check(&r), SealCheck::Intact);
+        let changes: Vec<fn(&mut DeadLetter)> = vec![
+            |r| r.traceparent = None,
+            |r| {
+                r.traceparent =
+                    Some("00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b7-01".to_owned())
+            },
+            |r| r.tracestate = Some("a=b".to_owned()),
+        ];
+        for (n, change) in changes.iter().enumerate() {
+            let mut changed = r.clone();
+            change(&mut changed);
+            assert_eq!(s.check(&changed), SealCheck::Broken, "change {n}");
+        }
+        // Nor can a state be added to a record that had none.
+        let mut bare = fixed_record();
+        s.seal(&mut bare);
+        bare.tracestate = Some("a=b".to_owned());
+        assert_eq!(s.check(&bare), SealCheck::Broken);
+    }
+
+    const GOLDEN: &str =
+        "hmac-sha256:v1:b0b8e84823d7c0074abf3d4a4d54c40724d05a86af1a8fafac3feea37cdc47e2";
 
     #[test]
     fn rotation_checks_with_every_key_and_seals_with_the_first() {

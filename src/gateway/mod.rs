@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod tests;
+mod traced;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::engine::Engine;
 use crate::event::{Decision, Outcome, Sealer, SourceId};
 use crate::output::Output;
 use crate::source::Source;
-use crate::telemetry::events;
+use crate::telemetry::{events, trace};
 use crate::verify::{Admitted, RequestHead, Unverified, VerifyError};
 
 /// A request admitted to a source: its body may be read.
@@ -171,6 +172,11 @@ impl Gateway {
             .source(source_id)
             .ok_or(GatewayError::UnknownSource)?
             .clone();
+        trace::source_known(
+            source.id.as_str(),
+            source.mapping.provider(),
+            head.path_token.is_some(),
+        );
         let admitted = head
             .admit(&source.auth)
             .map_err(GatewayError::Unauthorized)?;
@@ -193,9 +199,12 @@ impl Gateway {
     ) -> Result<Outcome, GatewayError> {
         let Admission { source, admitted } = admission;
         source.auth.prepare_keys(admitted.headers()).await;
-        let verified = admitted
-            .verify(body, &source.auth)
-            .map_err(GatewayError::refused)?;
+        let verified = trace::stage("verify").in_scope(|| {
+            admitted.verify(body, &source.auth).map_err(|e| {
+                trace::fail(&tracing::Span::current(), e.reason());
+                GatewayError::refused(e)
+            })
+        })?;
         if let Some(limits) = source
             .rate_limit
             .as_ref()
@@ -207,7 +216,8 @@ impl Gateway {
                 .map_err(GatewayError::RateLimited)?;
         }
         let (this, src) = (self.clone(), source.clone());
-        let task = tokio::spawn(async move {
+        // In the delivery's span: the pipeline's spans are its children.
+        let task = tokio::spawn(tracing::Instrument::in_current_span(async move {
             let decision = this
                 .engine
                 .process(&src.id, &src.mapping, &verified, Utc::now(), &src.policy)
@@ -224,9 +234,18 @@ impl Gateway {
                 outcome.answer = src.mapping.answer(&verified);
             }
             Ok(outcome)
-        });
+        }));
         match task.await {
-            Ok(result) => result,
+            Ok(result) => {
+                if let Ok(Outcome {
+                    decision: Decision::Deliver(event),
+                    ..
+                }) = &result
+                {
+                    trace::event_known(&tracing::Span::current(), &event.id, &event.ty);
+                }
+                result
+            }
             Err(e) => {
                 let cause = panic_message(e);
                 events::PipelinePanicked {
@@ -295,13 +314,12 @@ impl Gateway {
             source: source.clone(),
             id,
         };
-        let claim = match self
-            .dedup
-            .claim(&key, self.dedup_policy.in_flight_wait)
-            .await
-        {
+        let dedup = trace::stage("dedup");
+        let claimed = self.dedup.claim(&key, self.dedup_policy.in_flight_wait);
+        let claim = match tracing::Instrument::instrument(claimed, dedup.clone()).await {
             Ok(claim) => claim,
             Err(e) => {
+                traced::claimed(&dedup, None);
                 let open = self.dedup_policy.on_unavailable == OnUnavailable::Open;
                 events::DedupUnavailable {
                     error: &e,
@@ -316,6 +334,7 @@ impl Gateway {
                 return self.write(source, decision).await;
             }
         };
+        traced::claimed(&dedup, Some(&claim));
         let guard = match claim {
             Claim::Duplicate => {
                 events::DuplicateAnswered {
@@ -354,15 +373,25 @@ impl Gateway {
         source: &SourceId,
         mut decision: Decision,
     ) -> Result<Outcome, GatewayError> {
+        let span = traced::produce(self.output.kind(), &mut decision);
         if let Decision::DeadLetter(d) = &mut decision {
             self.sealer.seal(d);
         }
         let started = std::time::Instant::now();
-        let result = match &decision {
-            Decision::Deliver(event) => self.output.deliver(event).await,
-            Decision::DeadLetter(d) => self.output.dead_letter(d).await,
-            Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => Ok(()),
-        };
+        let result = tracing::Instrument::instrument(
+            async {
+                match &decision {
+                    Decision::Deliver(event) => self.output.deliver(event).await,
+                    Decision::DeadLetter(d) => self.output.dead_letter(d).await,
+                    Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => Ok(()),
+                }
+            },
+            span.clone(),
+        )
+        .await;
+        if let Err(e) = &result {
+            traced::output_failed(&span, e);
+        }
         events::OutputAcknowledged {
             output: self.output.kind(),
             ok: result.is_ok(),

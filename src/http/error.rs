@@ -50,6 +50,14 @@ impl From<GatewayError> for ApiError {
 }
 
 impl ApiError {
+    /// The verification reason a refused request is answered with.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Self::Unauthorized(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Self::UnknownSource => "unknown_source",

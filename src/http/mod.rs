@@ -33,7 +33,9 @@ use crate::output::Readiness;
 use crate::telemetry;
 use crate::telemetry::events;
 use crate::telemetry::events::ReadinessObserved;
+use crate::telemetry::trace;
 use crate::verify::RequestHead;
+use tracing::Instrument;
 
 /// What the HTTP layer needs besides the gateway.
 #[derive(Debug, Clone)]
@@ -150,7 +152,8 @@ fn request_span<B>(req: &Request<B>) -> tracing::Span {
         .get::<axum::extract::MatchedPath>()
         .map(axum::extract::MatchedPath::as_str)
         .unwrap_or("(no route)");
-    tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
+    // `trace_id`/`span_id`: the delivery's trace, when it is traced.
+    tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route, trace_id = tracing::field::Empty, span_id = tracing::field::Empty)
 }
 
 /// The longest client-chosen request id kept.
@@ -334,7 +337,19 @@ impl Drop for InFlight {
     }
 }
 
+/// One delivery, in its trace's server span.
 async fn receive(
+    st: AppState,
+    source: String,
+    token: Option<String>,
+    req: Request<Body>,
+) -> Response {
+    let delivery = trace::delivery(req.method(), token.is_some(), req.headers());
+    trace::log_ids(&tracing::Span::current(), &delivery);
+    answer(st, source, token, req).instrument(delivery).await
+}
+
+async fn answer(
     st: AppState,
     source: String,
     token: Option<String>,
@@ -365,13 +380,14 @@ async fn receive(
             Err(e) => Answer::Refused {
                 status: e.status().as_u16(),
                 kind: e.kind(),
-                reason: match e {
-                    ApiError::Unauthorized(reason) => Some(*reason),
-                    _ => None,
-                },
+                reason: e.reason(),
             },
         };
         observer.observe(seen, answer, at);
+    }
+    match &result {
+        Ok(outcome) => trace::answered(200, outcome.status(), None),
+        Err(e) => trace::answered(e.status().as_u16(), e.kind(), e.reason()),
     }
     match result {
         Ok(outcome) => {

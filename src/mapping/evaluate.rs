@@ -329,6 +329,8 @@ impl Mapping {
             tenant: string(self.tenant.as_ref(), "tenant")?,
             receivedat: received,
             partitionkey,
+            traceparent: None,
+            tracestate: None,
             data,
         };
         Ok(event)

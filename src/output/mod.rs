@@ -6,6 +6,7 @@ mod file;
 pub mod kafka;
 mod null;
 mod owner_only;
+pub mod registry;
 pub mod spool;
 
 use async_trait::async_trait;

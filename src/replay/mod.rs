@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::event::{CanonicalEvent, DeadLetter, Decision, EventId, SealCheck};
 use crate::gateway::{Gateway, GatewayError};
+use crate::telemetry::trace;
 use crate::verify::Unverified;
+use tracing::Instrument;
 
 /// Where a record comes from, which decides how far its fields are trusted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,8 +133,25 @@ fn received_at(
 }
 
 /// Replays one dead-letter record through `gateway` (its sources, mappings, dedup
-/// store and output).
+/// store and output), in a new trace linked to the one the record was written in.
 pub async fn replay(
+    gateway: &Arc<Gateway>,
+    record: &DeadLetter,
+    opts: ReplayOptions,
+) -> ReplayResult {
+    let span = trace::replay(
+        &record.source,
+        record.traceparent.as_deref(),
+        record.tracestate.as_deref(),
+    );
+    let result = replay_record(gateway, record, opts)
+        .instrument(span.clone())
+        .await;
+    span.record("hookgate.outcome", result.kind());
+    result
+}
+
+async fn replay_record(
     gateway: &Arc<Gateway>,
     record: &DeadLetter,
     opts: ReplayOptions,

@@ -165,6 +165,41 @@ impl KafkaClientFailed<'_> {
     }
 }
 
+/// An attempt to register or look up hookgate's schemas in the schema registry
+/// failed.
+pub struct SchemaRegistryFailed<'a> {
+    /// `unavailable` (retried while `/readyz` says why) or `refused` (the registry
+    /// will not take the schema: incompatible or invalid).
+    pub kind: &'static str,
+    pub detail: &'a str,
+    /// Whether this failure differs from the last one reported (logged only then:
+    /// every `/readyz` probe retries while the registry is away).
+    pub new: bool,
+}
+
+impl SchemaRegistryFailed<'_> {
+    pub fn emit(self) {
+        // The first attempt is made while the output is built, before anything
+        // else installed the recorder.
+        let _ = prometheus();
+        metrics::counter!(SCHEMA_REGISTRY_ERRORS, "kind" => self.kind).increment(1);
+        if !self.new {
+            return;
+        }
+        if self.kind == "refused" {
+            tracing::error!(
+                error = self.detail,
+                "the schema registry refused hookgate's schema"
+            );
+        } else {
+            tracing::warn!(
+                error = self.detail,
+                "schema registry unavailable: records wait for their schema ids (answered 503)"
+            );
+        }
+    }
+}
+
 /// What readiness was found to be (by the periodic check or a `/readyz`).
 pub struct ReadinessObserved {
     pub ready: bool,
@@ -173,6 +208,25 @@ pub struct ReadinessObserved {
 impl ReadinessObserved {
     pub fn emit(self) {
         metrics::gauge!(READY).set(if self.ready { 1.0 } else { 0.0 });
+    }
+}
+
+/// The registry gave the id of hookgate's schema under a subject: records for it
+/// are framed with that id from now on, for the life of the process.
+pub struct SchemaIdKnown<'a> {
+    pub subject: &'a str,
+    pub record: &'a str,
+    pub id: u32,
+}
+
+impl SchemaIdKnown<'_> {
+    pub fn emit(self) {
+        tracing::info!(
+            subject = self.subject,
+            record = self.record,
+            id = self.id,
+            "schema registry: schema id known"
+        );
     }
 }
 

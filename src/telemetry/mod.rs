@@ -1,9 +1,14 @@
 //! Metrics: every metric name in one place (as Vector does), the internal events
 //! that emit them with their log lines, and the Prometheus recorder that
-//! `/metrics` renders.
+//! `/metrics` renders; and tracing (`trace`): the subscriber, the delivery spans,
+//! OTLP export.
 
+mod config;
 pub mod events;
 mod handles;
+pub mod trace;
+
+pub use config::{OtlpConfig, Protocol, TelemetryConfig};
 
 use std::sync::OnceLock;
 
@@ -29,6 +34,9 @@ pub const KAFKA_CLIENT_ERRORS: &str = "hookgate_kafka_client_errors_total";
 /// 1 while `/readyz` answers 200 (ready, or accepting onto the spool), else 0:
 /// evaluated every 10 s by `serve` and on every `/readyz`.
 pub const READY: &str = "hookgate_ready";
+/// Failed attempts to register or look up hookgate's schemas in the schema
+/// registry, by `kind`: unavailable (retried), refused (incompatible or invalid).
+pub const SCHEMA_REGISTRY_ERRORS: &str = "hookgate_schema_registry_errors_total";
 /// Whole request duration, by `source`.
 pub const REQUEST_SECONDS: &str = "hookgate_request_duration_seconds";
 /// Requests being processed now.
@@ -79,6 +87,11 @@ pub const SPOOL_QUARANTINED: &str = "hookgate_spool_quarantined_total";
 pub const INSPECTOR_BYTES: &str = "hookgate_inspector_bytes";
 /// Entries the inspector holds (gauge).
 pub const INSPECTOR_ENTRIES: &str = "hookgate_inspector_entries";
+
+/// Finished spans not exported, by `reason`: `queue_full` (more spans waiting
+/// than the export queue holds) or `export_failed` (the collector away, refusing,
+/// or slower than `[telemetry.otlp] timeout`).
+pub const TRACE_SPANS_DROPPED: &str = "hookgate_trace_spans_dropped_total";
 
 /// The `source` label for requests to no configured source: a fixed value, so
 /// random URLs cannot grow the label set.

@@ -20,6 +20,7 @@ use hookgate::http::{app, Limits};
 
 pub mod broker;
 pub mod redis;
+pub mod registry;
 pub mod server;
 
 pub const MAGALU_TOKEN: &str = "magalu-token-0123456789";

@@ -264,6 +264,8 @@ fn without_body(d: &DeadLetter) -> DeadLetter {
         body_base64: None,
         query: None,
         item: d.item,
+        traceparent: d.traceparent.clone(),
+        tracestate: d.tracestate.clone(),
         // Cut, so no longer what was sealed.
         seal: None,
     }

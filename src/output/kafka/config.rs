@@ -53,6 +53,10 @@ pub struct KafkaOutputConfig {
     /// `[[output.route]]`: topics by type, provider, source or tenant.
     #[serde(default)]
     pub route: Vec<super::route::RouteConfig>,
+    /// `[output.schema_registry]`: register the records' schemas and frame every
+    /// value with its schema id (the Confluent wire format).
+    #[serde(default)]
+    pub schema_registry: Option<crate::output::registry::SchemaRegistryConfig>,
 }
 
 /// The SASL mechanisms librdkafka speaks without a system SASL library: the ones
@@ -145,6 +149,15 @@ impl KafkaOutputConfig {
     /// The compiled `[[output.route]]` rules.
     pub fn routes(&self) -> Result<super::route::Routes, String> {
         super::route::Routes::compile(&self.route, &self.topic, &self.dead_letter_topic)
+    }
+
+    /// The kind of record an event is written as in this mode (what the schema
+    /// registry holds for the events' topics).
+    pub fn event_record_kind(&self) -> crate::output::registry::RecordKind {
+        match self.mode {
+            KafkaMode::Structured => crate::output::registry::RecordKind::Event,
+            KafkaMode::Binary => crate::output::registry::RecordKind::EventData,
+        }
     }
 
     /// librdkafka's `security.protocol` for the typed settings.
@@ -253,7 +266,10 @@ impl KafkaOutputConfig {
         if let Some(tls) = &self.tls {
             tls.validate()?;
         }
-        self.routes()?;
+        let routes = self.routes()?;
+        if let Some(registry) = &self.schema_registry {
+            registry.validate(&routes.event_topics(), &routes.dead_letter_topics())?;
+        }
         if let Some(sasl) = &self.sasl {
             if sasl.username.is_empty() || sasl.password.is_empty() {
                 return Err("output.sasl: username and password must not be empty \

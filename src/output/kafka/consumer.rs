@@ -13,6 +13,12 @@ use super::client::client_config;
 use super::context::BrokerContext;
 use super::KafkaOutputConfig;
 
+/// A dead letter's JSON, without the schema-id header a registry-framed record
+/// starts with (records written before the registry was configured have none).
+fn unframed(payload: &[u8]) -> &[u8] {
+    crate::output::registry::wire::unframe(payload).map_or(payload, |(_, json)| json)
+}
+
 /// One record of the dead-letter topic.
 #[derive(Debug)]
 pub struct Consumed {
@@ -132,10 +138,11 @@ impl DeadLetterReader {
                     if self.ends.get(&partition).is_some_and(|end| offset >= *end) {
                         continue; // arrived after the run started
                     }
+                    let payload = m.payload().unwrap_or_default();
                     return Some(Ok(Consumed {
                         partition,
                         offset,
-                        payload: m.payload().unwrap_or_default().to_vec(),
+                        payload: unframed(payload).to_vec(),
                     }));
                 }
             }

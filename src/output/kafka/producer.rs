@@ -2,7 +2,7 @@
 //! a record's write resolves only when the broker acknowledged it, within the
 //! acknowledgement budget. The only module that knows rdkafka.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use super::record::{dead_letter_record, event_record, Record};
 use super::route::{RouteKey, Routes};
 use super::KafkaOutputConfig;
 use crate::event::{CanonicalEvent, DeadLetter};
+use crate::output::registry::SchemaIds;
 use crate::output::{Output, OutputError, Readiness};
 
 /// Why the producer could not be created.
@@ -26,6 +27,9 @@ pub enum KafkaConfigError {
     Invalid(String),
     #[error("cannot create the Kafka producer: {0}")]
     Create(String),
+    /// The schema registry refused one of hookgate's schemas.
+    #[error("{0}")]
+    Registry(String),
 }
 
 /// How a delivery failure should be read (after Vector's kafka sink): retryable
@@ -95,6 +99,8 @@ pub struct KafkaOutput {
     context: BrokerContext,
     config: KafkaOutputConfig,
     routes: Routes,
+    /// The schema ids every record value is framed with (`[output.schema_registry]`).
+    registry: Option<Arc<SchemaIds>>,
 }
 
 impl KafkaOutput {
@@ -121,12 +127,26 @@ impl KafkaOutput {
         let producer: Client = cfg
             .create_with_context(context.clone())
             .map_err(|e| KafkaConfigError::Create(e.to_string()))?;
+        let registry = config
+            .schema_registry
+            .as_ref()
+            .map(|r| {
+                SchemaIds::start(
+                    r,
+                    config.event_record_kind(),
+                    &routes.event_topics(),
+                    &routes.dead_letter_topics(),
+                )
+            })
+            .transpose()
+            .map_err(KafkaConfigError::Registry)?;
         Ok(Self {
             producer: RwLock::new((0, producer)),
             client_config: cfg,
             context,
             config: config.clone(),
             routes,
+            registry,
         })
     }
 
@@ -276,21 +296,47 @@ impl KafkaOutput {
         &self.config
     }
 
-    /// The record an event is written as, on its routed topic.
+    /// The record an event is written as, on its routed topic (framed with its
+    /// schema id when a registry is configured; 503 until that id is known).
     pub fn event_record(&self, event: &CanonicalEvent) -> Result<Record, OutputError> {
-        event_record(
-            event,
-            self.routes.event_topic(&RouteKey::of(event)),
-            self.config.mode,
-        )
+        let topic = self.routes.event_topic(&RouteKey::of(event));
+        crate::telemetry::trace::destination(topic);
+        let schema_id = self.schema_id(|ids| ids.event_id(topic))?;
+        event_record(event, topic, self.config.mode, schema_id)
     }
 
-    /// The record a dead letter is written as, on its routed topic.
+    /// The record a dead letter is written as, on its routed topic (framed like
+    /// an event's).
     pub fn dead_letter_record(&self, record: &DeadLetter) -> Result<Record, OutputError> {
         let topic = self
             .routes
             .dead_letter_topic(&record.provider, &record.source);
-        dead_letter_record(record, topic)
+        crate::telemetry::trace::destination(topic);
+        let schema_id = self.schema_id(|ids| ids.dead_letter_id(topic))?;
+        dead_letter_record(record, topic, schema_id)
+    }
+
+    fn schema_id(
+        &self,
+        id: impl FnOnce(&Arc<SchemaIds>) -> Result<u32, String>,
+    ) -> Result<Option<u32>, OutputError> {
+        self.registry
+            .as_ref()
+            .map(id)
+            .transpose()
+            .map_err(|e| OutputError::Unavailable(format!("schema registry: {e}")))
+    }
+
+    /// Whether every schema id is known (always, without a registry); retries
+    /// the registry when it is due.
+    pub async fn check_registry(&self) -> Result<(), OutputError> {
+        match &self.registry {
+            None => Ok(()),
+            Some(ids) => ids
+                .ready()
+                .await
+                .map_err(|e| OutputError::Unavailable(format!("schema registry: {e}"))),
+        }
     }
 }
 
@@ -334,6 +380,7 @@ impl Output for KafkaOutput {
     }
 
     async fn ready(&self) -> Result<Readiness, OutputError> {
+        self.check_registry().await?;
         self.check_broker().await.map(|()| Readiness::Ready)
     }
 
@@ -370,6 +417,7 @@ mod tests {
             sasl: None,
             tls: None,
             route: Vec::new(),
+            schema_registry: None,
         }
     }
 

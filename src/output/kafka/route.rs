@@ -170,6 +170,26 @@ impl Routes {
         }
         all
     }
+
+    /// Every topic an event can go to (the default first), each once.
+    pub fn event_topics(&self) -> Vec<String> {
+        distinct(&self.topic, &self.events)
+    }
+
+    /// Every topic a dead letter can go to (the default first), each once.
+    pub fn dead_letter_topics(&self) -> Vec<String> {
+        distinct(&self.dead_letter_topic, &self.dead_letters)
+    }
+}
+
+fn distinct(default: &str, rules: &[(Matcher, String)]) -> Vec<String> {
+    let mut all = vec![default.to_owned()];
+    for (_, t) in rules {
+        if !all.contains(t) {
+            all.push(t.clone());
+        }
+    }
+    all
 }
 
 /// Kafka's own rule for topic names, checked before a broker says it.
@@ -259,6 +279,19 @@ mod tests {
                 "acme.events",
                 "support.dead"
             ]
+        );
+        assert_eq!(
+            routes.event_topics(),
+            [
+                "webhooks.events",
+                "wa.messages",
+                "chat.messages",
+                "acme.events"
+            ]
+        );
+        assert_eq!(
+            routes.dead_letter_topics(),
+            ["webhooks.dead-letter", "support.dead"]
         );
     }
 

@@ -114,6 +114,7 @@ impl SpooledKafka {
     }
 
     async fn append(&self, record: Record, event_id: String) -> Result<(), OutputError> {
+        crate::telemetry::trace::spooled();
         let record = SpoolRecord {
             topic: record.topic,
             key: record.key,
@@ -156,6 +157,8 @@ impl Output for SpooledKafka {
     }
 
     async fn ready(&self) -> Result<Readiness, OutputError> {
+        // Without its schema id no record can be written, not even to the spool.
+        self.producer.check_registry().await?;
         let stats = self.spool.stats();
         if stats.max_bytes.saturating_sub(stats.used_bytes()) < READY_HEADROOM {
             return Err(OutputError::Unavailable(format!(
