@@ -730,4 +730,132 @@ gchat("card-clicked", {"type": "CARD_CLICKED", "eventTime": "2026-01-01T00:02:00
                   "displayName": "TestBot", "type": "BOT"}, "createTime": "2026-01-01T00:01:30.000000Z", "text": "Rate this answer"},
       "action": {"actionMethodName": "rate_answer", "parameters": [{"key": "stars", "value": "5"}]},
       "common": {"userLocale": "en", "hostApp": "CHAT", "invokedFunction": "rate_answer", "parameters": {"stars": "5"}}})
+
+# ---------------------------------------------------------------- Raw public-key signatures
+# Freshchat (RSA-SHA256), SendGrid (ECDSA P-256) and Telnyx (Ed25519) sign with a
+# private key; the fixtures are signed with throwaway keys (fixtures/keys/) and
+# RFC 8032's TEST 1 key, whose public halves `hookgate check` trusts (src/fixture.rs).
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, ec
+RSA_KEY = serialization.load_pem_private_key(FIXTURE_RSA, password=None)
+with open(os.path.join(ROOT, "keys", "fixture-ec.pem"), "rb") as f:
+    EC_KEY = serialization.load_pem_private_key(f.read(), password=None)
+
+# ---------------------------------------------------------------- Freshchat
+# The payloads of Freshchat's "Webhooks payload structure and authentication"
+# article (support.freshchat.com 239404), compact as Freshchat sends them.
+def freshchat(name, obj):
+    body = compact(obj)
+    signature = base64.b64encode(RSA_KEY.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+    case("freshchat", name, body, {"Content-Type": "application/json", "X-Freshchat-Signature": signature,
+                                   "X-Freshchat-Payload-Version": "1", "X-Retry-Count": "0"})
+freshchat("message-create-agent", {"actor": {"actor_type": "agent", "actor_id": "fba1873d-67d6-4d63-be97-53b29ae1e42a"},
+    "action": "message_create", "action_time": "2021-08-17T08:06:22.824Z", "data": {"message": {
+    "message_parts": [{"text": {"content": "hello"}}], "app_id": "a1553a5a-9eed-48e8-9fc7-9106080f509d",
+    "actor_id": "fba1873d-67d6-4d63-be97-53b29ae1e42a", "org_actor_id": "345162432277281455", "id": "6896afdc-23bc-45cc-8bfe-d5ecfbab6dc1",
+    "channel_id": "eaee3077-7e72-475d-bd5c-9eeed4262995", "conversation_id": "ac2175df14d36caf64e9a578fad89070",
+    "interaction_id": "515435468500047-1628507537000", "message_type": "normal", "actor_type": "agent",
+    "created_time": "2021-08-17T08:06:22.803Z", "user_id": "Denise_aliasc26ddeed24ad9e8b19a68eb119d6e37c", "message_source": "web"}}})
+# nyaruka/courier's Freshchat test delivery (a user's message), the body of the
+# published vector checked in src/verify/asymmetric_tests.rs.
+freshchat("message-create-user", {"actor": {"actor_type": "user", "actor_id": "882f3926-b292-414b-a411-96380db373cd"},
+    "action": "message_create", "action_time": "2019-06-21T17:43:20.875Z", "data": {"message": {
+    "message_parts": [{"text": {"content": "Test 2"}}], "app_id": "55b190fa-5d3c-45c4-bc49-74ddcfcf53d7",
+    "actor_id": "882f3926-b292-414b-a411-96380db373cd", "id": "7a454fde-c720-4c97-a61d-0ffe70449eb6",
+    "channel_id": "c8fddfaf-622a-4a0e-b060-4f3ccbeab606", "conversation_id": "c327498e-f713-481e-8d83-0603e03d2521",
+    "message_type": "normal", "actor_type": "user", "created_time": "2019-06-21T17:43:20.866Z"}}})
+freshchat("conversation-reopen", {"actor": {"actor_type": "user", "actor_id": "0b8952b8-1c30-42ed-8e99-1f2a7bb0c63b"},
+    "action": "conversation_reopen", "action_time": "2022-04-01T06:10:40.053Z", "data": {"reopen": {"reopener": "user",
+    "reopener_id": "0b8952b8-1c30-42ed-8e99-1f2a7bb0c63b", "conversation": {"conversation_id": "911df7d6-f197-4926-9b99-a20def8ad767",
+    "app_id": "977e21af-50df-4816-b1b2-381b6cc1f4b0", "status": "reopened", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793439927"}}})
+# The article's assignment example: assignor, target agent and group, the
+# conversation as it now stands.
+freshchat("conversation-assignment", {"actor": {"actor_type": "agent", "actor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e"},
+    "action": "conversation_assignment", "action_time": "2022-04-01T06:12:05.418Z", "data": {"assignment": {"assignor": "agent",
+    "assignor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e", "to_agent_id": "5cf047ca-e453-4d2e-9fba-46da60708e87",
+    "to_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729", "from_agent_id": "", "from_group_id": "",
+    "conversation": {"conversation_id": "911df7d6-f197-4926-9b99-a20def8ad767", "app_id": "977e21af-50df-4816-b1b2-381b6cc1f4b0",
+    "status": "assigned", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371", "assigned_agent_id": "5cf047ca-e453-4d2e-9fba-46da60708e87",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793525418"}}})
+# The article's resolution example is cut short after app_id; the rest follows its
+# reopen example's conversation object.
+freshchat("conversation-resolution", {"actor": {"actor_type": "agent", "actor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e"},
+    "action": "conversation_resolution", "action_time": "2022-04-01T06:16:34.207Z", "data": {"resolve": {"resolver": "agent",
+    "resolver_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e", "conversation": {"conversation_id": "edc29cf1-a0fc-4d75-b821-d4eea33c0512",
+    "app_id": "36e4f1a0-5b48-4d6c-9f63-0e1d4c7c2b11", "status": "resolved", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793794207"}}})
+
+# ---------------------------------------------------------------- SendGrid
+# Event Webhook batches as SendGrid's "Event Webhook reference" shows each event;
+# the dropped event is the SDKs' signature vector's. Signed over the timestamp
+# header followed by the body, DER-encoded (SendGrid sends base64 DER).
+def sendgrid(name, events, ts=TS):
+    body = json.dumps(events, separators=(",", ":")).encode() + b"\r\n"
+    signature = EC_KEY.sign(str(ts).encode() + body, ec.ECDSA(hashes.SHA256()))
+    case("sendgrid", name, body, {"Content-Type": "application/json", "User-Agent": "SendGrid Event API",
+         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+         "X-Twilio-Email-Event-Webhook-Timestamp": str(ts)})
+SG_MSG = "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"
+def sg(event, eid, **kw):
+    return {"email": "example@test.com", "timestamp": TS - 60, "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+            "event": event, "category": "cat facts", "sg_event_id": eid, "sg_message_id": SG_MSG, **kw}
+sendgrid("delivery-batch", [
+    sg("processed", "rbtnWrG1DVDGGGFHFyun0A=="),
+    sg("deferred", "t7LEShmowp86DTdUW8M-GQ==", response="400 try again later", attempt="5"),
+    sg("delivered", "rWVYmVk90MjZJ9iohOBa3w==", response="250 OK"),
+    sg("open", "FOTFFO0ecsBE-zxFXfs6WA==", useragent="Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)", ip="255.255.255.255"),
+])
+sendgrid("failures-batch", [
+    sg("bounce", "6g4ZI7SA-xmRDv57GoPIPw==", reason="500 unknown recipient", status="5.0.0", type="bounce", bounce_classification="Invalid Address"),
+    {"email": "hello@world.com", "event": "dropped", "reason": "Bounced Address", "sg_event_id": "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+     "sg_message_id": "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
+     "smtp-id": "<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>", "timestamp": 1600112492},
+])
+# Engagement outside the canonical model: dead-lettered per item.
+sendgrid("click-is-dead-lettered", [sg("click", "kCAi1KttyQdEKHhdC-nuEA==", url="http://www.sendgrid.com/", url_offset={"index": 0, "type": "html"},
+         useragent="Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)", ip="255.255.255.255")])
+
+# ---------------------------------------------------------------- Telnyx
+# Messaging webhooks as Telnyx's "Receiving webhooks for messaging" guide shows
+# them; signed over "<telnyx-timestamp>|<body>" with RFC 8032's TEST 1 key.
+def telnyx(name, obj, ts=TS):
+    body = compact(obj)
+    signature = base64.b64encode(ED25519.sign(str(ts).encode() + b"|" + body)).decode()
+    case("telnyx", name, body, {"Content-Type": "application/json", "User-Agent": "telnyx-webhooks",
+         "telnyx-signature-ed25519": signature, "telnyx-timestamp": str(ts)})
+TX_PROFILE = "400176d5-5f3e-4b1c-8a4b-5d5f0e3c1e2f"
+def tx_event(eid, etype, occurred, payload):
+    return {"data": {"event_type": etype, "id": eid, "occurred_at": occurred, "payload": payload, "record_type": "event"},
+            "meta": {"attempt": 1, "delivered_to": "https://example.com/webhooks"}}
+telnyx("message-received", tx_event("b301ed3f-1490-491f-995f-6e64e69674d4", "message.received", "2026-01-01T00:00:00.000+00:00", {
+    "cc": [], "completed_at": None, "cost": None, "direction": "inbound", "encoding": "GSM-7", "errors": [],
+    "from": {"carrier": "T-Mobile USA", "line_type": "long_code", "phone_number": "+13125550001", "status": "webhook_delivered"},
+    "id": "84cca175-9755-4859-b67f-4730d7f58aa3", "media": [], "messaging_profile_id": TX_PROFILE, "organization_id": "9d76d591-1b7e-4a48-8b5a-7e3d1c0b2e0f",
+    "parts": 1, "received_at": "2026-01-01T00:00:00.000+00:00", "record_type": "message", "sent_at": None, "subject": "",
+    "tags": [], "text": "Hello from Telnyx!", "to": [{"carrier": "Telnyx", "line_type": "Wireless", "phone_number": "+17735550002", "status": "webhook_delivered"}],
+    "type": "SMS", "valid_until": None, "webhook_failover_url": None, "webhook_url": "https://example.com/webhooks"}))
+TX_OUT = {"cc": [], "completed_at": None, "cost": {"amount": "0.0051", "currency": "USD"}, "direction": "outbound", "encoding": "GSM-7",
+    "errors": [], "from": {"carrier": "TELNYX LLC", "line_type": "VoIP", "phone_number": "+17735550002"},
+    "id": "40385f64-5717-4562-b3fc-2c963f66afa6", "media": [], "messaging_profile_id": TX_PROFILE, "organization_id": "9d76d591-1b7e-4a48-8b5a-7e3d1c0b2e0f",
+    "parts": 1, "received_at": "2026-01-01T00:01:00.000+00:00", "record_type": "message", "subject": None, "tags": [],
+    "text": "Your order has shipped", "type": "SMS", "valid_until": "2026-01-01T01:01:00.000+00:00",
+    "webhook_failover_url": None, "webhook_url": "https://example.com/webhooks"}
+def tx_out(status, **kw):
+    return {**TX_OUT, "to": [{"carrier": "T-MOBILE USA, INC.", "line_type": "Wireless", "phone_number": "+13125550001", "status": status}], **kw}
+telnyx("message-sent", tx_event("4ee8c3a6-4995-4309-a3c6-38e3db9ea4be", "message.sent", "2026-01-01T00:01:01.000+00:00",
+       tx_out("sent", sent_at="2026-01-01T00:01:01.000+00:00")))
+telnyx("message-finalized-delivered", tx_event("8ef4bf27-f1ae-4d6f-b0bb-6b6b0d7c0bd5", "message.finalized", "2026-01-01T00:01:03.000+00:00",
+       tx_out("delivered", sent_at="2026-01-01T00:01:01.000+00:00", completed_at="2026-01-01T00:01:03.000+00:00")))
+telnyx("message-finalized-failed", tx_event("a1d2f3e4-5b6c-4d7e-8f90-1a2b3c4d5e6f", "message.finalized", "2026-01-01T00:02:03.000+00:00",
+       tx_out("delivery_failed", sent_at="2026-01-01T00:02:01.000+00:00", completed_at="2026-01-01T00:02:03.000+00:00",
+              errors=[{"code": "40300", "title": "Blocked as spam - temporary", "detail": "Message has been flagged as spam by the carrier."}])))
+telnyx("message-finalized-sending-failed", tx_event("c7e1b2d3-4f5a-4b6c-9d8e-7f6a5b4c3d2e", "message.finalized", "2026-01-01T00:04:01.000+00:00",
+       tx_out("sending_failed", completed_at="2026-01-01T00:04:01.000+00:00",
+              errors=[{"code": "40008", "title": "Undeliverable", "detail": "The destination number is not SMS-capable."}])))
+telnyx("call-initiated-is-dead-lettered", tx_event("0ccc7b54-4df3-4bca-a65a-3da1ecc777f0", "call.initiated", "2026-01-01T00:03:00.000+00:00", {
+    "call_control_id": "v3:AgDIxmoRX6QMuaIj_uXRXnPAXP0QlNfXczRrZvZakpWxBlpw48KyZQ==", "call_leg_id": "428c31b6-7af4-4bcb-b7f5-5013ef9657c1",
+    "call_session_id": "428c31b6-abf3-3bc1-b7f4-5013ef9657c1", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d", "connection_id": "7267xxxxxxxxxxxxxx",
+    "direction": "incoming", "from": "+35319605860", "start_time": "2026-01-01T00:03:00.000+00:00", "state": "parked", "to": "+13129457420"}))
+
 print("fixtures written")

@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use crate::engine::{Engine, Policy};
 use crate::event::{Decision, SourceId};
 use crate::mapping::Mapping;
-use crate::verify::{KeySet, Keys, PublishedKey, PublishedKeys, Scheme, SourceAuth, Unverified};
+use crate::verify::{
+    KeySet, Keys, Kind, PublishedKey, PublishedKeys, Scheme, Secret, SourceAuth, Unverified,
+};
 
 /// The secret every signed fixture is signed with.
 pub const FIXTURE_SECRET: &str = "hookgate-fixture-secret";
@@ -67,6 +69,18 @@ I+NBAoGAOqHi/Jd4/5u5QoxVL9tKjhkI3R4JOJZa1c2DAaHz2tWSJkZglAbZWwR0
 vpD/5VnKmkzz9LkaXa2FWSc3++93vQgb7aGg5Kg2tfARPcPDYTk=
 -----END RSA PRIVATE KEY-----";
 
+/// The P-256 key pair every fixture of an ECDSA scheme (SendGrid) is signed
+/// with: a throwaway test key, also in `fixtures/keys/fixture-ec.pem`.
+pub const FIXTURE_EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEvOrqYZf9D+kXLcmzdjoNsg/pNFeV
+PR7V1Yk91LtZ4Ohmt5p+b6JJbUAPSzVR4OtvjbseOT6kqljJ1EevvomzxA==
+-----END PUBLIC KEY-----";
+pub const FIXTURE_EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgTQe1EHcUsTfCYmqC
+Jhud/5bEk08W5Z6Gs2wArfeBRJWhRANCAAS86uphl/0P6RctybN2Og2yD+k0V5U9
+HtXViT3Uu1ng6Ga3mn5vokltQA9LNVHg62+Nux45PqSqWMnUR6++ibPE
+-----END PRIVATE KEY-----";
+
 /// The fixtures' published key set: the one key above.
 pub fn fixture_key_set() -> Result<KeySet, String> {
     Ok(KeySet::from_keys(vec![PublishedKey::from_pem(
@@ -85,8 +99,8 @@ pub fn fixture_auth(mapping: &Mapping, url: Option<&str>) -> Result<SourceAuth, 
                 fixture_key_set()?,
                 vec![FIXTURE_AUDIENCE.to_owned()],
             ))
-        } else if scheme.takes_public_keys() {
-            Keys::Public(vec![scheme.prepare_public_key(FIXTURE_ED25519_PUBLIC)?])
+        } else if let Some(public) = fixture_public_key(scheme) {
+            Keys::Public(vec![scheme.prepare_public_key(public)?])
         } else {
             Keys::Secrets(vec![scheme.prepare_secret(&fixture_secret(scheme))?])
         };
@@ -97,6 +111,32 @@ pub fn fixture_auth(mapping: &Mapping, url: Option<&str>) -> Result<SourceAuth, 
         public_url: url.map(|u| u.split('?').next().unwrap_or(u).to_owned()),
         ..SourceAuth::default()
     })
+}
+
+/// The fixtures' public key for a scheme the provider signs with its private
+/// key (Ed25519, RSA, P-256), in the form sources write it.
+pub fn fixture_public_key(scheme: &Scheme) -> Option<&'static str> {
+    match scheme.public_key_kind()? {
+        Kind::Ed25519 => Some(FIXTURE_ED25519_PUBLIC),
+        Kind::RsaSha256 => Some(FIXTURE_RSA_PUBLIC),
+        Kind::EcdsaP256 => Some(FIXTURE_EC_PUBLIC),
+        Kind::Hmac(_) => None,
+    }
+}
+
+/// The private key the fixtures of a public-key scheme are signed with, as
+/// [`Scheme::sign_at`] takes it (the Ed25519 seed, or the PEM), and for a
+/// published-key scheme the RSA key its tokens are signed with.
+pub fn fixture_private_key(scheme: &Scheme) -> Option<Secret> {
+    if scheme.takes_published_keys() {
+        return Some(Secret::new(FIXTURE_RSA_PRIVATE.as_bytes()));
+    }
+    match scheme.public_key_kind()? {
+        Kind::Ed25519 => hex::decode(FIXTURE_ED25519_SEED).ok().map(Secret::new),
+        Kind::RsaSha256 => Some(Secret::new(FIXTURE_RSA_PRIVATE.as_bytes())),
+        Kind::EcdsaP256 => Some(Secret::new(FIXTURE_EC_PRIVATE.as_bytes())),
+        Kind::Hmac(_) => None,
+    }
 }
 
 /// The query string of a case's URL.

@@ -7,7 +7,7 @@ use super::compiled::{CompiledRule, Mapping};
 use super::error::MappingError;
 use super::jq::{Jq, JqSet};
 use super::model::{AuthSpec, MappingFile};
-use crate::verify::{JwtScheme, PublishedJwtScheme, Scheme, SignedScheme, TwilioScheme};
+use crate::verify::{JwtScheme, Kind, PublishedJwtScheme, Scheme, SignedScheme, TwilioScheme};
 
 impl Mapping {
     /// Parses, validates and compiles one mapping file's text.
@@ -66,6 +66,14 @@ impl Mapping {
                 )),
                 AuthSpec::Ed25519(spec) => Scheme::Signed(Box::new(
                     SignedScheme::compile_ed25519(spec)
+                        .map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::RsaSha256(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile_public_key(spec, Kind::RsaSha256)
+                        .map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::EcdsaP256(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile_public_key(spec, Kind::EcdsaP256)
                         .map_err(|e| invalid(format!("auth: {e}")))?,
                 )),
                 AuthSpec::Jwt(spec) => Scheme::Jwt(Box::new(

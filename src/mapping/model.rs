@@ -106,6 +106,12 @@ pub enum AuthSpec {
     Hmac(HmacSpec),
     /// An Ed25519 signature over the raw body (or a template including it).
     Ed25519(Ed25519Spec),
+    /// An RSA PKCS#1 v1.5 SHA-256 signature, laid out as an Ed25519 one (Freshchat).
+    #[serde(rename = "rsa-sha256")]
+    RsaSha256(Ed25519Spec),
+    /// An ECDSA P-256 SHA-256 signature, laid out as an Ed25519 one (SendGrid).
+    #[serde(rename = "ecdsa-p256")]
+    EcdsaP256(Ed25519Spec),
     /// A signed token (HS256) whose claim is the body's hash.
     Jwt(JwtSpec),
     /// Twilio's signature over the URL and the sorted form parameters.

@@ -57,6 +57,15 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "google-chat.toml",
         include_str!("../../mappings/google-chat.toml"),
     ),
+    (
+        "freshchat.toml",
+        include_str!("../../mappings/freshchat.toml"),
+    ),
+    (
+        "sendgrid.toml",
+        include_str!("../../mappings/sendgrid.toml"),
+    ),
+    ("telnyx.toml", include_str!("../../mappings/telnyx.toml")),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -214,6 +223,7 @@ mod tests {
             [
                 "aisoule",
                 "discord",
+                "freshchat",
                 "github",
                 "google-chat",
                 "intercom",
@@ -224,11 +234,13 @@ mod tests {
                 "oneroute",
                 "sahut",
                 "savanto",
+                "sendgrid",
                 "shopify",
                 "slack",
                 "standard-webhooks",
                 "stripe",
                 "telegram",
+                "telnyx",
                 "twilio",
                 "viber",
                 "vonage",

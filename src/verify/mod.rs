@@ -12,9 +12,9 @@
 //! addresses). No axum, no rdkafka.
 
 mod access;
+mod asymmetric;
 mod bearer;
 mod content;
-mod der;
 mod error;
 mod jwt;
 mod keys;

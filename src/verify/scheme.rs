@@ -35,7 +35,15 @@ impl Scheme {
     /// Whether sources give this scheme public keys (`public_keys`) rather than
     /// secrets (`secrets`).
     pub fn takes_public_keys(&self) -> bool {
-        matches!(self, Self::Signed(s) if s.kind() == Kind::Ed25519)
+        self.public_key_kind().is_some()
+    }
+
+    /// The kind of key the provider signs with, when sources give its public key.
+    pub fn public_key_kind(&self) -> Option<Kind> {
+        match self {
+            Self::Signed(s) if s.kind().takes_public_keys() => Some(s.kind()),
+            _ => None,
+        }
     }
 
     /// Whether the provider publishes its keys (sources give their `audience`,
@@ -62,7 +70,7 @@ impl Scheme {
     /// Turns a configured secret into the key (checked at start-up).
     pub fn prepare_secret(&self, s: &str) -> Result<Secret, String> {
         match self {
-            Self::Signed(h) if h.kind() == Kind::Ed25519 => {
+            Self::Signed(h) if h.kind().takes_public_keys() => {
                 Err("this provider signs with a private key: give its `public_keys`".to_owned())
             }
             Self::Signed(h) => h.prepare_secret(s),
@@ -77,10 +85,12 @@ impl Scheme {
 
     /// Turns a configured public key into one (checked at start-up).
     pub fn prepare_public_key(&self, s: &str) -> Result<PublicKey, String> {
-        if !self.takes_public_keys() {
-            return Err("this provider's scheme takes `secrets`, not public keys".to_owned());
+        match self.public_key_kind() {
+            Some(Kind::Ed25519) => PublicKey::parse(s),
+            Some(Kind::RsaSha256) => PublicKey::parse_asymmetric(s, true),
+            Some(Kind::EcdsaP256) => PublicKey::parse_asymmetric(s, false),
+            _ => Err("this provider's scheme takes `secrets`, not public keys".to_owned()),
         }
-        PublicKey::parse(s)
     }
 
     /// The request headers the proof covers: a value taken from any other header

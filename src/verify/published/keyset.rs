@@ -8,12 +8,12 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
 use super::spec::{algorithm, KeyFormat};
-use crate::verify::der::{parse_public_key, SpkiKey};
+use crate::verify::asymmetric::{AsymmetricKey, MIN_RSA_BITS};
 
 /// The most keys one set may hold; a larger document is refused, not truncated.
 const MAX_KEYS: usize = 64;
 /// The shortest RSA modulus taken.
-const MIN_RSA_BYTES: usize = 256;
+const MIN_RSA_BYTES: usize = MIN_RSA_BITS / 8;
 
 /// What a key can verify: its type decides the algorithms, never the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +65,18 @@ fn b64url(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-fn from_spki(k: SpkiKey) -> Option<(KeyKind, DecodingKey)> {
-    match k {
-        SpkiKey::Rsa { n, e } if n.len() >= MIN_RSA_BYTES => {
-            Some((KeyKind::Rsa, DecodingKey::from_rsa_raw_components(&n, &e)))
-        }
-        SpkiKey::Rsa { .. } => None,
-        SpkiKey::EcP256(point) => Some((KeyKind::EcP256, DecodingKey::from_ec_der(&point))),
+fn rsa(n: &[u8], e: &[u8]) -> Option<(KeyKind, DecodingKey)> {
+    (n.len() >= MIN_RSA_BYTES && !e.is_empty())
+        .then(|| (KeyKind::Rsa, DecodingKey::from_rsa_raw_components(n, e)))
+}
+
+/// A parsed public key as jsonwebtoken takes it (its RSA components, or the
+/// uncompressed point of a P-256 key).
+fn decoding(k: &AsymmetricKey) -> Option<(KeyKind, DecodingKey)> {
+    match (k.rsa_components(), k.ec_point()) {
+        (Some((n, e)), _) => rsa(&n, &e),
+        (None, Some(point)) => Some((KeyKind::EcP256, DecodingKey::from_ec_der(&point))),
+        (None, None) => None,
     }
 }
 
@@ -86,10 +91,8 @@ fn jwk(v: &Value) -> Option<PublishedKey> {
         "RSA" => {
             let n = b64url(s("n")?)?;
             let e = b64url(s("e")?)?;
-            from_spki(SpkiKey::Rsa {
-                n: n.into_iter().skip_while(|b| *b == 0).collect(),
-                e: e.into_iter().skip_while(|b| *b == 0).collect(),
-            })?
+            let strip = |v: Vec<u8>| v.into_iter().skip_while(|b| *b == 0).collect::<Vec<_>>();
+            rsa(&strip(n), &strip(e))?
         }
         "EC" if s("crv")? == "P-256" => {
             let (x, y) = (b64url(s("x")?)?, b64url(s("y")?)?);
@@ -128,7 +131,7 @@ impl PublishedKey {
     /// A key from PEM (`PUBLIC KEY`, `RSA PUBLIC KEY` or `CERTIFICATE`).
     pub fn from_pem(kid: &str, pem: &str) -> Result<Self, String> {
         let (kind, key) =
-            from_spki(parse_public_key(pem)?).ok_or("an RSA key must be 2048 bits or more")?;
+            decoding(&AsymmetricKey::parse(pem)?).ok_or("an RSA key must be 2048 bits or more")?;
         Ok(Self {
             kid: Some(kid.to_owned()),
             kind,
@@ -165,7 +168,7 @@ impl KeySet {
                 }
                 all.iter()
                     .filter_map(|(kid, pem)| {
-                        let (kind, key) = from_spki(parse_public_key(pem.as_str()?).ok()?)?;
+                        let (kind, key) = decoding(&AsymmetricKey::parse(pem.as_str()?).ok()?)?;
                         Some(PublishedKey {
                             kid: Some(kid.clone()),
                             kind,

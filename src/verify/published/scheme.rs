@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use super::keyset::{KeySet, PublishedKey};
 use super::spec::{algorithm, check_key_url, KeyFormat, PublishedJwtSpec};
+use crate::verify::asymmetric::pem;
 use crate::verify::bearer::bearer;
-use crate::verify::der::pem;
 use crate::verify::error::VerifyError;
 
 /// The leeway on `exp` and `nbf` when the mapping sets none.
@@ -304,7 +304,7 @@ impl PublishedJwtScheme {
         now: SystemTime,
     ) -> Result<(HeaderName, String), String> {
         let (label, der) = pem(private_pem)?;
-        let (alg, key) = match label {
+        let (alg, key) = match label.as_str() {
             "RSA PRIVATE KEY" => (Algorithm::RS256, EncodingKey::from_rsa_der(&der)),
             "PRIVATE KEY" => (Algorithm::ES256, EncodingKey::from_ec_der(&der)),
             other => return Err(format!("a `{other}` cannot sign a token")),

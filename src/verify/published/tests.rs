@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::*;
 use crate::fixture::{FIXTURE_KID, FIXTURE_RSA_PRIVATE, FIXTURE_RSA_PUBLIC};
-use crate::verify::der::{parse_public_key, SpkiKey};
+use crate::verify::asymmetric::AsymmetricKey;
 use crate::verify::VerifyError;
 
 const BF: &str = r#"
@@ -49,7 +49,10 @@ fn b64(b: &[u8]) -> String {
 
 /// The fixture key as a JWK, with `extra` members.
 fn jwk(kid: &str, extra: serde_json::Value) -> serde_json::Value {
-    let Ok(SpkiKey::Rsa { n, e }) = parse_public_key(FIXTURE_RSA_PUBLIC) else {
+    let Some((n, e)) = AsymmetricKey::parse(FIXTURE_RSA_PUBLIC)
+        .ok()
+        .and_then(|k| k.rsa_components())
+    else {
         panic!("fixture key");
     };
     let mut k = json!({"kty": "RSA", "use": "sig", "kid": kid, "n": b64(&n), "e": b64(&e)});
@@ -184,7 +187,7 @@ fn keys_and_algorithms_are_the_schemes_not_the_tokens() {
     // HS256 keyed with the public key's PEM (the classic confusion), and with its DER.
     for key in [
         FIXTURE_RSA_PUBLIC.as_bytes().to_vec(),
-        crate::verify::der::pem(FIXTURE_RSA_PUBLIC)
+        crate::verify::asymmetric::pem(FIXTURE_RSA_PUBLIC)
             .map(|(_, der)| der)
             .unwrap_or_default(),
     ] {
@@ -291,7 +294,7 @@ fn key_sets_keep_only_usable_signing_keys() {
     assert!(KeySet::parse(KeyFormat::Jwks, b"[]").is_err());
     // Google's map: key id -> certificate; anything else in it is skipped.
     let map =
-        json!({"c1": crate::verify::der::tests_support::RSA_CERT, "junk": "not a certificate"});
+        json!({"c1": crate::verify::asymmetric::tests::RSA_CERT, "junk": "not a certificate"});
     let x = KeySet::parse(KeyFormat::X509, map.to_string().as_bytes());
     assert_eq!(x.map(|s| s.len()), Ok(1));
     assert_eq!(

@@ -14,6 +14,7 @@ use super::spec::{
 };
 use super::template::Template;
 use crate::secret::Secret;
+use crate::verify::asymmetric::{sign_pem, MIN_RSA_BITS};
 use crate::verify::content::Signed;
 use crate::verify::error::VerifyError;
 use crate::verify::keys::Keys;
@@ -26,6 +27,30 @@ const MAX_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
 pub enum Kind {
     Hmac(Algorithm),
     Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-256 (Freshchat).
+    RsaSha256,
+    /// ECDSA on P-256 with SHA-256 (SendGrid's event webhook).
+    EcdsaP256,
+}
+
+impl Kind {
+    /// Whether the provider signs with a private key (sources give public keys).
+    pub fn takes_public_keys(self) -> bool {
+        !matches!(self, Self::Hmac(_))
+    }
+
+    /// Whether a decoded signature of `len` bytes can be one of this kind.
+    fn fits(self, len: usize) -> bool {
+        match self {
+            Self::Hmac(Algorithm::Sha1) => len == 20,
+            Self::Hmac(Algorithm::Sha256) => len == 32,
+            Self::Hmac(Algorithm::Sha512) | Self::Ed25519 => len == 64,
+            // 2048- to 8192-bit moduli.
+            Self::RsaSha256 => (MIN_RSA_BITS / 8..=1024).contains(&len),
+            // DER (at most 72 bytes) or the raw 64 bytes of r and s.
+            Self::EcdsaP256 => (8..=72).contains(&len),
+        }
+    }
 }
 
 /// A compiled signature scheme: everything parsed at start-up so a request costs
@@ -82,6 +107,12 @@ impl SignedScheme {
     /// An Ed25519 scheme's key is a public key, taken as written.
     pub fn compile_ed25519(spec: &Ed25519Spec) -> Result<Self, SchemeError> {
         Self::compile_kind(&spec.layout, Kind::Ed25519, SecretEncoding::Raw)
+    }
+
+    /// A scheme signed with the provider's RSA or P-256 private key, laid out
+    /// as an Ed25519 one is.
+    pub fn compile_public_key(spec: &Ed25519Spec, kind: Kind) -> Result<Self, SchemeError> {
+        Self::compile_kind(&spec.layout, kind, SecretEncoding::Raw)
     }
 
     fn compile_kind(
@@ -253,14 +284,11 @@ impl SignedScheme {
                 }
                 Err(_) => Vec::new(),
             },
-        }
-    }
-
-    fn mac_len(&self) -> usize {
-        match self.kind {
-            Kind::Hmac(Algorithm::Sha1) => 20,
-            Kind::Hmac(Algorithm::Sha256) => 32,
-            Kind::Hmac(Algorithm::Sha512) | Kind::Ed25519 => 64,
+            // The key is the provider's PEM private key (fixtures, load generator).
+            Kind::RsaSha256 | Kind::EcdsaP256 => std::str::from_utf8(key)
+                .ok()
+                .and_then(|pem| sign_pem(pem, content).ok())
+                .unwrap_or_default(),
         }
     }
 
@@ -276,10 +304,15 @@ impl SignedScheme {
                 None => return Vec::new(),
             }
         }
-        if value.is_empty() || value.len() > 256 {
+        // An RSA-8192 signature is 1,368 base64 characters; a MAC at most 128 hex.
+        let longest = if self.kind.takes_public_keys() {
+            1400
+        } else {
+            256
+        };
+        if value.is_empty() || value.len() > longest {
             return Vec::new();
         }
-        let want = self.mac_len();
         self.format
             .encodings(&self.encodings)
             .iter()
@@ -287,7 +320,7 @@ impl SignedScheme {
                 Encoding::Hex => hex::decode(value).ok(),
                 Encoding::Base64 => base64::engine::general_purpose::STANDARD.decode(value).ok(),
             })
-            .filter(|d| d.len() == want)
+            .filter(|d| self.kind.fits(d.len()))
             .collect()
     }
 
@@ -353,15 +386,20 @@ impl SignedScheme {
                 }
                 bool::from(ok)
             }
-            (Kind::Ed25519, Keys::Public(public)) => public.iter().any(|key| {
-                candidates.iter().any(|c| {
-                    <[u8; 64]>::try_from(c.as_slice()).is_ok_and(|sig| {
-                        key.verifying()
-                            .verify_strict(&content, &ed25519_dalek::Signature::from_bytes(&sig))
-                            .is_ok()
+            (Kind::Ed25519, Keys::Public(public)) => {
+                public.iter().filter_map(|k| k.ed25519()).any(|key| {
+                    candidates.iter().any(|c| {
+                        <[u8; 64]>::try_from(c.as_slice()).is_ok_and(|sig| {
+                            key.verify_strict(&content, &ed25519_dalek::Signature::from_bytes(&sig))
+                                .is_ok()
+                        })
                     })
                 })
-            }),
+            }
+            (Kind::RsaSha256 | Kind::EcdsaP256, Keys::Public(public)) => public
+                .iter()
+                .filter_map(|k| k.asymmetric())
+                .any(|key| candidates.iter().any(|c| key.verify(&content, c))),
             // Keys of the other kind prove nothing (start-up refuses this pairing).
             _ => false,
         };

@@ -105,9 +105,10 @@ pub struct HmacSpec {
     pub secret_encoding: SecretEncoding,
 }
 
-/// `[auth] scheme = "ed25519"`: the provider signs with its private key; sources
-/// give `public_keys` (hex, base64 or `whpk_<base64>`). Laid out and templated as
-/// the HMAC schemes are.
+/// `[auth] scheme = "ed25519"` (also `"rsa-sha256"` and `"ecdsa-p256"`, which
+/// read the same keys): the provider signs with its private key; sources give
+/// `public_keys` (Ed25519: hex, base64 or `whpk_<base64>`; RSA and P-256: PEM or
+/// base64 DER). Laid out and templated as the HMAC schemes are.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ed25519Spec {
     #[serde(flatten)]
