@@ -4,12 +4,13 @@
 //! time with the fixtures' private keys; the providers' published vectors go
 //! through the router with the providers' own keys.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use base64::Engine as _;
 use ed25519_dalek::Signer as _;
-use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::DecodePrivateKey as _;
 use serde_json::Value;
 
