@@ -31,7 +31,7 @@ pub use request::{Admitted, RequestHead, Unverified, Verified};
 pub use scheme::Scheme;
 pub use signed::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
-    SignatureLayout, SignedAt, SignedScheme, DEFAULT_TOLERANCE,
+    SignatureLayout, SignedAt, SignedScheme, TimestampUnit, DEFAULT_TOLERANCE,
 };
 pub use source::SourceAuth;
 pub use twilio::{TwilioScheme, TwilioSpec};

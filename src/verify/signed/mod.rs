@@ -4,12 +4,14 @@
 //! verification, the provider-side signing used by `send` and the load generator
 //! (`sign`), and why a declaration does not compile (`error`).
 
+mod clock;
 mod error;
 mod format;
 mod scheme;
 mod sign;
 mod spec;
 mod template;
+mod url;
 #[cfg(test)]
 mod tests;
 
@@ -17,5 +19,5 @@ pub use error::SchemeError;
 pub use scheme::{Kind, SignedAt, SignedScheme};
 pub use spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
-    DEFAULT_TOLERANCE,
+    TimestampUnit, DEFAULT_TOLERANCE,
 };

@@ -7,12 +7,14 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
 
+use super::clock::TimestampUnit;
 use super::error::SchemeError;
 use super::spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
     DEFAULT_TOLERANCE,
 };
 use super::template::Template;
+use super::url::UrlDecode;
 use crate::secret::Secret;
 use crate::verify::content::Signed;
 use crate::verify::error::VerifyError;
@@ -45,6 +47,8 @@ pub struct SignedScheme {
     pub(super) timestamp_header: Option<HeaderName>,
     pub(super) id_header: Option<HeaderName>,
     pub(super) tolerance: Duration,
+    pub(super) timestamp_unit: TimestampUnit,
+    pub(super) url_decode: UrlDecode,
     pub(super) secret_encoding: SecretEncoding,
     /// Headers whose values are part of the signed content.
     pub(super) signed_headers: Vec<HeaderName>,
@@ -58,16 +62,6 @@ pub(super) fn unix_now(now: SystemTime) -> i64 {
     now.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-/// Unix seconds, or RFC 3339 (Zendesk sends ISO 8601 timestamps).
-fn parse_timestamp(t: &str) -> Option<i64> {
-    let t = t.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .map(|d| d.timestamp())
-    })
 }
 
 impl SignedScheme {
@@ -128,6 +122,12 @@ impl SignedScheme {
                  so the replay window would check an unsigned value",
             ));
         }
+        let url_decode = UrlDecode::parse(spec.url_decode.as_deref())?;
+        if !url_decode.is_empty() && !template.signs_url() {
+            return Err(template_err(
+                "url_decode is set but the signed template does not include {url}",
+            ));
+        }
         if id_header.is_some() && !template.signs_id() {
             return Err(template_err(
                 "id_header is set but the signed template does not include {id}",
@@ -166,6 +166,8 @@ impl SignedScheme {
             timestamp_header,
             id_header,
             tolerance,
+            timestamp_unit: spec.timestamp_unit,
+            url_decode,
             secret_encoding,
         })
     }
@@ -338,9 +340,10 @@ impl SignedScheme {
         if candidates.is_empty() {
             return Err(VerifyError::MalformedSignature);
         }
+        let url = req.url.map(|u| self.url_decode.apply(u));
         let content = self
             .template
-            .render(headers, req.body, timestamp, id, req.url)?;
+            .render(headers, req.body, timestamp, id, url.as_deref())?;
         let matched = match (self.kind, keys) {
             (Kind::Hmac(_), Keys::Secrets(secrets)) => {
                 let mut ok = subtle::Choice::from(0u8);
@@ -368,22 +371,25 @@ impl SignedScheme {
         if !matched {
             return Err(VerifyError::SignatureMismatch);
         }
-        Ok(SignedAt(timestamp.map(str::to_owned)))
+        Ok(SignedAt(
+            timestamp.map(|t| (t.to_owned(), self.timestamp_unit)),
+        ))
     }
 }
 
-/// A matched signature and the timestamp it covers, if the scheme has one.
+/// A matched signature and the timestamp it covers (and its unit), if the scheme
+/// has one.
 #[derive(Debug)]
 #[must_use = "the replay window is checked by check_window"]
-pub struct SignedAt(Option<String>);
+pub struct SignedAt(Option<(String, TimestampUnit)>);
 
 impl SignedAt {
     /// Checked after the signature, so the time window cannot be probed unsigned.
     pub fn check_window(self, now: SystemTime, tolerance: Duration) -> Result<(), VerifyError> {
-        let Some(t) = self.0 else {
+        let Some((t, unit)) = self.0 else {
             return Ok(());
         };
-        let t = parse_timestamp(&t).ok_or(VerifyError::BadTimestamp)?;
+        let t = unit.to_seconds(&t).ok_or(VerifyError::BadTimestamp)?;
         let skew = (unix_now(now) - t).unsigned_abs();
         if skew > tolerance.as_secs() {
             return Err(VerifyError::StaleTimestamp);
