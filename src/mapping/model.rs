@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, TwilioSpec};
+use crate::verify::{Algorithm, Ed25519Spec, Encoding, HmacSpec, JwtSpec, TwilioSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +57,31 @@ pub struct RespondRule {
     pub when: String,
     /// jq: the JSON answered with 200.
     pub body: String,
+    /// A field of the answer computed from the source's secret (Zoom's
+    /// `encryptedToken`), added to the object `body` yields.
+    #[serde(default)]
+    pub sign: Option<RespondSign>,
+}
+
+/// `[[respond]] sign`: an HMAC, keyed with the secret the delivery was verified
+/// with, of a string the delivery carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSign {
+    /// The answer's field the MAC is written to.
+    pub field: String,
+    /// jq: the string the MAC is computed over.
+    pub of: String,
+    pub algorithm: Algorithm,
+    #[serde(default = "hex")]
+    pub encoding: Encoding,
+    /// Written before the encoded MAC.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+fn hex() -> Encoding {
+    Encoding::Hex
 }
 
 /// GET handshakes a provider performs when a webhook is registered.

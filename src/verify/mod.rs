@@ -18,6 +18,7 @@ mod keys;
 mod request;
 mod scheme;
 mod signed;
+mod signer;
 mod source;
 mod twilio;
 
@@ -33,5 +34,6 @@ pub use signed::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
     SignatureLayout, SignedAt, SignedScheme, TimestampUnit, DEFAULT_TOLERANCE,
 };
+pub use signer::Signer;
 pub use source::SourceAuth;
 pub use twilio::{TwilioScheme, TwilioSpec};

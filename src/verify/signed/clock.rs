@@ -64,8 +64,14 @@ mod tests {
     fn each_unit_reads_its_values() {
         use TimestampUnit::*;
         assert_eq!(Seconds.to_seconds("1767225600"), Some(1_767_225_600));
-        assert_eq!(Seconds.to_seconds("2026-01-01T00:00:00Z"), Some(1_767_225_600));
-        assert_eq!(Milliseconds.to_seconds("1767225600999"), Some(1_767_225_600));
+        assert_eq!(
+            Seconds.to_seconds("2026-01-01T00:00:00Z"),
+            Some(1_767_225_600)
+        );
+        assert_eq!(
+            Milliseconds.to_seconds("1767225600999"),
+            Some(1_767_225_600)
+        );
         assert_eq!(Milliseconds.to_seconds("2026-01-01T00:00:00Z"), None);
         assert_eq!(Auto.to_seconds("1767225600"), Some(1_767_225_600));
         assert_eq!(Auto.to_seconds("1767225600123"), Some(1_767_225_600));

@@ -11,9 +11,9 @@ mod scheme;
 mod sign;
 mod spec;
 mod template;
-mod url;
 #[cfg(test)]
 mod tests;
+mod url;
 
 pub use error::SchemeError;
 pub use scheme::{Kind, SignedAt, SignedScheme};

@@ -82,7 +82,10 @@ mod tests {
             d.apply("https://x.example/h?a=b%3Ac%2fd&e=%20f%25g%3b"),
             "https://x.example/h?a=b:c/d&e=%20f%25g;"
         );
-        assert_eq!(d.apply("https://x.example/ü?q=%E2%82%AC%2"), "https://x.example/ü?q=%E2%82%AC%2");
+        assert_eq!(
+            d.apply("https://x.example/ü?q=%E2%82%AC%2"),
+            "https://x.example/ü?q=%E2%82%AC%2"
+        );
         assert_eq!(d.apply("%"), "%");
         assert_eq!(UrlDecode::default().apply("a%3Ab"), "a%3Ab");
         Ok(())
