@@ -52,6 +52,16 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("discord.toml", include_str!("../../mappings/discord.toml")),
     ("vonage.toml", include_str!("../../mappings/vonage.toml")),
     ("viber.toml", include_str!("../../mappings/viber.toml")),
+    ("zoom.toml", include_str!("../../mappings/zoom.toml")),
+    ("webex.toml", include_str!("../../mappings/webex.toml")),
+    ("hubspot.toml", include_str!("../../mappings/hubspot.toml")),
+    ("front.toml", include_str!("../../mappings/front.toml")),
+    ("crisp.toml", include_str!("../../mappings/crisp.toml")),
+    (
+        "sunshine-conversations.toml",
+        include_str!("../../mappings/sunshine-conversations.toml"),
+    ),
+    ("bird.toml", include_str!("../../mappings/bird.toml")),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
