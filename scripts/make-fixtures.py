@@ -761,6 +761,9 @@ bird("whatsapp-inbound", bird_msg("whatsapp.inbound", "7a1b2c3d-4e5f-4a6b-8c7d-9
 bird("sms-outbound-delivered", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "delivered",
      BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
      "Your order ships today."))
+bird("sms-outbound-sent", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "sent",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today."))
 bird("whatsapp-outbound-failed", {**bird_msg("whatsapp.outbound", "9c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", "outgoing", "failed",
      BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
      "Your order ships today.")})
