@@ -14,6 +14,8 @@ mod template;
 #[cfg(test)]
 mod tests;
 mod url;
+#[cfg(test)]
+mod vectors;
 
 pub use error::SchemeError;
 pub use scheme::{Kind, SignedAt, SignedScheme};
