@@ -360,6 +360,13 @@ mod tests {
             "discord",
             "vonage",
             "viber",
+            "zoom",
+            "webex",
+            "hubspot",
+            "front",
+            "crisp",
+            "sunshine-conversations",
+            "bird",
         ];
         let mappings = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for p in providers {
