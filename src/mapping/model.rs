@@ -110,14 +110,14 @@ pub struct BatchSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum AuthSpecs {
-    One(AuthSpec),
+    One(Box<AuthSpec>),
     Many(Vec<AuthSpec>),
 }
 
 impl AuthSpecs {
     pub fn all(&self) -> &[AuthSpec] {
         match self {
-            Self::One(a) => std::slice::from_ref(a),
+            Self::One(a) => std::slice::from_ref(&**a),
             Self::Many(v) => v,
         }
     }
