@@ -218,8 +218,12 @@ mod tests {
             set.providers(),
             [
                 "aisoule",
+                "bird",
+                "crisp",
                 "discord",
+                "front",
                 "github",
+                "hubspot",
                 "intercom",
                 "line",
                 "magalu-sac",
@@ -231,12 +235,15 @@ mod tests {
                 "slack",
                 "standard-webhooks",
                 "stripe",
+                "sunshine-conversations",
                 "telegram",
                 "twilio",
                 "viber",
                 "vonage",
+                "webex",
                 "whatsapp-cloud",
-                "zendesk"
+                "zendesk",
+                "zoom",
             ]
         );
     }
