@@ -140,35 +140,11 @@ fn signed_now(provider: &str, case: &fixture::Case, ms: u128) -> Vec<(String, St
     out
 }
 
-async fn post(
-    h: &Harness,
-    path: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
-) -> (StatusCode, Value) {
-    let refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    h.post(path, &refs, body).await
-}
-
 fn path(provider: &str, case: &fixture::Case) -> String {
     match case.url.as_deref().and_then(|u| u.split_once('?')) {
         Some((_, q)) => format!("/webhooks/{provider}?{q}"),
         None => format!("/webhooks/{provider}"),
     }
-}
-
-fn statuses(answer: &Value) -> Vec<String> {
-    answer["events"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["status"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -180,7 +156,7 @@ async fn every_desk_fixture_through_the_router() {
             let h = Harness::new(&config());
             let want = case.expected.clone().unwrap();
             let headers = signed_now(provider, &case, now_ms());
-            let (s, j) = post(&h, &path(provider, &case), &headers, case.body.to_vec()).await;
+            let (s, j) = post_owned(&h, &path(provider, &case), &headers, case.body.to_vec()).await;
             let name = format!("{provider}/{}", case.name);
             assert_eq!(s, StatusCode::OK, "{name}: {j}");
             if want["status"] == "responded" {
@@ -222,10 +198,10 @@ async fn hubspot_batches_split_and_a_redelivery_is_all_duplicates() {
     let h = Harness::new(&config());
     let case = fixture_case("hubspot", "batch-with-unmapped-deal");
     let headers = signed_now("hubspot", &case, now_ms());
-    let (s, first) = post(&h, &path("hubspot", &case), &headers, case.body.to_vec()).await;
+    let (s, first) = post_owned(&h, &path("hubspot", &case), &headers, case.body.to_vec()).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(statuses(&first), ["accepted", "dead_lettered"]);
-    let (_, again) = post(&h, &path("hubspot", &case), &headers, case.body.to_vec()).await;
+    let (_, again) = post_owned(&h, &path("hubspot", &case), &headers, case.body.to_vec()).await;
     assert_eq!(statuses(&again), ["duplicate", "duplicate"]);
     assert_eq!((h.events().len(), h.dead_letters().len()), (1, 1));
 }
@@ -245,12 +221,12 @@ async fn hubspot_v3_refuses_what_its_signature_does_not_cover() {
     let now = now_ms();
     // Another query than the one signed: the URL is part of the signature.
     let other_query = p.replace("route=crm", "route=crn");
-    let (s, j) = post(&h, &other_query, &at(now), body.clone()).await;
+    let (s, j) = post_owned(&h, &other_query, &at(now), body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     // The Host header names nothing hookgate signs with: the configured URL is used.
     let mut with_host = at(now);
     with_host.push(("host".into(), "attacker.example".into()));
-    let (s, j) = post(&h, &p, &with_host, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &with_host, body.clone()).await;
     assert_eq!(
         (s, j["status"].as_str()),
         (StatusCode::OK, Some("batch")),
@@ -258,14 +234,14 @@ async fn hubspot_v3_refuses_what_its_signature_does_not_cover() {
     );
     // Signed, but ten minutes old; or a timestamp in seconds where HubSpot sends ms.
     let stale = at(now - 600_000);
-    let (s, j) = post(&h, &p, &stale, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &stale, body.clone()).await;
     assert_answer(
         (s, j),
         StatusCode::UNAUTHORIZED,
         "timestamp_out_of_tolerance",
     );
     let seconds = at(now / 1000);
-    let (s, j) = post(&h, &p, &seconds, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &seconds, body.clone()).await;
     assert_answer(
         (s, j),
         StatusCode::UNAUTHORIZED,
@@ -277,18 +253,18 @@ async fn hubspot_v3_refuses_what_its_signature_does_not_cover() {
         "x-hubspot-request-timestamp",
         &now.to_string(),
     );
-    let (s, j) = post(&h, &p, &moved, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &moved, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     let mut no_ts = at(now);
     no_ts.retain(|(n, _)| n != "x-hubspot-request-timestamp");
-    let (s, j) = post(&h, &p, &no_ts, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &no_ts, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "bad_timestamp");
     let hex_sig = set(at(now), "x-hubspot-signature-v3", &"ab".repeat(32));
-    let (s, j) = post(&h, &p, &hex_sig, body.clone()).await;
+    let (s, j) = post_owned(&h, &p, &hex_sig, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "malformed_signature");
     let mut tampered = body.clone();
     tampered[3] ^= 1;
-    let (s, j) = post(&h, &p, &at(now), tampered).await;
+    let (s, j) = post_owned(&h, &p, &at(now), tampered).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     assert_eq!(h.events().len(), 1);
 }
@@ -303,20 +279,20 @@ async fn bird_signs_the_body_hash_and_the_url() {
     let mut tampered = body.clone();
     let i = body.iter().position(|b| *b == b'H').unwrap();
     tampered[i] = b'J';
-    let (s, j) = post(&h, "/webhooks/bird", &good, tampered).await;
+    let (s, j) = post_owned(&h, "/webhooks/bird", &good, tampered).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     // Signed for a query the subscription's URL does not have.
-    let (s, j) = post(&h, "/webhooks/bird?x=1", &good, body.clone()).await;
+    let (s, j) = post_owned(&h, "/webhooks/bird?x=1", &good, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     let mut missing = good.clone();
     missing.retain(|(k, _)| k != "messagebird-signature");
-    let (s, j) = post(&h, "/webhooks/bird", &missing, body.clone()).await;
+    let (s, j) = post_owned(&h, "/webhooks/bird", &missing, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "missing_signature");
     let mut garbage = missing.clone();
     garbage.push(("messagebird-signature".into(), "not base64 at all!".into()));
-    let (s, j) = post(&h, "/webhooks/bird", &garbage, body.clone()).await;
+    let (s, j) = post_owned(&h, "/webhooks/bird", &garbage, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "malformed_signature");
-    let (s, j) = post(&h, "/webhooks/bird", &good, body).await;
+    let (s, j) = post_owned(&h, "/webhooks/bird", &good, body).await;
     assert_eq!(
         (s, j["status"].as_str()),
         (StatusCode::OK, Some("accepted")),
@@ -348,7 +324,7 @@ async fn zoom_validation_is_answered_with_the_hmac_of_the_key_that_signed_it() {
     let secs = (now_ms() / 1000) as u64;
     for secret in [ZOOM_NEW_SECRET, FIXTURE_SECRET] {
         let (headers, body) = zoom_validation(secret, "qgg8vlvZRS6UYooatFL8Aw", secs);
-        let (s, j) = post(&h, "/webhooks/zoom-rotating", &headers, body).await;
+        let (s, j) = post_owned(&h, "/webhooks/zoom-rotating", &headers, body).await;
         assert_eq!(s, StatusCode::OK, "{j}");
         let want = hex::encode(hmac256(secret.as_bytes(), b"qgg8vlvZRS6UYooatFL8Aw"));
         assert_eq!(
@@ -358,14 +334,14 @@ async fn zoom_validation_is_answered_with_the_hmac_of_the_key_that_signed_it() {
     }
     // Not signed, or signed with a key the source does not hold: no answer at all.
     let (mut headers, body) = zoom_validation("not-zooms-secret-0123", "t0k", secs);
-    let (s, j) = post(&h, "/webhooks/zoom", &headers, body.clone()).await;
+    let (s, j) = post_owned(&h, "/webhooks/zoom", &headers, body.clone()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
     headers.retain(|(k, _)| k != "x-zm-signature");
-    let (s, j) = post(&h, "/webhooks/zoom", &headers, body).await;
+    let (s, j) = post_owned(&h, "/webhooks/zoom", &headers, body).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "missing_signature");
     // A stale validation is not answered either.
     let (headers, body) = zoom_validation(FIXTURE_SECRET, "t0k", secs - 3600);
-    let (s, j) = post(&h, "/webhooks/zoom", &headers, body).await;
+    let (s, j) = post_owned(&h, "/webhooks/zoom", &headers, body).await;
     assert_answer(
         (s, j),
         StatusCode::UNAUTHORIZED,
@@ -380,7 +356,7 @@ async fn front_echoes_its_challenge_only_when_signed() {
     let case = fixture_case("front", "sync-challenge");
     let now = now_ms();
     let good = signed_now("front", &case, now);
-    let (s, j) = post(&h, "/webhooks/front", &good, case.body.to_vec()).await;
+    let (s, j) = post_owned(&h, "/webhooks/front", &good, case.body.to_vec()).await;
     assert_eq!(
         (s, j),
         (
@@ -389,7 +365,7 @@ async fn front_echoes_its_challenge_only_when_signed() {
         )
     );
     let old = signed_now("front", &case, now - 3_600_000);
-    let (s, j) = post(&h, "/webhooks/front", &old, case.body.to_vec()).await;
+    let (s, j) = post_owned(&h, "/webhooks/front", &old, case.body.to_vec()).await;
     assert_answer(
         (s, j),
         StatusCode::UNAUTHORIZED,
@@ -398,7 +374,7 @@ async fn front_echoes_its_challenge_only_when_signed() {
     let mut bad_ts = good.clone();
     bad_ts.retain(|(k, _)| k != "x-front-request-timestamp");
     bad_ts.push(("x-front-request-timestamp".into(), "yesterday".into()));
-    let (s, j) = post(&h, "/webhooks/front", &bad_ts, case.body.to_vec()).await;
+    let (s, j) = post_owned(&h, "/webhooks/front", &bad_ts, case.body.to_vec()).await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
 }
 
@@ -409,7 +385,7 @@ async fn crisp_reads_a_timestamp_in_either_unit() {
     let body = case.body.to_vec();
     let now = now_ms();
     // Milliseconds (what `signed_now` sends), then seconds, both fresh.
-    let (s, j) = post(
+    let (s, j) = post_owned(
         &h,
         "/webhooks/crisp",
         &signed_now("crisp", &case, now),
@@ -431,14 +407,14 @@ async fn crisp_reads_a_timestamp_in_either_unit() {
         ("x-crisp-request-timestamp".to_owned(), secs),
         ("x-crisp-signature".to_owned(), mac),
     ];
-    let (s, j) = post(&h, "/webhooks/crisp", &headers, body.clone()).await;
+    let (s, j) = post_owned(&h, "/webhooks/crisp", &headers, body.clone()).await;
     assert_eq!(
         (s, j["status"].as_str()),
         (StatusCode::OK, Some("duplicate")),
         "{j}"
     );
     let stale = signed_now("crisp", &case, now - 600_000);
-    let (s, j) = post(&h, "/webhooks/crisp", &stale, body).await;
+    let (s, j) = post_owned(&h, "/webhooks/crisp", &stale, body).await;
     assert_answer(
         (s, j),
         StatusCode::UNAUTHORIZED,
@@ -458,7 +434,7 @@ async fn sunshine_conversations_api_key_is_checked_and_its_batch_split() {
         }
         hs
     };
-    let (s, j) = post(
+    let (s, j) = post_owned(
         &h,
         "/webhooks/sunshine-conversations",
         &with_key(None),
@@ -467,7 +443,7 @@ async fn sunshine_conversations_api_key_is_checked_and_its_batch_split() {
     .await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "missing_signature");
     let almost = format!("{}x", &FIXTURE_SECRET[..FIXTURE_SECRET.len() - 1]);
-    let (s, j) = post(
+    let (s, j) = post_owned(
         &h,
         "/webhooks/sunshine-conversations",
         &with_key(Some(&almost)),
@@ -475,7 +451,7 @@ async fn sunshine_conversations_api_key_is_checked_and_its_batch_split() {
     )
     .await;
     assert_answer((s, j), StatusCode::UNAUTHORIZED, "signature_mismatch");
-    let (s, j) = post(
+    let (s, j) = post_owned(
         &h,
         "/webhooks/sunshine-conversations",
         &with_key(Some(FIXTURE_SECRET)),

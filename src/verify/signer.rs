@@ -4,9 +4,7 @@
 //! expects the answer from the one it signed with, so the answer uses the key
 //! that matched. The key is never shown: it can only MAC.
 
-use hmac::{Hmac, Mac};
-
-use super::signed::Algorithm;
+use super::signed::{hmac_of, Algorithm};
 use crate::secret::Secret;
 
 /// The secret a delivery's signature (or token) was verified with.
@@ -20,22 +18,7 @@ impl Signer {
 
     /// HMAC of `content` under the key.
     pub fn hmac(&self, algorithm: Algorithm, content: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
-            // HMAC takes keys of any length: this cannot fail.
-            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
-                Ok(mut m) => {
-                    m.update(content);
-                    m.finalize().into_bytes().to_vec()
-                }
-                Err(_) => Vec::new(),
-            }
-        }
-        let key = self.0.expose();
-        match algorithm {
-            Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
-            Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
-            Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
-        }
+        hmac_of(algorithm, self.0.expose(), content)
     }
 }
 

@@ -18,7 +18,7 @@ mod url;
 mod vectors;
 
 pub use error::SchemeError;
-pub use scheme::{Kind, SignedAt, SignedScheme};
+pub use scheme::{hmac_of, Kind, SignedAt, SignedScheme};
 pub use spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
     TimestampUnit, DEFAULT_TOLERANCE,

@@ -30,6 +30,25 @@ pub enum Kind {
     Ed25519,
 }
 
+/// The HMAC of `content` under `key` with `algorithm`.
+pub fn hmac_of(algorithm: Algorithm, key: &[u8], content: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(content);
+                m.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+    match algorithm {
+        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
+        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
+        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
+    }
+}
+
 /// A compiled signature scheme: everything parsed at start-up so a request costs
 /// one header lookup, one MAC (or one verification) per key and one compare per
 /// candidate. Its fields are open to the `signed` module, because provider-side
@@ -231,20 +250,8 @@ impl SignedScheme {
     }
 
     pub(super) fn mac(&self, key: &[u8], content: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
-            // HMAC accepts keys of any length, so this cannot fail.
-            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
-                Ok(mut m) => {
-                    m.update(content);
-                    m.finalize().into_bytes().to_vec()
-                }
-                Err(_) => Vec::new(),
-            }
-        }
         match self.kind {
-            Kind::Hmac(Algorithm::Sha1) => run::<Hmac<sha1::Sha1>>(key, content),
-            Kind::Hmac(Algorithm::Sha256) => run::<Hmac<sha2::Sha256>>(key, content),
-            Kind::Hmac(Algorithm::Sha512) => run::<Hmac<sha2::Sha512>>(key, content),
+            Kind::Hmac(algorithm) => hmac_of(algorithm, key, content),
             Kind::Ed25519 => match <[u8; 32]>::try_from(key) {
                 Ok(seed) => {
                     use ed25519_dalek::Signer as _;
