@@ -683,7 +683,9 @@ def front(name, obj, extra=None):
          "X-Front-Signature": mac, **(extra or {})})
 front("sync-challenge", {"type": "sync", "authorization": {"id": "cmp_abc"}}, {"X-Front-Challenge": "a8c1b3e2f4d6"})
 FRONT_CONV = {"_links": {"self": "https://yourCompany.api.frontapp.com/conversations/cnv_55c8c149"}, "id": "cnv_55c8c149",
-              "subject": "Order 4521 never arrived", "status": "unassigned", "assignee": None, "tags": [], "created_at": 1767225500.0}
+              "subject": "Order 4521 never arrived", "status": "unassigned", "assignee": None,
+              "recipient": {"_links": {"related": {"contact": "https://yourCompany.api.frontapp.com/contacts/crd_55c8c149"}}, "handle": "anna@example.com", "role": "from"},
+              "tags": [], "created_at": 1767225500.0}
 def front_event(typ, eid, kind, target):
     return {"type": typ, "authorization": {"id": "cmp_abc"}, "payload": {"_links": {"self": "https://yourCompany.api.frontapp.com/events/" + eid},
             "id": eid, "type": kind, "emitted_at": 1767225600.0, "conversation": FRONT_CONV, "source": {"_meta": {"type": "inboxes"}, "data": []},
