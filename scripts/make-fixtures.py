@@ -858,4 +858,167 @@ telnyx("call-initiated-is-dead-lettered", tx_event("0ccc7b54-4df3-4bca-a65a-3da1
     "call_session_id": "428c31b6-abf3-3bc1-b7f4-5013ef9657c1", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d", "connection_id": "7267xxxxxxxxxxxxxx",
     "direction": "incoming", "from": "+35319605860", "start_time": "2026-01-01T00:03:00.000+00:00", "state": "parked", "to": "+13129457420"}))
 
+# ================================================================ enterprise chat and support desks (issue 24)
+# Payloads follow each provider's documented examples (ids shortened where the
+# document elides them); signed here with Python's hmac, independently of hookgate.
+TS_MS = TS * 1000
+
+# ---------------------------------------------------------------- Zoom
+# x-zm-signature: v0=<hex HMAC-SHA256 of "v0:{x-zm-request-timestamp}:{body}"> (seconds).
+def zoom(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"v0:%d:" % TS + body, hashlib.sha256).hexdigest()
+    case("zoom", name, body, {"Content-Type": "application/json", "x-zm-request-timestamp": str(TS), "x-zm-signature": "v0=" + mac})
+zoom("url-validation", {"payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}, "event_ts": 1654503849680, "event": "endpoint.url_validation"})
+ZOOM_OBJ = {"id": "e6a6d0ab-e1c1-4b6d-ab2c-0fbf8b0b1b1a", "session_id": "27bd6d8c-4f61-4a89-84b1-8f4c1c2e8a55",
+            "channel_id": "a4b5c6d7e8f94a0b8c1d2e3f4a5b6c7d", "channel_name": "Support", "message": "Can someone look at ticket 4521?",
+            "timestamp": TS_MS, "date_time": "2026-01-01T00:00:00Z"}
+def zoom_chat(event, obj):
+    return {"event": event, "event_ts": TS_MS, "payload": {"account_id": "AAAAAABBBB", "operator": "jchill@example.com",
+            "operator_id": "z8yCxjabcdEFGHfp8uQ", "operator_member_id": "ad3a3c03d9e0f0f8b0fa8a1dbb8a8e15", "object": obj}}
+zoom("chat-message-sent", zoom_chat("chat_message.sent", ZOOM_OBJ))
+zoom("chat-message-updated", zoom_chat("chat_message.updated", {**ZOOM_OBJ, "message": "Can someone look at ticket 4522?"}))
+zoom("chat-message-deleted", zoom_chat("chat_message.deleted", {k: ZOOM_OBJ[k] for k in ("id", "session_id", "channel_id", "channel_name", "timestamp", "date_time")}))
+zoom("meeting-started-is-dead-lettered", {"event": "meeting.started", "event_ts": TS_MS, "payload": {"account_id": "AAAAAABBBB",
+     "object": {"id": "1234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "host_id": "x1yCzABCDEfg23HiJKl4mN", "topic": "My Meeting",
+                "type": 2, "start_time": "2026-01-01T00:00:00Z", "timezone": "UTC", "duration": 60}}})
+
+# ---------------------------------------------------------------- Webex
+# X-Spark-Signature: hex HMAC-SHA1 of the body with the webhook's secret.
+def webex(name, obj):
+    body = compact(obj)
+    case("webex", name, body, {"Content-Type": "application/json", "X-Spark-Signature": sig("sha1", body)})
+def webex_hook(resource, event, data):
+    return {"id": "Y2lzY29zcGFyazovL3VzL1dFQkhPT0svZjRlNjA1NjAtNjYwMi00ZmIwLWEyNWEtOTQ5ODgxNjA5NDk3",
+            "name": "New message in 'Project Unicorn' room", "targetUrl": "https://hooks.example.com/hooks/webex",
+            "resource": resource, "event": event, "filter": "roomId=Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0",
+            "orgId": "OTZhYmMyYWEtM2RjYy0xMWU1LWExNTItZmUzNDgxOWNkYzlh", "createdBy": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS8xZjdkZTVjYi04NTYxLTQ2NzEtYmMwMy1iYzk3NDMxNDQ0MmQ",
+            "appId": "Y2lzY29zcGFyazovL3VzL0FQUExJQ0FUSU9OL0MyNzljYjMwYzAyOTE4MGJiNGJkYWViYjA2MWI3OTY1Y2RhMzliNjAyOTdjODUwM2YyNjZhYmY2NmM5OTllYzFm",
+            "ownedBy": "creator", "status": "active", "created": "2026-01-01T00:00:00.000Z",
+            "actorId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS8xZjdkZTVjYi04NTYxLTQ2NzEtYmMwMy1iYzk3NDMxNDQ0MmQ", "data": data}
+WEBEX_MSG = {"id": "Y2lzY29zcGFyazovL3VzL01FU1NBR0UvOTJkYjNiZTAtNDNiZC0xMWU2LThhZTktZGQ1YjNkZmM1NjVk",
+             "roomId": "Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0", "roomType": "group",
+             "personId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY",
+             "personEmail": "matt@example.com", "created": "2026-01-01T00:00:00.000Z"}
+webex("message-created", webex_hook("messages", "created", WEBEX_MSG))
+webex("message-deleted", webex_hook("messages", "deleted", WEBEX_MSG))
+webex("membership-created-is-dead-lettered", webex_hook("memberships", "created", {"id": "Y2lzY29zcGFyazovL3VzL01FTUJFUlNISVAvMGQwYzkxYjYtY2U2MC00NzI1LWI2ZDAtMzQ1NWQ1ZDExZWYzOmNkZTFkZDQwLTJmMGQtMTFlNS1iYTljLTdiNjU1NmQyMjA3Yg",
+      "roomId": WEBEX_MSG["roomId"], "personId": WEBEX_MSG["personId"], "personEmail": "matt@example.com", "isModerator": False,
+      "isMonitor": False, "created": "2026-01-01T00:00:00.000Z"}))
+
+# ---------------------------------------------------------------- HubSpot (signature v3)
+# X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + URI + body + timestamp (ms),
+# the URI with HubSpot's listed escapes decoded (here %3A in the query).
+HUBSPOT_URL = "https://hooks.example.com/hooks/hubspot?portal=62515&route=crm%3Acontacts"
+def hubspot(name, events):
+    body = compact(events)
+    uri = HUBSPOT_URL.replace("%3A", ":")
+    mac = base64.b64encode(hmac.new(SECRET, b"POST" + uri.encode() + body + str(TS_MS).encode(), hashlib.sha256).digest()).decode()
+    case("hubspot", name, body, {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": str(TS_MS),
+         "X-HubSpot-Signature-v3": mac}, url=HUBSPOT_URL)
+def hs(eid, typ, obj, **kw):
+    return {"eventId": eid, "subscriptionId": 12345, "portalId": 62515, "appId": 54321, "occurredAt": TS_MS,
+            "subscriptionType": typ, "attemptNumber": 0, "objectId": obj, "changeSource": "CRM", **kw}
+hubspot("batch-contact-created-and-updated", [hs(1, "contact.creation", 123, changeFlag="NEW"),
+        hs(2, "contact.propertyChange", 123, propertyName="email", propertyValue="jane@example.com")])
+hubspot("conversation-new-message", [hs(3, "conversation.newMessage", 1234567, messageId="5f2e9d7c1a3b4c5d6e7f8a9b", messageType="MESSAGE", changeFlag="NEW_MESSAGE")])
+hubspot("batch-with-unmapped-deal", [hs(4, "conversation.creation", 1234568), hs(5, "deal.creation", 456, changeFlag="CREATED")])
+
+# ---------------------------------------------------------------- Front (application webhooks)
+# X-Front-Signature: base64 HMAC-SHA256 of "{X-Front-Request-Timestamp}:{body}" (ms);
+# saving the webhook sends {type: sync} with X-Front-Challenge, answered with it.
+def front(name, obj, extra=None):
+    body = compact(obj)
+    mac = base64.b64encode(hmac.new(SECRET, str(TS_MS).encode() + b":" + body, hashlib.sha256).digest()).decode()
+    case("front", name, body, {"Content-Type": "application/json", "X-Front-Request-Timestamp": str(TS_MS),
+         "X-Front-Signature": mac, **(extra or {})})
+front("sync-challenge", {"type": "sync", "authorization": {"id": "cmp_abc"}}, {"X-Front-Challenge": "a8c1b3e2f4d6"})
+FRONT_CONV = {"_links": {"self": "https://yourCompany.api.frontapp.com/conversations/cnv_55c8c149"}, "id": "cnv_55c8c149",
+              "subject": "Order 4521 never arrived", "status": "unassigned", "assignee": None,
+              "recipient": {"_links": {"related": {"contact": "https://yourCompany.api.frontapp.com/contacts/crd_55c8c149"}}, "handle": "anna@example.com", "role": "from"},
+              "tags": [], "created_at": 1767225500.0}
+def front_event(typ, eid, kind, target):
+    return {"type": typ, "authorization": {"id": "cmp_abc"}, "payload": {"_links": {"self": "https://yourCompany.api.frontapp.com/events/" + eid},
+            "id": eid, "type": kind, "emitted_at": 1767225600.0, "conversation": FRONT_CONV, "source": {"_meta": {"type": "inboxes"}, "data": []},
+            "target": target}}
+front("inbound-received", front_event("inbound_received", "evt_55c8c149", "inbound", {"_meta": {"type": "message"}, "data": {
+      "_links": {"self": "https://yourCompany.api.frontapp.com/messages/msg_1q15qmtq"}, "id": "msg_1q15qmtq", "type": "email",
+      "is_inbound": True, "created_at": 1767225600.0, "blurb": "Hi, my order 4521 never arrived.",
+      "author": None, "recipients": [{"handle": "anna@example.com", "role": "from"}, {"handle": "support@example.com", "role": "to"}]}}))
+front("outbound-sent", front_event("outbound_sent", "evt_55c8c150", "outbound", {"_meta": {"type": "message"}, "data": {
+      "_links": {"self": "https://yourCompany.api.frontapp.com/messages/msg_1q15qmtr"}, "id": "msg_1q15qmtr", "type": "email",
+      "is_inbound": False, "created_at": 1767225600.0, "blurb": "Sorry about that, a new one is on its way.",
+      "author": {"id": "tea_55c8c149", "email": "leela@example.com", "username": "leela", "first_name": "Leela", "last_name": "Turanga"},
+      "recipients": [{"handle": "support@example.com", "role": "from"}, {"handle": "anna@example.com", "role": "to"}]}}))
+front("conversation-archived", front_event("conversation_archived", "evt_55c8c151", "archive", None))
+
+# ---------------------------------------------------------------- Crisp (web hooks)
+# X-Crisp-Signature: hex HMAC-SHA256 of "[{X-Crisp-Request-Timestamp};{body}]" (Crisp's SDKs).
+def crisp(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"[%d;" % TS_MS + body + b"]", hashlib.sha256).hexdigest()
+    case("crisp", name, body, {"Content-Type": "application/json", "X-Crisp-Request-Timestamp": str(TS_MS), "X-Crisp-Signature": mac})
+CRISP_SITE = "42286ab3-b29a-4fde-8538-da0ae501d825"
+CRISP_SESSION = "session_36ba3566-9651-4790-afc8-ffedbccc317f"
+def crisp_msg(event, frm, content, fp, user):
+    return {"website_id": CRISP_SITE, "event": event, "data": {"website_id": CRISP_SITE, "session_id": CRISP_SESSION, "type": "text",
+            "content": content, "from": frm, "origin": "chat", "stamped": True, "timestamp": TS_MS, "fingerprint": fp, "user": user},
+            "timestamp": TS_MS}
+crisp("message-send", crisp_msg("message:send", "user", "Hey :)", 150698569649423, {"nickname": "visitor493603", "user_id": CRISP_SESSION}))
+crisp("message-received", crisp_msg("message:received", "operator", "Hello! How can I help?", 150698569649424,
+      {"nickname": "Baptiste", "user_id": "aa0b6ca2-1b3d-4f2a-9a9e-2b6b2d0b7b1e"}))
+crisp("session-set-email", {"website_id": CRISP_SITE, "event": "session:set_email", "data": {"website_id": CRISP_SITE,
+      "session_id": CRISP_SESSION, "email": "visitor@example.com"}, "timestamp": TS_MS})
+
+# ---------------------------------------------------------------- Sunshine Conversations (webhooks v2)
+# X-API-Key: the webhook's secret itself; events[] batched.
+def sunco(name, obj):
+    case("sunshine-conversations", name, compact(obj), {"Content-Type": "application/json", "X-API-Key": SECRET.decode()})
+SUNCO_CONV = {"id": "c7f8a3b2e1d04f5a9b6c2d1e", "type": "personal", "brandId": "f0e1d2c3b4a5968778695a4b", "activeSwitchboardIntegration": {
+              "id": "5ef21b86e933b7355c11c604", "name": "zd-agentWorkspace", "integrationId": "5ef21b86e933b7355c11c605", "integrationType": "zd:agentWorkspace"}}
+def sunco_msg(eid, mid, author, text):
+    return {"id": eid, "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:message", "payload": {"conversation": SUNCO_CONV,
+            "message": {"id": mid, "received": "2026-01-01T00:00:00.000Z", "author": author, "content": {"type": "text", "text": text},
+                        "source": {"type": "whatsapp", "integrationId": "5e1f438bf99fb467810c0ab9"}}}}
+SUNCO_USER = {"userId": "a1b2c3d4e5f60718293a4b5c", "displayName": "Steve Jobs", "type": "user",
+              "user": {"id": "a1b2c3d4e5f60718293a4b5c", "externalId": "steve-42"}}
+sunco("batch-messages", {"app": {"id": "5698edbf2a43bd081be982f1"}, "webhook": {"id": "5e554b5ae7ea8a5e58ba7bc3", "version": "v2"},
+      "events": [sunco_msg("5e554b5ae7ea8a5e58ba7bc4", "5e554b5a0b8c3f0012a1b2c3", SUNCO_USER, "Hello!"),
+                 sunco_msg("5e554b5ae7ea8a5e58ba7bc5", "5e554b5a0b8c3f0012a1b2c4", {"type": "business", "displayName": "Acme Support"}, "Hi Steve, how can we help?"),
+                 {"id": "5e554b5ae7ea8a5e58ba7bc6", "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:create",
+                  "payload": {"conversation": SUNCO_CONV, "creationReason": "message", "user": SUNCO_USER["user"]}}]})
+sunco("conversation-read-is-dead-lettered", {"app": {"id": "5698edbf2a43bd081be982f1"}, "webhook": {"id": "5e554b5ae7ea8a5e58ba7bc3", "version": "v2"},
+      "events": [{"id": "5e554b5ae7ea8a5e58ba7bc7", "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:read",
+                  "payload": {"conversation": SUNCO_CONV, "user": SUNCO_USER["user"], "source": {"type": "whatsapp"}, "activity": {"type": "conversation:read"}}}]})
+
+# ---------------------------------------------------------------- Bird (channels)
+# messagebird-signature: base64 HMAC-SHA256 of "{timestamp}\n{url}\n{sha256(body), raw}"
+# with messagebird-request-timestamp (seconds); the URL is the subscription's.
+BIRD_URL = "https://hooks.example.com/hooks/bird"
+def bird(name, obj):
+    body = compact(obj)
+    signed = str(TS).encode() + b"\n" + BIRD_URL.encode() + b"\n" + hashlib.sha256(body).digest()
+    mac = base64.b64encode(hmac.new(SECRET, signed, hashlib.sha256).digest()).decode()
+    case("bird", name, body, {"Content-Type": "application/json", "messagebird-request-timestamp": str(TS),
+         "messagebird-signature": mac}, url=BIRD_URL)
+BIRD_WS = "c8e4c4d9-0b6f-4a3e-9a2e-3f1b2c4d5e6f"
+BIRD_CH = "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d"
+def bird_msg(event, mid, direction, status, sender, receiver, text):
+    return {"service": "channels", "event": event, "payload": {"id": mid, "channelId": BIRD_CH, "sender": sender, "receiver": receiver,
+            "body": {"type": "text", "text": {"text": text}}, "status": status, "direction": direction, "lastStatusAt": "2026-01-01T00:00:00.000Z",
+            "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z", "workspaceId": BIRD_WS}}
+BIRD_CONTACT = {"contact": {"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}}
+BIRD_CONNECTOR = {"connector": {"id": "3f2e1d0c-b9a8-4765-9432-10fedcba9876", "identifierValue": "+31201234567"}}
+bird("whatsapp-inbound", bird_msg("whatsapp.inbound", "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "incoming", "delivered",
+     BIRD_CONTACT, BIRD_CONNECTOR, "Hi, is my order on its way?"))
+bird("sms-outbound-delivered", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "delivered",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today."))
+bird("sms-outbound-sent", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "sent",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today."))
+bird("whatsapp-outbound-failed", {**bird_msg("whatsapp.outbound", "9c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", "outgoing", "failed",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today.")})
+
 print("fixtures written")

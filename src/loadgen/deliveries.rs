@@ -375,6 +375,13 @@ mod tests {
             "freshchat",
             "sendgrid",
             "telnyx",
+            "zoom",
+            "webex",
+            "hubspot",
+            "front",
+            "crisp",
+            "sunshine-conversations",
+            "bird",
         ];
         let mappings = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for p in providers {

@@ -7,6 +7,7 @@ use super::compiled::{CompiledRule, Mapping};
 use super::error::MappingError;
 use super::jq::{Jq, JqSet};
 use super::model::{AuthSpec, MappingFile};
+use super::respond::{Respond, Sign};
 use crate::verify::{JwtScheme, Kind, PublishedJwtScheme, Scheme, SignedScheme, TwilioScheme};
 
 impl Mapping {
@@ -134,10 +135,20 @@ impl Mapping {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                Ok((
-                    jq(format!("respond[{i}].when"), &r.when)?,
-                    jq(format!("respond[{i}].body"), &r.body)?,
-                ))
+                Ok(Respond {
+                    when: jq(format!("respond[{i}].when"), &r.when)?,
+                    body: jq(format!("respond[{i}].body"), &r.body)?,
+                    sign: r
+                        .sign
+                        .as_ref()
+                        .map(|s| {
+                            Ok::<_, MappingError>(Sign::new(
+                                s,
+                                jq(format!("respond[{i}].sign.of"), &s.of)?,
+                            ))
+                        })
+                        .transpose()?,
+                })
             })
             .collect::<Result<Vec<_>, MappingError>>()?;
         let answer = m

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, PublishedJwtSpec, TwilioSpec};
+use crate::verify::{
+    Algorithm, Ed25519Spec, Encoding, HmacSpec, JwtSpec, PublishedJwtSpec, TwilioSpec,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +59,31 @@ pub struct RespondRule {
     pub when: String,
     /// jq: the JSON answered with 200.
     pub body: String,
+    /// A field of the answer computed from the source's secret (Zoom's
+    /// `encryptedToken`), added to the object `body` yields.
+    #[serde(default)]
+    pub sign: Option<RespondSign>,
+}
+
+/// `[[respond]] sign`: an HMAC, keyed with the secret the delivery was verified
+/// with, of a string the delivery carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSign {
+    /// The answer's field the MAC is written to.
+    pub field: String,
+    /// jq: the string the MAC is computed over.
+    pub of: String,
+    pub algorithm: Algorithm,
+    #[serde(default = "hex")]
+    pub encoding: Encoding,
+    /// Written before the encoded MAC.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+fn hex() -> Encoding {
+    Encoding::Hex
 }
 
 /// GET handshakes a provider performs when a webhook is registered.
@@ -85,14 +112,14 @@ pub struct BatchSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum AuthSpecs {
-    One(AuthSpec),
+    One(Box<AuthSpec>),
     Many(Vec<AuthSpec>),
 }
 
 impl AuthSpecs {
     pub fn all(&self) -> &[AuthSpec] {
         match self {
-            Self::One(a) => std::slice::from_ref(a),
+            Self::One(a) => std::slice::from_ref(&**a),
             Self::Many(v) => v,
         }
     }

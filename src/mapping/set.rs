@@ -66,6 +66,16 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../mappings/sendgrid.toml"),
     ),
     ("telnyx.toml", include_str!("../../mappings/telnyx.toml")),
+    ("zoom.toml", include_str!("../../mappings/zoom.toml")),
+    ("webex.toml", include_str!("../../mappings/webex.toml")),
+    ("hubspot.toml", include_str!("../../mappings/hubspot.toml")),
+    ("front.toml", include_str!("../../mappings/front.toml")),
+    ("crisp.toml", include_str!("../../mappings/crisp.toml")),
+    (
+        "sunshine-conversations.toml",
+        include_str!("../../mappings/sunshine-conversations.toml"),
+    ),
+    ("bird.toml", include_str!("../../mappings/bird.toml")),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -222,10 +232,14 @@ mod tests {
             set.providers(),
             [
                 "aisoule",
+                "bird",
+                "crisp",
                 "discord",
                 "freshchat",
+                "front",
                 "github",
                 "google-chat",
+                "hubspot",
                 "intercom",
                 "line",
                 "magalu-sac",
@@ -239,13 +253,16 @@ mod tests {
                 "slack",
                 "standard-webhooks",
                 "stripe",
+                "sunshine-conversations",
                 "telegram",
                 "telnyx",
                 "twilio",
                 "viber",
                 "vonage",
+                "webex",
                 "whatsapp-cloud",
-                "zendesk"
+                "zendesk",
+                "zoom",
             ]
         );
     }

@@ -22,6 +22,7 @@ mod published;
 mod request;
 mod scheme;
 mod signed;
+mod signer;
 mod source;
 mod twilio;
 
@@ -40,7 +41,8 @@ pub use request::{Admitted, RequestHead, Unverified, Verified};
 pub use scheme::Scheme;
 pub use signed::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
-    SignatureLayout, SignedAt, SignedScheme, DEFAULT_TOLERANCE,
+    SignatureLayout, SignedAt, SignedScheme, TimestampUnit, DEFAULT_TOLERANCE,
 };
+pub use signer::Signer;
 pub use source::SourceAuth;
 pub use twilio::{TwilioScheme, TwilioSpec};

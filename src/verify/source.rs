@@ -10,6 +10,7 @@ use super::content::Signed;
 use super::error::VerifyError;
 use super::keys::Keys;
 use super::scheme::Scheme;
+use super::signer::Signer;
 use crate::secret::Secret;
 
 /// Every check a source requires; all configured checks must pass.
@@ -88,7 +89,9 @@ impl SourceAuth {
 
     /// The signature checks: one of the source's schemes must verify. The error of
     /// the first scheme is the one answered, unless it only says the token's key is
-    /// another scheme's (unknown or not loaded): then the first that says more.
+    /// another scheme's (unknown or not loaded): then the first that says more. On
+    /// success: the signed identity (see [`Scheme::signed_identity`]) and the secret
+    /// that matched, if any.
     pub(super) fn verify_signatures(
         &self,
         headers: &HeaderMap,
@@ -96,7 +99,7 @@ impl SourceAuth {
         query: Option<&str>,
         now: SystemTime,
         window: bool,
-    ) -> Result<Option<[u8; 32]>, VerifyError> {
+    ) -> Result<(Option<[u8; 32]>, Option<Signer>), VerifyError> {
         let url = self.url(query);
         let req = Signed {
             headers,
@@ -106,7 +109,10 @@ impl SourceAuth {
         let mut errors = Vec::new();
         for (scheme, keys) in &self.signatures {
             match scheme.verify(keys, req, now, window) {
-                Ok(()) => return Ok(scheme.signed_identity(req)),
+                Ok(()) => {
+                    let signer = Self::signer(scheme, keys, req, now, window);
+                    return Ok((scheme.signed_identity(req), signer));
+                }
                 Err(e) => errors.push(e),
             }
         }
@@ -117,6 +123,33 @@ impl SourceAuth {
             .find(|e| !not_this_set(e))
             .or_else(|| errors.iter().find(|e| e.is_unavailable()))
             .or(errors.first());
-        pick.map_or(Ok(None), |e| Err(*e))
+        pick.map_or(Ok((None, None)), |e| Err(*e))
+    }
+
+    /// Which of the secrets verified a request `scheme` accepted: the only one, or,
+    /// during a rotation, the one that verifies alone (checked again key by key:
+    /// the request is already verified, so nothing here is secret-dependent timing
+    /// an outsider can use).
+    fn signer(
+        scheme: &Scheme,
+        keys: &Keys,
+        req: Signed<'_>,
+        now: SystemTime,
+        window: bool,
+    ) -> Option<Signer> {
+        let Keys::Secrets(secrets) = keys else {
+            return None;
+        };
+        match secrets.as_slice() {
+            [one] => Some(Signer::new(one.clone())),
+            many => many
+                .iter()
+                .find(|s| {
+                    scheme
+                        .verify(&Keys::Secrets(vec![(*s).clone()]), req, now, window)
+                        .is_ok()
+                })
+                .map(|s| Signer::new(s.clone())),
+        }
     }
 }

@@ -7,12 +7,14 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
 
+use super::clock::TimestampUnit;
 use super::error::SchemeError;
 use super::spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
     DEFAULT_TOLERANCE,
 };
 use super::template::Template;
+use super::url::UrlDecode;
 use crate::secret::Secret;
 use crate::verify::asymmetric::{sign_pem, MIN_RSA_BITS};
 use crate::verify::content::Signed;
@@ -53,6 +55,25 @@ impl Kind {
     }
 }
 
+/// The HMAC of `content` under `key` with `algorithm`.
+pub fn hmac_of(algorithm: Algorithm, key: &[u8], content: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(content);
+                m.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+    match algorithm {
+        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
+        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
+        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
+    }
+}
+
 /// A compiled signature scheme: everything parsed at start-up so a request costs
 /// one header lookup, one MAC (or one verification) per key and one compare per
 /// candidate. Its fields are open to the `signed` module, because provider-side
@@ -70,6 +91,8 @@ pub struct SignedScheme {
     pub(super) timestamp_header: Option<HeaderName>,
     pub(super) id_header: Option<HeaderName>,
     pub(super) tolerance: Duration,
+    pub(super) timestamp_unit: TimestampUnit,
+    pub(super) url_decode: UrlDecode,
     pub(super) secret_encoding: SecretEncoding,
     /// Headers whose values are part of the signed content.
     pub(super) signed_headers: Vec<HeaderName>,
@@ -83,16 +106,6 @@ pub(super) fn unix_now(now: SystemTime) -> i64 {
     now.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-/// Unix seconds, or RFC 3339 (Zendesk sends ISO 8601 timestamps).
-fn parse_timestamp(t: &str) -> Option<i64> {
-    let t = t.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .map(|d| d.timestamp())
-    })
 }
 
 impl SignedScheme {
@@ -159,6 +172,12 @@ impl SignedScheme {
                  so the replay window would check an unsigned value",
             ));
         }
+        let url_decode = UrlDecode::parse(spec.url_decode.as_deref())?;
+        if !url_decode.is_empty() && !template.signs_url() {
+            return Err(template_err(
+                "url_decode is set but the signed template does not include {url}",
+            ));
+        }
         if id_header.is_some() && !template.signs_id() {
             return Err(template_err(
                 "id_header is set but the signed template does not include {id}",
@@ -197,6 +216,8 @@ impl SignedScheme {
             timestamp_header,
             id_header,
             tolerance,
+            timestamp_unit: spec.timestamp_unit,
+            url_decode,
             secret_encoding,
         })
     }
@@ -260,20 +281,8 @@ impl SignedScheme {
     }
 
     pub(super) fn mac(&self, key: &[u8], content: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
-            // HMAC accepts keys of any length, so this cannot fail.
-            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
-                Ok(mut m) => {
-                    m.update(content);
-                    m.finalize().into_bytes().to_vec()
-                }
-                Err(_) => Vec::new(),
-            }
-        }
         match self.kind {
-            Kind::Hmac(Algorithm::Sha1) => run::<Hmac<sha1::Sha1>>(key, content),
-            Kind::Hmac(Algorithm::Sha256) => run::<Hmac<sha2::Sha256>>(key, content),
-            Kind::Hmac(Algorithm::Sha512) => run::<Hmac<sha2::Sha512>>(key, content),
+            Kind::Hmac(algorithm) => hmac_of(algorithm, key, content),
             Kind::Ed25519 => match <[u8; 32]>::try_from(key) {
                 Ok(seed) => {
                     use ed25519_dalek::Signer as _;
@@ -371,9 +380,10 @@ impl SignedScheme {
         if candidates.is_empty() {
             return Err(VerifyError::MalformedSignature);
         }
+        let url = req.url.map(|u| self.url_decode.apply(u));
         let content = self
             .template
-            .render(headers, req.body, timestamp, id, req.url)?;
+            .render(headers, req.body, timestamp, id, url.as_deref())?;
         let matched = match (self.kind, keys) {
             (Kind::Hmac(_), Keys::Secrets(secrets)) => {
                 let mut ok = subtle::Choice::from(0u8);
@@ -406,22 +416,25 @@ impl SignedScheme {
         if !matched {
             return Err(VerifyError::SignatureMismatch);
         }
-        Ok(SignedAt(timestamp.map(str::to_owned)))
+        Ok(SignedAt(
+            timestamp.map(|t| (t.to_owned(), self.timestamp_unit)),
+        ))
     }
 }
 
-/// A matched signature and the timestamp it covers, if the scheme has one.
+/// A matched signature and the timestamp it covers (and its unit), if the scheme
+/// has one.
 #[derive(Debug)]
 #[must_use = "the replay window is checked by check_window"]
-pub struct SignedAt(Option<String>);
+pub struct SignedAt(Option<(String, TimestampUnit)>);
 
 impl SignedAt {
     /// Checked after the signature, so the time window cannot be probed unsigned.
     pub fn check_window(self, now: SystemTime, tolerance: Duration) -> Result<(), VerifyError> {
-        let Some(t) = self.0 else {
+        let Some((t, unit)) = self.0 else {
             return Ok(());
         };
-        let t = parse_timestamp(&t).ok_or(VerifyError::BadTimestamp)?;
+        let t = unit.to_seconds(&t).ok_or(VerifyError::BadTimestamp)?;
         let skew = (unix_now(now) - t).unsigned_abs();
         if skew > tolerance.as_secs() {
             return Err(VerifyError::StaleTimestamp);
