@@ -72,3 +72,13 @@ pub(super) fn token_header(token: &str) -> Result<TokenHeader, VerifyError> {
         kid,
     })
 }
+
+/// Headers carrying `Authorization: Bearer <token>`, for the token schemes' tests.
+#[cfg(test)]
+pub(super) fn test_bearer(token: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
+        h.insert(http::header::AUTHORIZATION, v);
+    }
+    h
+}

@@ -5,44 +5,22 @@
 use super::*;
 use base64::Engine as _;
 
-/// Vonage signs no URL.
-trait NoUrl {
-    fn verify_unsigned_url(
-        &self,
-        secrets: &[Secret],
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-        window: bool,
-    ) -> Result<(), VerifyError>;
-}
+use crate::verify::bearer::test_bearer as bearer;
 
-impl NoUrl for JwtScheme {
-    fn verify_unsigned_url(
-        &self,
-        secrets: &[Secret],
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-        window: bool,
-    ) -> Result<(), VerifyError> {
-        self.verify_at(secrets, headers, body, None, now, window)
-    }
+/// Vonage signs no URL.
+fn no_url(
+    s: &JwtScheme,
+    secrets: &[Secret],
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+    window: bool,
+) -> Result<(), VerifyError> {
+    s.verify_at(secrets, headers, body, None, now, window)
 }
 
 fn scheme() -> JwtScheme {
     JwtScheme::compile(&JwtSpec::default()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        http::header::AUTHORIZATION,
-        format!("Bearer {token}")
-            .parse()
-            .unwrap_or_else(|_| unreachable!()),
-    );
-    h
 }
 
 /// A token with any header and claims, signed HS256 by hand (as an attacker
@@ -76,15 +54,16 @@ fn a_signed_token_over_this_body_verifies_and_nothing_else_does() {
         http::header::AUTHORIZATION,
         value.parse().unwrap_or_else(|_| unreachable!()),
     );
-    assert_eq!(s.verify_unsigned_url(&key, &h, BODY, now, true), Ok(()));
+    assert_eq!(no_url(&s, &key, &h, BODY, now, true), Ok(()));
     // Another body under the same token.
     assert_eq!(
-        s.verify_unsigned_url(&key, &h, b"{}", now, true),
+        no_url(&s, &key, &h, b"{}", now, true),
         Err(VerifyError::BodyHashMismatch)
     );
     // Another key.
     assert_eq!(
-        s.verify_unsigned_url(
+        no_url(
+            &s,
             &[Secret::new("another-secret-0123456789")],
             &h,
             BODY,
@@ -106,7 +85,7 @@ fn a_signed_token_over_this_body_verifies_and_nothing_else_does() {
         .unwrap_or_default()
     );
     assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&none), BODY, now, true),
+        no_url(&s, &key, &bearer(&none), BODY, now, true),
         Err(VerifyError::AlgorithmNotAllowed)
     );
     let rs = forge(
@@ -115,7 +94,7 @@ fn a_signed_token_over_this_body_verifies_and_nothing_else_does() {
         KEY.as_bytes(),
     );
     assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&rs), BODY, now, true),
+        no_url(&s, &key, &bearer(&rs), BODY, now, true),
         Err(VerifyError::AlgorithmNotAllowed)
     );
     // Expired, and issued outside the window: refused, but not for a replay.
@@ -130,16 +109,13 @@ fn a_signed_token_over_this_body_verifies_and_nothing_else_does() {
         KEY.as_bytes(),
     );
     assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&old), BODY, now, true),
+        no_url(&s, &key, &bearer(&old), BODY, now, true),
         Err(VerifyError::StaleTimestamp)
     );
-    assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&old), BODY, now, false),
-        Ok(())
-    );
+    assert_eq!(no_url(&s, &key, &bearer(&old), BODY, now, false), Ok(()));
     // No token at all, or not a bearer one.
     assert_eq!(
-        s.verify_unsigned_url(&key, &HeaderMap::new(), BODY, now, true),
+        no_url(&s, &key, &HeaderMap::new(), BODY, now, true),
         Err(VerifyError::MissingSignature)
     );
     let mut basic = HeaderMap::new();
@@ -148,7 +124,7 @@ fn a_signed_token_over_this_body_verifies_and_nothing_else_does() {
         http::HeaderValue::from_static("Basic eDp5"),
     );
     assert_eq!(
-        s.verify_unsigned_url(&key, &basic, BODY, now, true),
+        no_url(&s, &key, &basic, BODY, now, true),
         Err(VerifyError::MalformedSignature)
     );
 }
@@ -160,7 +136,8 @@ fn vonage_sdk_vector() {
     let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM";
     let s = scheme();
     let now = SystemTime::now();
-    let right = s.verify_unsigned_url(
+    let right = no_url(
+        &s,
         &[Secret::new("qwertyuiopasdfghjklzxcvbnm123456")],
         &bearer(token),
         BODY,
@@ -172,7 +149,7 @@ fn vonage_sdk_vector() {
         "the key checks out; the missing body hash does not: {right:?}"
     );
     assert_eq!(
-        s.verify_unsigned_url(&[Secret::new("asdf")], &bearer(token), BODY, now, false),
+        no_url(&s, &[Secret::new("asdf")], &bearer(token), BODY, now, false),
         Err(VerifyError::SignatureMismatch)
     );
 }
@@ -190,13 +167,10 @@ fn a_required_issuer_must_be_present_and_iat_extremes_do_not_overflow() {
     let hs = r#"{"alg":"HS256","typ":"JWT"}"#;
     let claims = |extra: &str| format!(r#"{{"iat":{t},"payload_hash":"{}"{extra}}}"#, hash(BODY));
     let with = forge(hs, &claims(r#","iss":"Vonage""#), KEY.as_bytes());
-    assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&with), BODY, now, true),
-        Ok(())
-    );
+    assert_eq!(no_url(&s, &key, &bearer(&with), BODY, now, true), Ok(()));
     let without = forge(hs, &claims(""), KEY.as_bytes());
     assert_eq!(
-        s.verify_unsigned_url(&key, &bearer(&without), BODY, now, true),
+        no_url(&s, &key, &bearer(&without), BODY, now, true),
         Err(VerifyError::WrongIssuer)
     );
     for iat in [i64::MIN, i64::MAX] {
@@ -209,7 +183,7 @@ fn a_required_issuer_must_be_present_and_iat_extremes_do_not_overflow() {
             KEY.as_bytes(),
         );
         assert_eq!(
-            s.verify_unsigned_url(&key, &bearer(&extreme), BODY, now, true),
+            no_url(&s, &key, &bearer(&extreme), BODY, now, true),
             Err(VerifyError::StaleTimestamp)
         );
     }
