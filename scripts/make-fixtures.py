@@ -1021,4 +1021,23 @@ bird("whatsapp-outbound-failed", {**bird_msg("whatsapp.outbound", "9c3d4e5f-6a7b
      BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
      "Your order ships today.")})
 
+# MessageBird-Signature-JWT (the legacy MessageBird APIs; messagebird-nodejs
+# lib/webhook-signature-jwt.js, go-rest-api signature_jwt): the token alone, HS256
+# with the signing key; iss "MessageBird", nbf, exp a minute on, jti, url_hash = hex
+# SHA-256 of the URL called (query included), payload_hash = hex SHA-256 of the body
+# (absent for an empty body). Only this header: the messagebird-signature scheme is
+# not what verifies these cases.
+def bird_jwt(name, obj, jti, url=BIRD_URL):
+    body = compact(obj)
+    claims = {"iss": "MessageBird", "nbf": TS, "exp": TS + 60, "jti": jti,
+              "url_hash": hashlib.sha256(url.encode()).hexdigest(),
+              "payload_hash": hashlib.sha256(body).hexdigest()}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    case("bird", name, body, {"Content-Type": "application/json", "MessageBird-Signature-JWT": token}, url=url)
+bird_jwt("legacy-jwt-whatsapp-inbound", bird_msg("whatsapp.inbound", "6f0a1b2c-3d4e-4f5a-8b6c-7d8e9f0a1b2c", "incoming", "delivered",
+         BIRD_CONTACT, BIRD_CONNECTOR, "Hello, World!"), "59a244dc-e9ad-4e23-9778-371faa238f72")
+bird_jwt("legacy-jwt-sms-outbound-delivered", bird_msg("sms.outbound", "5e9f0a1b-2c3d-4e4f-9a5b-6c7d8e9f0a1b", "outgoing", "delivered",
+         BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+         "Your order ships today."), "c946af77-e182-4eaa-b2ff-1a545b5e991a", url=BIRD_URL + "?channel=sms&workspace=" + BIRD_WS)
+
 print("fixtures written")

@@ -2,8 +2,9 @@
 //! Crisp, Sunshine Conversations, Bird) through the real router: every fixture,
 //! batches split into one event per item, challenges answered (Zoom's computed
 //! from the key that signed), and each new scheme kind's bad inputs refused 401
-//! with their reason. Signatures here are computed by the test itself (hmac,
-//! sha2, base64), independently of hookgate's verify module.
+//! with their reason (Bird's legacy MessageBird-Signature-JWT beside its HMAC).
+//! Signatures here are computed by the test itself (hmac, sha2, base64),
+//! independently of hookgate's verify module.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -112,6 +113,14 @@ fn signed_now(provider: &str, case: &fixture::Case, ms: u128) -> Vec<(String, St
                 )),
             ),
         ],
+        // A legacy case: a fresh MessageBird-Signature-JWT for the URL it was posted to.
+        "bird" if case.headers.contains_key(BIRD_JWT) => {
+            let url = case.url.clone().unwrap();
+            vec![(
+                BIRD_JWT,
+                bird_jwt(&bird_claims(&url, body, parse_secs(&secs)), key),
+            )]
+        }
         "bird" => {
             let digest = <sha2::Sha256 as sha2::Digest>::digest(body);
             let signed = [
@@ -138,6 +147,50 @@ fn signed_now(provider: &str, case: &fixture::Case, ms: u128) -> Vec<(String, St
         .collect();
     out.extend(fresh.into_iter().map(|(k, v)| (k.to_owned(), v)));
     out
+}
+
+const BIRD_JWT: &str = "messagebird-signature-jwt";
+
+fn parse_secs(secs: &str) -> i64 {
+    secs.parse().unwrap()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data))
+}
+
+/// The claims of MessageBird's legacy token for `body` posted to `url` at `secs`
+/// (messagebird-nodejs lib/webhook-signature-jwt.js): a minute's validity.
+fn bird_claims(url: &str, body: &[u8], secs: i64) -> Value {
+    let mut c = serde_json::json!({
+        "iss": "MessageBird",
+        "nbf": secs,
+        "exp": secs + 60,
+        "jti": format!("hookgate-desks-{secs}"),
+        "url_hash": sha256_hex(url.as_bytes()),
+    });
+    if !body.is_empty() {
+        c["payload_hash"] = sha256_hex(body).into();
+    }
+    c
+}
+
+/// A JWT with `claims`, HS256 with `key`, built by hand.
+fn bird_jwt(claims: &Value, key: &[u8]) -> String {
+    bird_jwt_with(r#"{"alg":"HS256","typ":"JWT"}"#, claims, key)
+}
+
+fn bird_jwt_with(header: &str, claims: &Value, key: &[u8]) -> String {
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signing = format!(
+        "{}.{}",
+        b64url.encode(header),
+        b64url.encode(claims.to_string())
+    );
+    format!(
+        "{signing}.{}",
+        b64url.encode(hmac256(key, signing.as_bytes()))
+    )
 }
 
 fn path(provider: &str, case: &fixture::Case) -> String {
@@ -298,6 +351,122 @@ async fn bird_signs_the_body_hash_and_the_url() {
         (StatusCode::OK, Some("accepted")),
         "{j}"
     );
+}
+
+#[tokio::test]
+async fn bird_takes_the_legacy_jwt_or_the_hmac_and_names_what_is_wrong_with_a_jwt() {
+    let h = Harness::new(&config());
+    let case = fixture_case("bird", "legacy-jwt-sms-outbound-delivered");
+    let body = case.body.to_vec();
+    let url = case.url.clone().unwrap();
+    let p = path("bird", &case);
+    let secs = (now_ms() / 1000) as i64;
+    let key = FIXTURE_SECRET.as_bytes();
+    let only = |token: String| {
+        vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            (BIRD_JWT.to_owned(), token),
+        ]
+    };
+    let claims = bird_claims(&url, &body, secs);
+    let with = |k: &str, v: Value| {
+        let mut c = claims.clone();
+        c[k] = v;
+        bird_jwt(&c, key)
+    };
+    let mut tampered = body.clone();
+    let i = body.iter().position(|b| *b == b'Y').unwrap();
+    tampered[i] = b'Z';
+    let none = format!(
+        "{}.",
+        bird_jwt_with(r#"{"alg":"none","typ":"JWT"}"#, &claims, key)
+            .rsplit_once('.')
+            .unwrap()
+            .0
+    );
+    // The fixture's own token, signed at 2026-01-01: long expired.
+    let stale = case.headers[BIRD_JWT].to_str().unwrap().to_owned();
+    for (what, token, sent, at, reason) in [
+        (
+            "another body",
+            bird_jwt(&claims, key),
+            tampered,
+            p.clone(),
+            "body_hash_mismatch",
+        ),
+        (
+            "another query",
+            bird_jwt(&claims, key),
+            body.clone(),
+            p.replace("channel=sms", "channel=whatsapp"),
+            "url_hash_mismatch",
+        ),
+        ("expired", stale, body.clone(), p.clone(), "token_expired"),
+        (
+            "not valid yet",
+            with("nbf", (secs + 600).into()),
+            body.clone(),
+            p.clone(),
+            "token_not_yet_valid",
+        ),
+        (
+            "alg none",
+            none,
+            body.clone(),
+            p.clone(),
+            "algorithm_not_allowed",
+        ),
+        (
+            "another key",
+            bird_jwt(&claims, b"another-signing-key-0123456789"),
+            body.clone(),
+            p.clone(),
+            "signature_mismatch",
+        ),
+        (
+            "another issuer",
+            with("iss", "Mallory".into()),
+            body.clone(),
+            p.clone(),
+            "wrong_issuer",
+        ),
+    ] {
+        let (s, j) = post_owned(&h, &at, &only(token), sent).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}: {j}");
+        assert_eq!(j["reason"].as_str(), Some(reason), "{what}: {j}");
+    }
+    // The URL hashed is the source's public_url: a Host or X-Forwarded-* naming
+    // another changes nothing, either way.
+    let mut forwarded = only(bird_jwt(&claims, key));
+    forwarded.push(("host".into(), "attacker.example".into()));
+    forwarded.push(("x-forwarded-host".into(), "attacker.example".into()));
+    forwarded.push(("x-forwarded-proto".into(), "http".into()));
+    let (s, j) = post_owned(&h, &p, &forwarded, body.clone()).await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{j}"
+    );
+    // Either header passes: a valid HMAC beside a broken token; with neither, the
+    // answer is missing_signature.
+    let mut both = signed_now(
+        "bird",
+        &fixture_case("bird", "sms-outbound-delivered"),
+        now_ms(),
+    );
+    both.push((BIRD_JWT.into(), "not.a.token".into()));
+    let sms = fixture_case("bird", "sms-outbound-delivered").body.to_vec();
+    let (s, j) = post_owned(&h, "/webhooks/bird", &both, sms).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = post_owned(
+        &h,
+        &p,
+        &[("content-type".into(), "application/json".into())],
+        body,
+    )
+    .await;
+    assert_answer((s, j), StatusCode::UNAUTHORIZED, "missing_signature");
+    assert_eq!(h.events().len(), 2);
 }
 
 fn zoom_validation(secret: &str, token: &str, secs: u64) -> (Vec<(String, String)>, Vec<u8>) {

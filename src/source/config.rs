@@ -11,8 +11,8 @@ use crate::event::SourceId;
 use crate::mapping::MappingSet;
 use crate::settings::{within, DAY, SEC};
 use crate::verify::{
-    check_key_url, BasicAuth, IpAllowList, KeyStore, Keys, PublishedKeys, Secret, SourceAuth,
-    MIN_SECRET_BYTES,
+    check_key_url, BasicAuth, IpAllowList, KeyStore, Keys, PublishedKeys, Scheme, Secret,
+    SourceAuth, MIN_SECRET_BYTES,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,9 +165,13 @@ impl SourceConfig {
             .iter()
             .filter(|s| s.takes_published_keys())
             .collect();
-        let secret_scheme = schemes
+        // Every scheme keyed with a secret takes the source's `secrets` (Bird's
+        // current HMAC and its legacy JWT share the signing key).
+        let secret_schemes: Vec<&Scheme> = schemes
             .iter()
-            .find(|s| !s.takes_public_keys() && !s.takes_published_keys());
+            .filter(|s| !s.takes_public_keys() && !s.takes_published_keys())
+            .collect();
+        let secret_scheme = secret_schemes.first().copied();
         let key_scheme = schemes.iter().find(|s| s.takes_public_keys());
         let given = |v: &[String]| v.iter().any(|x| !x.trim().is_empty());
         if given(&self.secrets) && secret_scheme.is_none() {
@@ -198,23 +202,31 @@ impl SourceConfig {
         // An empty slot (`"${PREVIOUS:-}"` unset) is skipped before decoding; a
         // value that decodes to a short or empty key is refused, never used: an
         // empty HMAC key is one anybody can sign with.
-        let mut secrets = Vec::new();
-        for (n, raw) in self.secrets.iter().enumerate() {
-            let Some(scheme) = secret_scheme.filter(|_| !raw.trim().is_empty()) else {
-                continue;
-            };
-            let key = scheme
-                .prepare_secret(raw)
-                .map_err(|e| fail(format!("secrets[{n}]: {e}")))?;
-            if key.len() < MIN_SECRET_BYTES {
-                return Err(fail(format!(
-                    "secrets[{n}] is {} bytes after decoding; keys must be at least \
-                     {MIN_SECRET_BYTES} bytes (is a variable inside it unset?)",
-                    key.len()
-                )));
+        let prepare = |scheme: &Scheme| {
+            let mut secrets = Vec::new();
+            for (n, raw) in self.secrets.iter().enumerate() {
+                if raw.trim().is_empty() {
+                    continue;
+                }
+                let key = scheme
+                    .prepare_secret(raw)
+                    .map_err(|e| fail(format!("secrets[{n}]: {e}")))?;
+                if key.len() < MIN_SECRET_BYTES {
+                    return Err(fail(format!(
+                        "secrets[{n}] is {} bytes after decoding; keys must be at least \
+                         {MIN_SECRET_BYTES} bytes (is a variable inside it unset?)",
+                        key.len()
+                    )));
+                }
+                secrets.push(key);
             }
-            secrets.push(key);
+            Ok(secrets)
+        };
+        let mut keyed = Vec::new();
+        for scheme in &secret_schemes {
+            keyed.push((*scheme, prepare(scheme)?));
         }
+        let secrets: &[Secret] = keyed.first().map_or(&[], |(_, k)| k.as_slice());
         let mut public = Vec::new();
         for (n, raw) in self.public_keys.iter().enumerate() {
             let Some(scheme) = key_scheme.filter(|_| !raw.trim().is_empty()) else {
@@ -238,8 +250,8 @@ impl SourceConfig {
             ));
         }
         let mut signatures = self.published_keys(&published).map_err(fail)?;
-        if let (Some(scheme), false) = (secret_scheme, secrets.is_empty()) {
-            signatures.push((scheme.clone(), Keys::Secrets(secrets)));
+        for (scheme, secrets) in keyed.iter().filter(|(_, k)| !k.is_empty()) {
+            signatures.push(((*scheme).clone(), Keys::Secrets(secrets.clone())));
         }
         if let (Some(scheme), false) = (key_scheme, public.is_empty()) {
             signatures.push((scheme.clone(), Keys::Public(public)));

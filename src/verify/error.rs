@@ -18,6 +18,10 @@ pub enum VerifyError {
     /// this body's.
     #[error("the signed body hash is not this body's")]
     BodyHashMismatch,
+    /// The signed hash of the URL (MessageBird's `url_hash`) is not the URL the
+    /// source says the provider posts to (its `public_url`, and the query).
+    #[error("the signed URL hash is not this endpoint's URL")]
+    UrlHashMismatch,
     /// The body cannot be read as the scheme needs (a form with invalid
     /// percent-encoding, for a signature over its parameters).
     #[error("the body cannot be read for its signature")]
@@ -76,6 +80,7 @@ impl VerifyError {
             Self::MalformedSignature => "malformed_signature",
             Self::SignatureMismatch => "signature_mismatch",
             Self::BodyHashMismatch => "body_hash_mismatch",
+            Self::UrlHashMismatch => "url_hash_mismatch",
             Self::MalformedBody => "malformed_body",
             Self::RepeatedField => "repeated_field",
             Self::BadToken => "bad_token",

@@ -22,7 +22,8 @@ pub enum Scheme {
     /// The secret itself in a header (Telegram's secret token), compared in
     /// constant time.
     HeaderToken(http::HeaderName),
-    /// A signed token whose claim is the body's hash (Vonage).
+    /// A signed token whose claims are the body's hash, and the URL's for some
+    /// (Vonage, MessageBird's legacy `MessageBird-Signature-JWT`).
     Jwt(Box<JwtScheme>),
     /// The URL and the sorted form parameters (Twilio).
     Twilio(Box<TwilioScheme>),
@@ -57,7 +58,8 @@ impl Scheme {
         match self {
             Self::Signed(s) => s.signs_url(),
             Self::Twilio(_) => true,
-            Self::HeaderToken(_) | Self::Jwt(_) | Self::Published(_) => false,
+            Self::Jwt(j) => j.signs_url(),
+            Self::HeaderToken(_) | Self::Published(_) => false,
         }
     }
 
@@ -155,7 +157,7 @@ impl Scheme {
                     Err(VerifyError::SignatureMismatch)
                 }
             }
-            Self::Jwt(j) => j.verify_at(secrets()?, req.headers, req.body, now, window),
+            Self::Jwt(j) => j.verify_at(secrets()?, req.headers, req.body, req.url, now, window),
             Self::Twilio(t) => {
                 let url = req.url.ok_or(VerifyError::MissingSignedHeader)?;
                 t.verify(secrets()?, req.headers, req.body, url)
@@ -201,7 +203,7 @@ impl Scheme {
                 name.clone(),
                 String::from_utf8_lossy(secret.expose()).into_owned(),
             )],
-            Self::Jwt(j) => vec![j.sign_at(secret, body, now)],
+            Self::Jwt(j) => vec![j.sign_at(secret, body, url, now)],
             Self::Twilio(t) => vec![t.sign(secret, headers, body, url.unwrap_or_default())],
             Self::Published(_) => Vec::new(),
         }

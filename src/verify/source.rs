@@ -88,8 +88,9 @@ impl SourceAuth {
     }
 
     /// The signature checks: one of the source's schemes must verify. The error of
-    /// the first scheme is the one answered, unless it only says the token's key is
-    /// another scheme's (unknown or not loaded): then the first that says more. On
+    /// the first scheme is the one answered, unless it only says that scheme's
+    /// header is absent (the delivery carries another scheme's) or the token's key
+    /// is another scheme's (unknown or not loaded): then the first that says more. On
     /// success: the signed identity (see [`Scheme::signed_identity`]) and the secret
     /// that matched, if any.
     pub(super) fn verify_signatures(
@@ -120,7 +121,8 @@ impl SourceAuth {
             |e: &VerifyError| matches!(e, VerifyError::UnknownKey | VerifyError::KeysUnavailable);
         let pick = errors
             .iter()
-            .find(|e| !not_this_set(e))
+            .find(|e| !not_this_set(e) && **e != VerifyError::MissingSignature)
+            .or_else(|| errors.iter().find(|e| !not_this_set(e)))
             .or_else(|| errors.iter().find(|e| e.is_unavailable()))
             .or(errors.first());
         pick.map_or(Ok((None, None)), |e| Err(*e))

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use http::{HeaderMap, HeaderName};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
@@ -15,7 +14,7 @@ use serde_json::Value;
 use super::keyset::{KeySet, PublishedKey};
 use super::spec::{algorithm, check_key_url, KeyFormat, PublishedJwtSpec};
 use crate::verify::asymmetric::pem;
-use crate::verify::bearer::bearer;
+use crate::verify::bearer::{bearer, token_header};
 use crate::verify::error::VerifyError;
 
 /// The leeway on `exp` and `nbf` when the mapping sets none.
@@ -59,33 +58,6 @@ fn pointer(p: &str, what: &str) -> Result<String, String> {
             "{what} `{p}` must be a JSON pointer into the body (`/serviceUrl`)"
         ))
     }
-}
-
-/// The token's header, read before any key is chosen: its `alg` and `kid`.
-struct TokenHeader {
-    alg: String,
-    kid: Option<String>,
-}
-
-fn token_header(token: &str) -> Result<TokenHeader, VerifyError> {
-    let first = token.split('.').next().unwrap_or_default();
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(first)
-        .map_err(|_| VerifyError::MalformedSignature)?;
-    let v: Value = serde_json::from_slice(&json).map_err(|_| VerifyError::MalformedSignature)?;
-    let alg = v
-        .get("alg")
-        .and_then(Value::as_str)
-        .ok_or(VerifyError::MalformedSignature)?;
-    let kid = match v.get("kid") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(k)) if k.len() <= 256 => Some(k.clone()),
-        Some(_) => return Err(VerifyError::MalformedSignature),
-    };
-    Ok(TokenHeader {
-        alg: alg.to_owned(),
-        kid,
-    })
 }
 
 impl PublishedJwtScheme {

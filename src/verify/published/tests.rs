@@ -14,6 +14,7 @@ use serde_json::json;
 use super::*;
 use crate::fixture::{FIXTURE_KID, FIXTURE_RSA_PRIVATE, FIXTURE_RSA_PUBLIC};
 use crate::verify::asymmetric::AsymmetricKey;
+use crate::verify::bearer::test_bearer as bearer;
 use crate::verify::VerifyError;
 
 const BF: &str = r#"
@@ -64,17 +65,6 @@ fn jwk(kid: &str, extra: serde_json::Value) -> serde_json::Value {
 
 fn set(keys: serde_json::Value) -> KeySet {
     KeySet::parse(KeyFormat::Jwks, keys.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        http::header::AUTHORIZATION,
-        format!("Bearer {token}")
-            .parse()
-            .unwrap_or_else(|_| unreachable!()),
-    );
-    h
 }
 
 fn signed(s: &PublishedJwtScheme, kid: &str, aud: &str, body: &[u8], at: SystemTime) -> HeaderMap {
