@@ -1,6 +1,7 @@
 //! A batched delivery's items carried out together: each claimed, then all
 //! written at once (handed to the output in the batch's order, so one key's
-//! records keep it), then the claims committed up to the first failure.
+//! records keep it), then each written item's claim committed and each failed
+//! one's released.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -11,8 +12,10 @@ use super::{settle, Claimed, Gateway, GatewayError};
 use crate::event::{Decision, Outcome, SourceId};
 
 impl Gateway {
-    /// A batch's items: outcomes in the delivery's order, or the first failure
-    /// (the claims of the items before it kept, the others not).
+    /// A batch's items: outcomes in the delivery's order, or the first failure.
+    /// Every item the output acknowledged keeps its claim, whatever failed
+    /// beside it, so the provider's retry writes exactly the items that were
+    /// not written (the others answer `duplicate`) and no item twice.
     pub(super) async fn complete_batch(
         &self,
         source: &SourceId,
@@ -59,7 +62,7 @@ impl Gateway {
             .map(|((d, _), span)| tracing::Instrument::instrument(self.send(d), span.clone()))
             .collect();
         let mut written = in_order(sends).await.into_iter().zip(spans);
-        // Every item claimed precedes a failed claim: those are kept.
+        // Items after a failed claim were not claimed nor written.
         let claim_failed = failed.take();
         let mut done = Vec::with_capacity(claimed.len());
         for (decision, claim) in claimed {
@@ -75,9 +78,9 @@ impl Gateway {
                             "not written: an earlier item of the batch failed".into(),
                         )),
                     };
-                    // Past the first failure nothing is kept: the retry writes
-                    // it again, after the failed item, in the batch's order.
-                    let ok = result.is_ok() && failed.is_none();
+                    // Written is kept even past a failure: releasing it would
+                    // make the retry write the same record a second time.
+                    let ok = result.is_ok();
                     settle(guard, ok).await;
                     if let Err(e) = result {
                         failed.get_or_insert(e);

@@ -259,9 +259,9 @@ impl Gateway {
     /// Carries a decision out: claims its id, writes it, commits the claim once
     /// the output acknowledged (or releases it so the provider's retry can deliver).
     /// A batch's items are written together ([`batch`]); when one cannot be
-    /// written the answer is 503, the claims of the items before it are kept and
-    /// those of it and the items after it are not, and the provider's retry
-    /// delivers exactly those (the others are duplicates by then). Replays of dead
+    /// written the answer is 503, the items written keep their claims and the
+    /// others do not, and the provider's retry delivers exactly those (the others
+    /// are duplicates by then). Replays of dead
     /// letters go through here too.
     pub async fn complete(
         &self,
