@@ -607,4 +607,418 @@ stdwh_v1a("message-created-v1a", {"type": "message.created", "timestamp": "2026-
 stdwh_v1a("message-created-v1-and-v1a", {"type": "message.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"message": {"id": "m4",
           "conversation_id": "c1", "direction": "inbound", "sender": {"type": "customer", "id": "u1"}, "content": {"type": "text", "text": "both"}}}},
           "msg_2KWPBgLlAfxdpx2AI54pPJ87a2", both=True)
+# ---------------------------------------------------------------- Published-key tokens
+# Bot Framework and Google Chat sign a bearer JWT with keys they publish; the
+# fixtures are signed RS256 with a throwaway key (fixtures/keys/fixture-rsa.pem,
+# kid hookgate-fixture), whose public half `hookgate check` trusts (src/fixture.rs),
+# for the audience hookgate-fixture-audience; valid for an hour from TS.
+with open(os.path.join(ROOT, "keys", "fixture-rsa.pem"), "rb") as f:
+    FIXTURE_RSA = f.read()
+KID, AUD = "hookgate-fixture", "hookgate-fixture-audience"
+
+def published_jwt(claims):
+    full = {"aud": AUD, "iat": TS, "nbf": TS, "exp": TS + 3600, **claims}
+    return "Bearer " + jwt.encode(full, FIXTURE_RSA, algorithm="RS256", headers={"kid": KID})
+
+# ---------------------------------------------------------------- Microsoft Teams
+# Activities as Microsoft's Teams and Bot Framework documents show them (conversation
+# events, edits and soft deletes); the token's serviceUrl claim is the activity's.
+def msteams(name, obj):
+    body = pretty(obj)
+    token = published_jwt({"iss": "https://api.botframework.com", "serviceUrl": obj["serviceUrl"]})
+    case("msteams", name, body, {"Content-Type": "application/json; charset=utf-8", "Authorization": token,
+                                 "User-Agent": "Microsoft-SkypeBotApi (Microsoft-BotFramework/3.0)"})
+TEAMS_SVC = "https://smba.trafficmanager.net/amer/"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT = {"id": "28:f5d48856-5b42-41a0-8c3a-c5f944b679b0", "name": "SongsuggesterBot"}
+MEGAN = {"id": "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw",
+         "name": "Megan Bowen", "aadObjectId": "7faf80bb-2bb1-4b6b-9f88-2e8a2c6d6f1c"}
+CHANNEL_CONV = {"isGroup": True, "conversationType": "channel", "tenantId": TENANT,
+                "id": "19:efa9296d959346209fea44151c742e73@thread.skype;messageid=1481567603816"}
+msteams("message-personal", {"text": "Hello, can you check my order?", "textFormat": "plain", "type": "message",
+        "timestamp": "2026-01-01T00:00:00.437Z", "localTimestamp": "2025-12-31T16:00:00.437-08:00", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"conversationType": "personal", "tenantId": TENANT,
+                         "id": "a:17I0kl8EkpE1O9PH5TWrzrLqwnU0nFYSXasqAmNfH8oRHERuJsMfP3t5Bdf7fIvuNcmFyJ0JDtpn5u3ZXz1D3Xr7xU5Vfb4e1C0sWe1rYfPZmUQsr3C2hVvMw1q0LxG"},
+        "recipient": BOT, "entities": [{"locale": "en-US", "country": "US", "platform": "Web", "type": "clientInfo"}],
+        "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US"})
+msteams("message-channel-mention", {"text": "<at>SongsuggesterBot</at> suggest a song for Friday", "textFormat": "plain",
+        "type": "message", "timestamp": "2026-01-01T00:00:01.105Z", "id": "1767225601105",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN, "conversation": CHANNEL_CONV, "recipient": BOT,
+        "entities": [{"mentioned": BOT, "text": "<at>SongsuggesterBot</at>", "type": "mention"}],
+        "channelData": {"teamsChannelId": "19:efa9296d959346209fea44151c742e73@thread.skype",
+                        "teamsTeamId": "19:efa9296d959346209fea44151c742e73@thread.skype",
+                        "channel": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+                        "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"}, "tenant": {"id": TENANT}},
+        "replyToId": "1481567603816"})
+msteams("message-update", {"type": "messageUpdate", "timestamp": "2026-01-01T00:02:00.461Z", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT,
+                         "id": "19:78fe6a5e1b2e4ffc8d2bc10f8d0bd5a3@thread.v2"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}, "eventType": "editMessage"},
+        "locale": "en-US", "text": "Hello, can you check my order #1042?"})
+msteams("message-delete", {"type": "messageDelete", "timestamp": "2026-01-01T00:03:00.113Z", "id": "1767225600437",
+        "channelId": "msteams", "serviceUrl": TEAMS_SVC, "from": MEGAN,
+        "conversation": {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT,
+                         "id": "19:78fe6a5e1b2e4ffc8d2bc10f8d0bd5a3@thread.v2"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}, "eventType": "softDeleteMessage"}})
+msteams("bot-added-to-team", {"type": "conversationUpdate", "membersAdded": [{"id": "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"}],
+        "timestamp": "2026-01-01T00:04:56.534Z", "id": "f:0b9079f4-d4d3-3d8e-b883-798298053c7e", "channelId": "msteams",
+        "serviceUrl": TEAMS_SVC, "from": {"id": "29:1ljv6N86roXr5pjPrCJVIz6xHh5QxjI", "aadObjectId": "eddfa9d4-346e-4cce-a18f-fa6261ad776b"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "tenantId": "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f",
+                         "id": "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2", "name": "2021 Test Channel"},
+        "recipient": {"id": "28:608cacfd-1cea-40c9-b678-4b93e69bb72b", "name": "Test Bot"},
+        "channelData": {"settings": {"selectedChannel": {"id": "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"}},
+                        "team": {"aadGroupId": "f3ec8cd2-e704-4344-8c47-9a3a21d683c0", "name": "TestTeam2022",
+                                 "id": "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@sgf462H2wz41@thread.tacv2"},
+                        "eventType": "teamMemberAdded", "tenant": {"id": "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"}}})
+msteams("channel-created", {"type": "conversationUpdate", "timestamp": "2026-01-01T00:05:07.478Z",
+        "localTimestamp": "2025-12-31T16:05:07.478-08:00", "id": "f:dd6ec311", "channelId": "msteams", "serviceUrl": TEAMS_SVC,
+        "from": {"id": "29:1wR7IdIRIoerMIWbewMi75JA3scaMuxvFon9eRQW2Nix5loMDo0362st2IaRVRirPZBv1WdXT8TIFWWmlQCizZQ"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+        "recipient": BOT, "channelData": {"channel": {"id": "19:6d97d816470f481dbcda38244b98689a@thread.skype", "name": "FunDiscussions"},
+                                          "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"},
+                                          "eventType": "channelCreated", "tenant": {"id": TENANT}}})
+msteams("typing-is-ignored", {"type": "typing", "timestamp": "2026-01-01T00:00:00.1Z", "id": "f:typing-01", "channelId": "msteams",
+        "serviceUrl": TEAMS_SVC, "from": MEGAN, "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": "a:17I0kl8"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}}})
+msteams("reaction-is-dead-lettered", {"reactionsAdded": [{"type": "like"}], "type": "messageReaction",
+        "timestamp": "2026-01-01T00:06:41.943Z", "id": "f:9f78d1f3", "channelId": "msteams", "serviceUrl": TEAMS_SVC,
+        "from": {"id": "29:1I9Is_Sx0O-Iy2rQ7Xz1lcaPKlO9eqmBRTBuW6XzkFtcjqxTjPaCMij8BVMdBcL9L_RwWNJyAHFQb0TRzXgyQvA",
+                 "aadObjectId": "c33aafc4-646d-4543-9d4c-abd28e4d2110"},
+        "conversation": {"isGroup": True, "conversationType": "channel", "id": "19:3629591d4b774aa08cb0887902eee7c1@thread.skype"},
+        "recipient": BOT, "channelData": {"channel": {"id": "19:3629591d4b774aa08cb0887902eee7c1@thread.skype"},
+                                          "team": {"id": "19:efa9296d959346209fea44151c742e73@thread.skype"}, "tenant": {"id": TENANT}},
+        "replyToId": "1575667808184"})
+
+# ---------------------------------------------------------------- Google Chat
+# Interaction events as the Chat API's Event reference shows them. The token is the
+# project-number one (iss chat@system.gserviceaccount.com), or with `id_token` the
+# endpoint-URL one (a Google ID token whose email is Chat's service account).
+def gchat(name, obj, id_token=False):
+    body = pretty(obj)
+    if id_token:
+        claims = {"iss": "https://accounts.google.com", "email": "chat@system.gserviceaccount.com", "email_verified": True,
+                  "sub": "113081767336806418251", "azp": "113081767336806418251"}
+    else:
+        claims = {"iss": "chat@system.gserviceaccount.com"}
+    case("google-chat", name, body, {"Content-Type": "application/json", "Authorization": published_jwt(claims),
+                                     "User-Agent": "Google-Dynamite"})
+CHUCK = {"name": "users/12345678901234567890", "displayName": "Chuck Norris", "avatarUrl": "https://lh3.googleusercontent.com/.../photo.jpg",
+         "email": "chuck@example.com", "type": "HUMAN", "domainId": "c3d4e5"}
+ROOM = {"name": "spaces/AAAAAAAAAAA", "type": "ROOM", "spaceType": "SPACE", "displayName": "Chuck Norris Discussion Room"}
+gchat("message", {"type": "MESSAGE", "eventTime": "2026-01-01T00:00:00.910959Z", "space": ROOM,
+      "message": {"name": "spaces/AAAAAAAAAAA/messages/CCCCCCCCCCC.CCCCCCCCCCC", "sender": CHUCK, "createTime": "2026-01-01T00:00:00.910959Z",
+                  "text": "@TestBot Violence is my last option.", "argumentText": " Violence is my last option.",
+                  "thread": {"name": "spaces/AAAAAAAAAAA/threads/BBBBBBBBBBB"},
+                  "annotations": [{"length": 8, "startIndex": 0, "userMention": {"type": "MENTION", "user": {"displayName": "TestBot",
+                                   "name": "users/1234567890987654321", "type": "BOT"}}, "type": "USER_MENTION"}],
+                  "space": ROOM},
+      "user": CHUCK, "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("message-endpoint-url-audience", {"type": "MESSAGE", "eventTime": "2026-01-01T00:00:05.123456Z",
+      "space": {"name": "spaces/DDDDDDDDDDD", "type": "DM", "spaceType": "DIRECT_MESSAGE", "singleUserBotDm": True},
+      "message": {"name": "spaces/DDDDDDDDDDD/messages/EEEEEEEEEEE.EEEEEEEEEEE", "sender": CHUCK, "createTime": "2026-01-01T00:00:05.123456Z",
+                  "text": "What is my order status?", "argumentText": "What is my order status?",
+                  "thread": {"name": "spaces/DDDDDDDDDDD/threads/FFFFFFFFFFF"}},
+      "user": CHUCK, "common": {"userLocale": "en", "hostApp": "CHAT"}}, id_token=True)
+gchat("added-to-space", {"type": "ADDED_TO_SPACE", "eventTime": "2026-01-01T00:01:00.000000Z", "space": ROOM, "user": CHUCK,
+      "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("removed-from-space", {"type": "REMOVED_FROM_SPACE", "eventTime": "2026-01-01T00:09:00.000000Z", "space": ROOM, "user": CHUCK,
+      "common": {"userLocale": "en", "hostApp": "CHAT"}})
+gchat("card-clicked", {"type": "CARD_CLICKED", "eventTime": "2026-01-01T00:02:00.000000Z", "space": ROOM, "user": CHUCK,
+      "message": {"name": "spaces/AAAAAAAAAAA/messages/GGGGGGGGGGG.GGGGGGGGGGG", "sender": {"name": "users/1234567890987654321",
+                  "displayName": "TestBot", "type": "BOT"}, "createTime": "2026-01-01T00:01:30.000000Z", "text": "Rate this answer"},
+      "action": {"actionMethodName": "rate_answer", "parameters": [{"key": "stars", "value": "5"}]},
+      "common": {"userLocale": "en", "hostApp": "CHAT", "invokedFunction": "rate_answer", "parameters": {"stars": "5"}}})
+
+# ---------------------------------------------------------------- Raw public-key signatures
+# Freshchat (RSA-SHA256), SendGrid (ECDSA P-256) and Telnyx (Ed25519) sign with a
+# private key; the fixtures are signed with throwaway keys (fixtures/keys/) and
+# RFC 8032's TEST 1 key, whose public halves `hookgate check` trusts (src/fixture.rs).
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, ec
+RSA_KEY = serialization.load_pem_private_key(FIXTURE_RSA, password=None)
+with open(os.path.join(ROOT, "keys", "fixture-ec.pem"), "rb") as f:
+    EC_KEY = serialization.load_pem_private_key(f.read(), password=None)
+
+# ---------------------------------------------------------------- Freshchat
+# The payloads of Freshchat's "Webhooks payload structure and authentication"
+# article (support.freshchat.com 239404), compact as Freshchat sends them.
+def freshchat(name, obj):
+    body = compact(obj)
+    signature = base64.b64encode(RSA_KEY.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+    case("freshchat", name, body, {"Content-Type": "application/json", "X-Freshchat-Signature": signature,
+                                   "X-Freshchat-Payload-Version": "1", "X-Retry-Count": "0"})
+freshchat("message-create-agent", {"actor": {"actor_type": "agent", "actor_id": "fba1873d-67d6-4d63-be97-53b29ae1e42a"},
+    "action": "message_create", "action_time": "2021-08-17T08:06:22.824Z", "data": {"message": {
+    "message_parts": [{"text": {"content": "hello"}}], "app_id": "a1553a5a-9eed-48e8-9fc7-9106080f509d",
+    "actor_id": "fba1873d-67d6-4d63-be97-53b29ae1e42a", "org_actor_id": "345162432277281455", "id": "6896afdc-23bc-45cc-8bfe-d5ecfbab6dc1",
+    "channel_id": "eaee3077-7e72-475d-bd5c-9eeed4262995", "conversation_id": "ac2175df14d36caf64e9a578fad89070",
+    "interaction_id": "515435468500047-1628507537000", "message_type": "normal", "actor_type": "agent",
+    "created_time": "2021-08-17T08:06:22.803Z", "user_id": "Denise_aliasc26ddeed24ad9e8b19a68eb119d6e37c", "message_source": "web"}}})
+# nyaruka/courier's Freshchat test delivery (a user's message), the body of the
+# published vector checked in src/verify/asymmetric_tests.rs.
+freshchat("message-create-user", {"actor": {"actor_type": "user", "actor_id": "882f3926-b292-414b-a411-96380db373cd"},
+    "action": "message_create", "action_time": "2019-06-21T17:43:20.875Z", "data": {"message": {
+    "message_parts": [{"text": {"content": "Test 2"}}], "app_id": "55b190fa-5d3c-45c4-bc49-74ddcfcf53d7",
+    "actor_id": "882f3926-b292-414b-a411-96380db373cd", "id": "7a454fde-c720-4c97-a61d-0ffe70449eb6",
+    "channel_id": "c8fddfaf-622a-4a0e-b060-4f3ccbeab606", "conversation_id": "c327498e-f713-481e-8d83-0603e03d2521",
+    "message_type": "normal", "actor_type": "user", "created_time": "2019-06-21T17:43:20.866Z"}}})
+freshchat("conversation-reopen", {"actor": {"actor_type": "user", "actor_id": "0b8952b8-1c30-42ed-8e99-1f2a7bb0c63b"},
+    "action": "conversation_reopen", "action_time": "2022-04-01T06:10:40.053Z", "data": {"reopen": {"reopener": "user",
+    "reopener_id": "0b8952b8-1c30-42ed-8e99-1f2a7bb0c63b", "conversation": {"conversation_id": "911df7d6-f197-4926-9b99-a20def8ad767",
+    "app_id": "977e21af-50df-4816-b1b2-381b6cc1f4b0", "status": "reopened", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793439927"}}})
+# The article's assignment example: assignor, target agent and group, the
+# conversation as it now stands.
+freshchat("conversation-assignment", {"actor": {"actor_type": "agent", "actor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e"},
+    "action": "conversation_assignment", "action_time": "2022-04-01T06:12:05.418Z", "data": {"assignment": {"assignor": "agent",
+    "assignor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e", "to_agent_id": "5cf047ca-e453-4d2e-9fba-46da60708e87",
+    "to_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729", "from_agent_id": "", "from_group_id": "",
+    "conversation": {"conversation_id": "911df7d6-f197-4926-9b99-a20def8ad767", "app_id": "977e21af-50df-4816-b1b2-381b6cc1f4b0",
+    "status": "assigned", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371", "assigned_agent_id": "5cf047ca-e453-4d2e-9fba-46da60708e87",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793525418"}}})
+# The article's resolution example is cut short after app_id; the rest follows its
+# reopen example's conversation object.
+freshchat("conversation-resolution", {"actor": {"actor_type": "agent", "actor_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e"},
+    "action": "conversation_resolution", "action_time": "2022-04-01T06:16:34.207Z", "data": {"resolve": {"resolver": "agent",
+    "resolver_id": "8996ad5d-4b84-4e95-a60d-3f290423db3e", "conversation": {"conversation_id": "edc29cf1-a0fc-4d75-b821-d4eea33c0512",
+    "app_id": "36e4f1a0-5b48-4d6c-9f63-0e1d4c7c2b11", "status": "resolved", "channel_id": "600a9b8d-0321-4b05-a7fb-70b4a5e5e371",
+    "assigned_group_id": "4cf5d9b8-b782-499f-b93c-541229df3729"}, "interaction_id": "487870040076744-1648793794207"}}})
+
+# ---------------------------------------------------------------- SendGrid
+# Event Webhook batches as SendGrid's "Event Webhook reference" shows each event;
+# the dropped event is the SDKs' signature vector's. Signed over the timestamp
+# header followed by the body, DER-encoded (SendGrid sends base64 DER).
+def sendgrid(name, events, ts=TS):
+    body = json.dumps(events, separators=(",", ":")).encode() + b"\r\n"
+    signature = EC_KEY.sign(str(ts).encode() + body, ec.ECDSA(hashes.SHA256()))
+    case("sendgrid", name, body, {"Content-Type": "application/json", "User-Agent": "SendGrid Event API",
+         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+         "X-Twilio-Email-Event-Webhook-Timestamp": str(ts)})
+SG_MSG = "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"
+def sg(event, eid, **kw):
+    return {"email": "example@test.com", "timestamp": TS - 60, "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+            "event": event, "category": "cat facts", "sg_event_id": eid, "sg_message_id": SG_MSG, **kw}
+sendgrid("delivery-batch", [
+    sg("processed", "rbtnWrG1DVDGGGFHFyun0A=="),
+    sg("deferred", "t7LEShmowp86DTdUW8M-GQ==", response="400 try again later", attempt="5"),
+    sg("delivered", "rWVYmVk90MjZJ9iohOBa3w==", response="250 OK"),
+    sg("open", "FOTFFO0ecsBE-zxFXfs6WA==", useragent="Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)", ip="255.255.255.255"),
+])
+sendgrid("failures-batch", [
+    sg("bounce", "6g4ZI7SA-xmRDv57GoPIPw==", reason="500 unknown recipient", status="5.0.0", type="bounce", bounce_classification="Invalid Address"),
+    {"email": "hello@world.com", "event": "dropped", "reason": "Bounced Address", "sg_event_id": "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+     "sg_message_id": "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
+     "smtp-id": "<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>", "timestamp": 1600112492},
+])
+# Engagement outside the canonical model: dead-lettered per item.
+sendgrid("click-is-dead-lettered", [sg("click", "kCAi1KttyQdEKHhdC-nuEA==", url="http://www.sendgrid.com/", url_offset={"index": 0, "type": "html"},
+         useragent="Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)", ip="255.255.255.255")])
+
+# ---------------------------------------------------------------- Telnyx
+# Messaging webhooks as Telnyx's "Receiving webhooks for messaging" guide shows
+# them; signed over "<telnyx-timestamp>|<body>" with RFC 8032's TEST 1 key.
+def telnyx(name, obj, ts=TS):
+    body = compact(obj)
+    signature = base64.b64encode(ED25519.sign(str(ts).encode() + b"|" + body)).decode()
+    case("telnyx", name, body, {"Content-Type": "application/json", "User-Agent": "telnyx-webhooks",
+         "telnyx-signature-ed25519": signature, "telnyx-timestamp": str(ts)})
+TX_PROFILE = "400176d5-5f3e-4b1c-8a4b-5d5f0e3c1e2f"
+def tx_event(eid, etype, occurred, payload):
+    return {"data": {"event_type": etype, "id": eid, "occurred_at": occurred, "payload": payload, "record_type": "event"},
+            "meta": {"attempt": 1, "delivered_to": "https://example.com/webhooks"}}
+telnyx("message-received", tx_event("b301ed3f-1490-491f-995f-6e64e69674d4", "message.received", "2026-01-01T00:00:00.000+00:00", {
+    "cc": [], "completed_at": None, "cost": None, "direction": "inbound", "encoding": "GSM-7", "errors": [],
+    "from": {"carrier": "T-Mobile USA", "line_type": "long_code", "phone_number": "+13125550001", "status": "webhook_delivered"},
+    "id": "84cca175-9755-4859-b67f-4730d7f58aa3", "media": [], "messaging_profile_id": TX_PROFILE, "organization_id": "9d76d591-1b7e-4a48-8b5a-7e3d1c0b2e0f",
+    "parts": 1, "received_at": "2026-01-01T00:00:00.000+00:00", "record_type": "message", "sent_at": None, "subject": "",
+    "tags": [], "text": "Hello from Telnyx!", "to": [{"carrier": "Telnyx", "line_type": "Wireless", "phone_number": "+17735550002", "status": "webhook_delivered"}],
+    "type": "SMS", "valid_until": None, "webhook_failover_url": None, "webhook_url": "https://example.com/webhooks"}))
+TX_OUT = {"cc": [], "completed_at": None, "cost": {"amount": "0.0051", "currency": "USD"}, "direction": "outbound", "encoding": "GSM-7",
+    "errors": [], "from": {"carrier": "TELNYX LLC", "line_type": "VoIP", "phone_number": "+17735550002"},
+    "id": "40385f64-5717-4562-b3fc-2c963f66afa6", "media": [], "messaging_profile_id": TX_PROFILE, "organization_id": "9d76d591-1b7e-4a48-8b5a-7e3d1c0b2e0f",
+    "parts": 1, "received_at": "2026-01-01T00:01:00.000+00:00", "record_type": "message", "subject": None, "tags": [],
+    "text": "Your order has shipped", "type": "SMS", "valid_until": "2026-01-01T01:01:00.000+00:00",
+    "webhook_failover_url": None, "webhook_url": "https://example.com/webhooks"}
+def tx_out(status, **kw):
+    return {**TX_OUT, "to": [{"carrier": "T-MOBILE USA, INC.", "line_type": "Wireless", "phone_number": "+13125550001", "status": status}], **kw}
+telnyx("message-sent", tx_event("4ee8c3a6-4995-4309-a3c6-38e3db9ea4be", "message.sent", "2026-01-01T00:01:01.000+00:00",
+       tx_out("sent", sent_at="2026-01-01T00:01:01.000+00:00")))
+telnyx("message-finalized-delivered", tx_event("8ef4bf27-f1ae-4d6f-b0bb-6b6b0d7c0bd5", "message.finalized", "2026-01-01T00:01:03.000+00:00",
+       tx_out("delivered", sent_at="2026-01-01T00:01:01.000+00:00", completed_at="2026-01-01T00:01:03.000+00:00")))
+telnyx("message-finalized-failed", tx_event("a1d2f3e4-5b6c-4d7e-8f90-1a2b3c4d5e6f", "message.finalized", "2026-01-01T00:02:03.000+00:00",
+       tx_out("delivery_failed", sent_at="2026-01-01T00:02:01.000+00:00", completed_at="2026-01-01T00:02:03.000+00:00",
+              errors=[{"code": "40300", "title": "Blocked as spam - temporary", "detail": "Message has been flagged as spam by the carrier."}])))
+telnyx("message-finalized-sending-failed", tx_event("c7e1b2d3-4f5a-4b6c-9d8e-7f6a5b4c3d2e", "message.finalized", "2026-01-01T00:04:01.000+00:00",
+       tx_out("sending_failed", completed_at="2026-01-01T00:04:01.000+00:00",
+              errors=[{"code": "40008", "title": "Undeliverable", "detail": "The destination number is not SMS-capable."}])))
+telnyx("call-initiated-is-dead-lettered", tx_event("0ccc7b54-4df3-4bca-a65a-3da1ecc777f0", "call.initiated", "2026-01-01T00:03:00.000+00:00", {
+    "call_control_id": "v3:AgDIxmoRX6QMuaIj_uXRXnPAXP0QlNfXczRrZvZakpWxBlpw48KyZQ==", "call_leg_id": "428c31b6-7af4-4bcb-b7f5-5013ef9657c1",
+    "call_session_id": "428c31b6-abf3-3bc1-b7f4-5013ef9657c1", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d", "connection_id": "7267xxxxxxxxxxxxxx",
+    "direction": "incoming", "from": "+35319605860", "start_time": "2026-01-01T00:03:00.000+00:00", "state": "parked", "to": "+13129457420"}))
+
+# ================================================================ enterprise chat and support desks (issue 24)
+# Payloads follow each provider's documented examples (ids shortened where the
+# document elides them); signed here with Python's hmac, independently of hookgate.
+TS_MS = TS * 1000
+
+# ---------------------------------------------------------------- Zoom
+# x-zm-signature: v0=<hex HMAC-SHA256 of "v0:{x-zm-request-timestamp}:{body}"> (seconds).
+def zoom(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"v0:%d:" % TS + body, hashlib.sha256).hexdigest()
+    case("zoom", name, body, {"Content-Type": "application/json", "x-zm-request-timestamp": str(TS), "x-zm-signature": "v0=" + mac})
+zoom("url-validation", {"payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}, "event_ts": 1654503849680, "event": "endpoint.url_validation"})
+ZOOM_OBJ = {"id": "e6a6d0ab-e1c1-4b6d-ab2c-0fbf8b0b1b1a", "session_id": "27bd6d8c-4f61-4a89-84b1-8f4c1c2e8a55",
+            "channel_id": "a4b5c6d7e8f94a0b8c1d2e3f4a5b6c7d", "channel_name": "Support", "message": "Can someone look at ticket 4521?",
+            "timestamp": TS_MS, "date_time": "2026-01-01T00:00:00Z"}
+def zoom_chat(event, obj):
+    return {"event": event, "event_ts": TS_MS, "payload": {"account_id": "AAAAAABBBB", "operator": "jchill@example.com",
+            "operator_id": "z8yCxjabcdEFGHfp8uQ", "operator_member_id": "ad3a3c03d9e0f0f8b0fa8a1dbb8a8e15", "object": obj}}
+zoom("chat-message-sent", zoom_chat("chat_message.sent", ZOOM_OBJ))
+zoom("chat-message-updated", zoom_chat("chat_message.updated", {**ZOOM_OBJ, "message": "Can someone look at ticket 4522?"}))
+zoom("chat-message-deleted", zoom_chat("chat_message.deleted", {k: ZOOM_OBJ[k] for k in ("id", "session_id", "channel_id", "channel_name", "timestamp", "date_time")}))
+zoom("meeting-started-is-dead-lettered", {"event": "meeting.started", "event_ts": TS_MS, "payload": {"account_id": "AAAAAABBBB",
+     "object": {"id": "1234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "host_id": "x1yCzABCDEfg23HiJKl4mN", "topic": "My Meeting",
+                "type": 2, "start_time": "2026-01-01T00:00:00Z", "timezone": "UTC", "duration": 60}}})
+
+# ---------------------------------------------------------------- Webex
+# X-Spark-Signature: hex HMAC-SHA1 of the body with the webhook's secret.
+def webex(name, obj):
+    body = compact(obj)
+    case("webex", name, body, {"Content-Type": "application/json", "X-Spark-Signature": sig("sha1", body)})
+def webex_hook(resource, event, data):
+    return {"id": "Y2lzY29zcGFyazovL3VzL1dFQkhPT0svZjRlNjA1NjAtNjYwMi00ZmIwLWEyNWEtOTQ5ODgxNjA5NDk3",
+            "name": "New message in 'Project Unicorn' room", "targetUrl": "https://hooks.example.com/hooks/webex",
+            "resource": resource, "event": event, "filter": "roomId=Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0",
+            "orgId": "OTZhYmMyYWEtM2RjYy0xMWU1LWExNTItZmUzNDgxOWNkYzlh", "createdBy": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS8xZjdkZTVjYi04NTYxLTQ2NzEtYmMwMy1iYzk3NDMxNDQ0MmQ",
+            "appId": "Y2lzY29zcGFyazovL3VzL0FQUExJQ0FUSU9OL0MyNzljYjMwYzAyOTE4MGJiNGJkYWViYjA2MWI3OTY1Y2RhMzliNjAyOTdjODUwM2YyNjZhYmY2NmM5OTllYzFm",
+            "ownedBy": "creator", "status": "active", "created": "2026-01-01T00:00:00.000Z",
+            "actorId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS8xZjdkZTVjYi04NTYxLTQ2NzEtYmMwMy1iYzk3NDMxNDQ0MmQ", "data": data}
+WEBEX_MSG = {"id": "Y2lzY29zcGFyazovL3VzL01FU1NBR0UvOTJkYjNiZTAtNDNiZC0xMWU2LThhZTktZGQ1YjNkZmM1NjVk",
+             "roomId": "Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0", "roomType": "group",
+             "personId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY",
+             "personEmail": "matt@example.com", "created": "2026-01-01T00:00:00.000Z"}
+webex("message-created", webex_hook("messages", "created", WEBEX_MSG))
+webex("message-deleted", webex_hook("messages", "deleted", WEBEX_MSG))
+webex("membership-created-is-dead-lettered", webex_hook("memberships", "created", {"id": "Y2lzY29zcGFyazovL3VzL01FTUJFUlNISVAvMGQwYzkxYjYtY2U2MC00NzI1LWI2ZDAtMzQ1NWQ1ZDExZWYzOmNkZTFkZDQwLTJmMGQtMTFlNS1iYTljLTdiNjU1NmQyMjA3Yg",
+      "roomId": WEBEX_MSG["roomId"], "personId": WEBEX_MSG["personId"], "personEmail": "matt@example.com", "isModerator": False,
+      "isMonitor": False, "created": "2026-01-01T00:00:00.000Z"}))
+
+# ---------------------------------------------------------------- HubSpot (signature v3)
+# X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + URI + body + timestamp (ms),
+# the URI with HubSpot's listed escapes decoded (here %3A in the query).
+HUBSPOT_URL = "https://hooks.example.com/hooks/hubspot?portal=62515&route=crm%3Acontacts"
+def hubspot(name, events):
+    body = compact(events)
+    uri = HUBSPOT_URL.replace("%3A", ":")
+    mac = base64.b64encode(hmac.new(SECRET, b"POST" + uri.encode() + body + str(TS_MS).encode(), hashlib.sha256).digest()).decode()
+    case("hubspot", name, body, {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": str(TS_MS),
+         "X-HubSpot-Signature-v3": mac}, url=HUBSPOT_URL)
+def hs(eid, typ, obj, **kw):
+    return {"eventId": eid, "subscriptionId": 12345, "portalId": 62515, "appId": 54321, "occurredAt": TS_MS,
+            "subscriptionType": typ, "attemptNumber": 0, "objectId": obj, "changeSource": "CRM", **kw}
+hubspot("batch-contact-created-and-updated", [hs(1, "contact.creation", 123, changeFlag="NEW"),
+        hs(2, "contact.propertyChange", 123, propertyName="email", propertyValue="jane@example.com")])
+hubspot("conversation-new-message", [hs(3, "conversation.newMessage", 1234567, messageId="5f2e9d7c1a3b4c5d6e7f8a9b", messageType="MESSAGE", changeFlag="NEW_MESSAGE")])
+hubspot("batch-with-unmapped-deal", [hs(4, "conversation.creation", 1234568), hs(5, "deal.creation", 456, changeFlag="CREATED")])
+
+# ---------------------------------------------------------------- Front (application webhooks)
+# X-Front-Signature: base64 HMAC-SHA256 of "{X-Front-Request-Timestamp}:{body}" (ms);
+# saving the webhook sends {type: sync} with X-Front-Challenge, answered with it.
+def front(name, obj, extra=None):
+    body = compact(obj)
+    mac = base64.b64encode(hmac.new(SECRET, str(TS_MS).encode() + b":" + body, hashlib.sha256).digest()).decode()
+    case("front", name, body, {"Content-Type": "application/json", "X-Front-Request-Timestamp": str(TS_MS),
+         "X-Front-Signature": mac, **(extra or {})})
+front("sync-challenge", {"type": "sync", "authorization": {"id": "cmp_abc"}}, {"X-Front-Challenge": "a8c1b3e2f4d6"})
+FRONT_CONV = {"_links": {"self": "https://yourCompany.api.frontapp.com/conversations/cnv_55c8c149"}, "id": "cnv_55c8c149",
+              "subject": "Order 4521 never arrived", "status": "unassigned", "assignee": None,
+              "recipient": {"_links": {"related": {"contact": "https://yourCompany.api.frontapp.com/contacts/crd_55c8c149"}}, "handle": "anna@example.com", "role": "from"},
+              "tags": [], "created_at": 1767225500.0}
+def front_event(typ, eid, kind, target):
+    return {"type": typ, "authorization": {"id": "cmp_abc"}, "payload": {"_links": {"self": "https://yourCompany.api.frontapp.com/events/" + eid},
+            "id": eid, "type": kind, "emitted_at": 1767225600.0, "conversation": FRONT_CONV, "source": {"_meta": {"type": "inboxes"}, "data": []},
+            "target": target}}
+front("inbound-received", front_event("inbound_received", "evt_55c8c149", "inbound", {"_meta": {"type": "message"}, "data": {
+      "_links": {"self": "https://yourCompany.api.frontapp.com/messages/msg_1q15qmtq"}, "id": "msg_1q15qmtq", "type": "email",
+      "is_inbound": True, "created_at": 1767225600.0, "blurb": "Hi, my order 4521 never arrived.",
+      "author": None, "recipients": [{"handle": "anna@example.com", "role": "from"}, {"handle": "support@example.com", "role": "to"}]}}))
+front("outbound-sent", front_event("outbound_sent", "evt_55c8c150", "outbound", {"_meta": {"type": "message"}, "data": {
+      "_links": {"self": "https://yourCompany.api.frontapp.com/messages/msg_1q15qmtr"}, "id": "msg_1q15qmtr", "type": "email",
+      "is_inbound": False, "created_at": 1767225600.0, "blurb": "Sorry about that, a new one is on its way.",
+      "author": {"id": "tea_55c8c149", "email": "leela@example.com", "username": "leela", "first_name": "Leela", "last_name": "Turanga"},
+      "recipients": [{"handle": "support@example.com", "role": "from"}, {"handle": "anna@example.com", "role": "to"}]}}))
+front("conversation-archived", front_event("conversation_archived", "evt_55c8c151", "archive", None))
+
+# ---------------------------------------------------------------- Crisp (web hooks)
+# X-Crisp-Signature: hex HMAC-SHA256 of "[{X-Crisp-Request-Timestamp};{body}]" (Crisp's SDKs).
+def crisp(name, obj):
+    body = compact(obj)
+    mac = hmac.new(SECRET, b"[%d;" % TS_MS + body + b"]", hashlib.sha256).hexdigest()
+    case("crisp", name, body, {"Content-Type": "application/json", "X-Crisp-Request-Timestamp": str(TS_MS), "X-Crisp-Signature": mac})
+CRISP_SITE = "42286ab3-b29a-4fde-8538-da0ae501d825"
+CRISP_SESSION = "session_36ba3566-9651-4790-afc8-ffedbccc317f"
+def crisp_msg(event, frm, content, fp, user):
+    return {"website_id": CRISP_SITE, "event": event, "data": {"website_id": CRISP_SITE, "session_id": CRISP_SESSION, "type": "text",
+            "content": content, "from": frm, "origin": "chat", "stamped": True, "timestamp": TS_MS, "fingerprint": fp, "user": user},
+            "timestamp": TS_MS}
+crisp("message-send", crisp_msg("message:send", "user", "Hey :)", 150698569649423, {"nickname": "visitor493603", "user_id": CRISP_SESSION}))
+crisp("message-received", crisp_msg("message:received", "operator", "Hello! How can I help?", 150698569649424,
+      {"nickname": "Baptiste", "user_id": "aa0b6ca2-1b3d-4f2a-9a9e-2b6b2d0b7b1e"}))
+crisp("session-set-email", {"website_id": CRISP_SITE, "event": "session:set_email", "data": {"website_id": CRISP_SITE,
+      "session_id": CRISP_SESSION, "email": "visitor@example.com"}, "timestamp": TS_MS})
+
+# ---------------------------------------------------------------- Sunshine Conversations (webhooks v2)
+# X-API-Key: the webhook's secret itself; events[] batched.
+def sunco(name, obj):
+    case("sunshine-conversations", name, compact(obj), {"Content-Type": "application/json", "X-API-Key": SECRET.decode()})
+SUNCO_CONV = {"id": "c7f8a3b2e1d04f5a9b6c2d1e", "type": "personal", "brandId": "f0e1d2c3b4a5968778695a4b", "activeSwitchboardIntegration": {
+              "id": "5ef21b86e933b7355c11c604", "name": "zd-agentWorkspace", "integrationId": "5ef21b86e933b7355c11c605", "integrationType": "zd:agentWorkspace"}}
+def sunco_msg(eid, mid, author, text):
+    return {"id": eid, "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:message", "payload": {"conversation": SUNCO_CONV,
+            "message": {"id": mid, "received": "2026-01-01T00:00:00.000Z", "author": author, "content": {"type": "text", "text": text},
+                        "source": {"type": "whatsapp", "integrationId": "5e1f438bf99fb467810c0ab9"}}}}
+SUNCO_USER = {"userId": "a1b2c3d4e5f60718293a4b5c", "displayName": "Steve Jobs", "type": "user",
+              "user": {"id": "a1b2c3d4e5f60718293a4b5c", "externalId": "steve-42"}}
+sunco("batch-messages", {"app": {"id": "5698edbf2a43bd081be982f1"}, "webhook": {"id": "5e554b5ae7ea8a5e58ba7bc3", "version": "v2"},
+      "events": [sunco_msg("5e554b5ae7ea8a5e58ba7bc4", "5e554b5a0b8c3f0012a1b2c3", SUNCO_USER, "Hello!"),
+                 sunco_msg("5e554b5ae7ea8a5e58ba7bc5", "5e554b5a0b8c3f0012a1b2c4", {"type": "business", "displayName": "Acme Support"}, "Hi Steve, how can we help?"),
+                 {"id": "5e554b5ae7ea8a5e58ba7bc6", "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:create",
+                  "payload": {"conversation": SUNCO_CONV, "creationReason": "message", "user": SUNCO_USER["user"]}}]})
+sunco("conversation-read-is-dead-lettered", {"app": {"id": "5698edbf2a43bd081be982f1"}, "webhook": {"id": "5e554b5ae7ea8a5e58ba7bc3", "version": "v2"},
+      "events": [{"id": "5e554b5ae7ea8a5e58ba7bc7", "createdAt": "2026-01-01T00:00:00.000Z", "type": "conversation:read",
+                  "payload": {"conversation": SUNCO_CONV, "user": SUNCO_USER["user"], "source": {"type": "whatsapp"}, "activity": {"type": "conversation:read"}}}]})
+
+# ---------------------------------------------------------------- Bird (channels)
+# messagebird-signature: base64 HMAC-SHA256 of "{timestamp}\n{url}\n{sha256(body), raw}"
+# with messagebird-request-timestamp (seconds); the URL is the subscription's.
+BIRD_URL = "https://hooks.example.com/hooks/bird"
+def bird(name, obj):
+    body = compact(obj)
+    signed = str(TS).encode() + b"\n" + BIRD_URL.encode() + b"\n" + hashlib.sha256(body).digest()
+    mac = base64.b64encode(hmac.new(SECRET, signed, hashlib.sha256).digest()).decode()
+    case("bird", name, body, {"Content-Type": "application/json", "messagebird-request-timestamp": str(TS),
+         "messagebird-signature": mac}, url=BIRD_URL)
+BIRD_WS = "c8e4c4d9-0b6f-4a3e-9a2e-3f1b2c4d5e6f"
+BIRD_CH = "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d"
+def bird_msg(event, mid, direction, status, sender, receiver, text):
+    return {"service": "channels", "event": event, "payload": {"id": mid, "channelId": BIRD_CH, "sender": sender, "receiver": receiver,
+            "body": {"type": "text", "text": {"text": text}}, "status": status, "direction": direction, "lastStatusAt": "2026-01-01T00:00:00.000Z",
+            "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z", "workspaceId": BIRD_WS}}
+BIRD_CONTACT = {"contact": {"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}}
+BIRD_CONNECTOR = {"connector": {"id": "3f2e1d0c-b9a8-4765-9432-10fedcba9876", "identifierValue": "+31201234567"}}
+bird("whatsapp-inbound", bird_msg("whatsapp.inbound", "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "incoming", "delivered",
+     BIRD_CONTACT, BIRD_CONNECTOR, "Hi, is my order on its way?"))
+bird("sms-outbound-delivered", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "delivered",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today."))
+bird("sms-outbound-sent", bird_msg("sms.outbound", "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "outgoing", "sent",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today."))
+bird("whatsapp-outbound-failed", {**bird_msg("whatsapp.outbound", "9c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", "outgoing", "failed",
+     BIRD_CONNECTOR, {"contacts": [{"id": "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b", "identifierKey": "phonenumber", "identifierValue": "+31612345678"}]},
+     "Your order ships today.")})
+
 print("fixtures written")

@@ -70,17 +70,6 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
-fn statuses(answer: &Value) -> Vec<String> {
-    answer["events"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["status"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn every_chat_fixture_through_the_router() {
     let mut total = 0;
@@ -154,19 +143,6 @@ fn line_post(body: &[u8]) -> Vec<(String, String)> {
         base64::engine::general_purpose::STANDARD
             .encode(hmac_sha256(FIXTURE_SECRET.as_bytes(), body)),
     )]
-}
-
-async fn post_owned(
-    h: &Harness,
-    path: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
-) -> (StatusCode, Value) {
-    let refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    h.post(path, &refs, body).await
 }
 
 #[tokio::test]

@@ -57,6 +57,18 @@ pub enum GatewayError {
     RateLimited(Duration),
 }
 
+impl GatewayError {
+    /// A refused verification: 401, unless the refusal is hookgate's own state
+    /// (the provider's keys not loaded yet), which the provider retries.
+    fn refused(e: VerifyError) -> Self {
+        if e.is_unavailable() {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Unauthorized(e)
+        }
+    }
+}
+
 /// The gateway currently serving. A reload swaps it whole, so every request sees
 /// one configuration from its first byte to its answer.
 pub type LiveGateway = arc_swap::ArcSwap<Gateway>;
@@ -133,6 +145,19 @@ impl Gateway {
         self.sources.get(id)
     }
 
+    /// The sources whose provider's published keys are not loaded yet (they
+    /// answer 503), sorted; asking starts a fetch where one is due.
+    pub fn sources_without_keys(&self) -> Vec<&str> {
+        let mut waiting: Vec<&str> = self
+            .sources
+            .values()
+            .filter(|s| !s.auth.keys_ready())
+            .map(|s| s.id.as_str())
+            .collect();
+        waiting.sort_unstable();
+        waiting
+    }
+
     pub fn output(&self) -> &Arc<dyn Output> {
         &self.output
     }
@@ -174,10 +199,11 @@ impl Gateway {
         body: bytes::Bytes,
     ) -> Result<Outcome, GatewayError> {
         let Admission { source, admitted } = admission;
+        source.auth.prepare_keys(admitted.headers()).await;
         let verified = trace::stage("verify").in_scope(|| {
             admitted.verify(body, &source.auth).map_err(|e| {
                 trace::fail(&tracing::Span::current(), e.reason());
-                GatewayError::Unauthorized(e)
+                GatewayError::refused(e)
             })
         })?;
         if let Some(limits) = source

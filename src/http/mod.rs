@@ -225,21 +225,32 @@ async fn readyz(State(live): State<Arc<LiveGateway>>) -> Response {
         ready: readiness.is_ok(),
     }
     .emit();
-    match readiness {
-        Ok(Readiness::Ready) => Json(json!({"status": "ready"})).into_response(),
+    // Sources whose provider's keys are not fetched yet answer 503 on their own;
+    // the others serve, so the instance stays in the load balancer, saying so.
+    let waiting = gateway.sources_without_keys();
+    let (status, mut body) = match readiness {
+        Ok(Readiness::Ready) if !waiting.is_empty() => {
+            (StatusCode::OK, json!({"status": "degraded"}))
+        }
+        Ok(Readiness::Ready) => (StatusCode::OK, json!({"status": "ready"})),
         // Accepting onto the local spool: a load balancer must keep routing here.
-        Ok(Readiness::Spooling { records, reason }) => Json(json!({
-            "status": "spooling",
-            "spooled_records": records,
-            "reason": reason,
-        }))
-        .into_response(),
+        Ok(Readiness::Spooling { records, reason }) => (
+            StatusCode::OK,
+            json!({
+                "status": "spooling",
+                "spooled_records": records,
+                "reason": reason,
+            }),
+        ),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reason": e.to_string()})),
-        )
-            .into_response(),
+            json!({"status": "not_ready", "reason": e.to_string()}),
+        ),
+    };
+    if !waiting.is_empty() {
+        body["sources_without_keys"] = json!(waiting);
     }
+    (status, Json(body)).into_response()
 }
 
 /// Checks readiness every 10 s for `hookgate_ready`, so an alert sees the output
@@ -254,6 +265,9 @@ pub async fn watch_readiness(live: Arc<LiveGateway>) {
             ready: gateway.output().ready().await.is_ok(),
         }
         .emit();
+        // Also what starts the first fetch of published keys, and refreshes them
+        // when no delivery comes to.
+        let _ = gateway.sources_without_keys();
     }
 }
 

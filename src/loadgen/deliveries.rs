@@ -34,6 +34,8 @@ struct Template {
     /// Header values that feed the dedup id: `-{n}` is appended.
     unique_headers: Vec<HeaderName>,
     signing: Option<(Scheme, Secret)>,
+    /// A published-key scheme's token audience (the source's).
+    audience: Option<String>,
     /// The URL the provider signs (schemes that sign it).
     public_url: Option<String>,
 }
@@ -50,6 +52,8 @@ pub struct Target {
     pub source: String,
     pub mapping: Arc<Mapping>,
     pub signing: Option<(Scheme, Secret)>,
+    /// A published-key scheme's token audience (the source's).
+    pub audience: Option<String>,
     pub token: Option<String>,
     /// The URL the provider posts to, for schemes that sign it.
     pub public_url: Option<String>,
@@ -148,6 +152,7 @@ impl Template {
             headers,
             unique_headers: Vec::new(),
             signing: target.signing.clone(),
+            audience: target.audience.clone(),
             public_url: target.public_url.clone(),
         };
         // Which leaves feed the dedup id: each candidate is tried alone, and kept
@@ -229,9 +234,19 @@ impl Template {
             }
         }
         if let Some((scheme, secret)) = &self.signing {
-            for (name, value) in
-                scheme.sign_at(secret, &headers, &body, now, self.public_url.as_deref())
-            {
+            let signed = match (scheme, &self.audience) {
+                // A token for the source's audience, signed with the fixtures' key.
+                (Scheme::Published(p), Some(aud)) => std::str::from_utf8(secret.expose())
+                    .ok()
+                    .and_then(|pem| {
+                        p.sign(pem, crate::fixture::FIXTURE_KID, aud, &body, now)
+                            .ok()
+                    })
+                    .into_iter()
+                    .collect(),
+                _ => scheme.sign_at(secret, &headers, &body, now, self.public_url.as_deref()),
+            };
+            for (name, value) in signed {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     headers.insert(name, v);
                 }
@@ -310,14 +325,8 @@ mod tests {
             .cloned()
             .unwrap_or_else(|| panic!("{provider}"));
         let signing = mapping.scheme().map(|s| {
-            let key = if s.takes_public_keys() {
-                Secret::new(
-                    hex::decode(crate::fixture::FIXTURE_ED25519_SEED)
-                        .unwrap_or_else(|e| panic!("{e}")),
-                )
-            } else {
-                s.prepare_secret(secret).unwrap_or_else(|e| panic!("{e}"))
-            };
+            let key = crate::fixture::fixture_private_key(s)
+                .unwrap_or_else(|| s.prepare_secret(secret).unwrap_or_else(|e| panic!("{e}")));
             (s.clone(), key)
         });
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -327,6 +336,7 @@ mod tests {
                 source: format!("{provider}-src"),
                 mapping,
                 signing,
+                audience: Some(crate::fixture::FIXTURE_AUDIENCE.to_owned()),
                 token: None,
                 public_url: Some(TWILIO_URL.to_owned()),
                 basic: None,
@@ -360,6 +370,18 @@ mod tests {
             "discord",
             "vonage",
             "viber",
+            "msteams",
+            "google-chat",
+            "freshchat",
+            "sendgrid",
+            "telnyx",
+            "zoom",
+            "webex",
+            "hubspot",
+            "front",
+            "crisp",
+            "sunshine-conversations",
+            "bird",
         ];
         let mappings = crate::mapping::MappingSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for p in providers {
@@ -372,9 +394,14 @@ mod tests {
                 ..SourceAuth::default()
             };
             if let Some((s, k)) = &t.signing {
-                let keys = if s.takes_public_keys() {
+                let keys = if s.takes_published_keys() {
+                    crate::verify::Keys::Published(crate::verify::PublishedKeys::given(
+                        crate::fixture::fixture_key_set().unwrap_or_else(|e| panic!("{e}")),
+                        vec![crate::fixture::FIXTURE_AUDIENCE.to_owned()],
+                    ))
+                } else if let Some(public) = crate::fixture::fixture_public_key(s) {
                     crate::verify::Keys::Public(vec![s
-                        .prepare_public_key(crate::fixture::FIXTURE_ED25519_PUBLIC)
+                        .prepare_public_key(public)
                         .unwrap_or_else(|e| panic!("{e}"))])
                 } else {
                     crate::verify::Keys::Secrets(vec![k.clone()])

@@ -26,8 +26,14 @@ pub fn deliveries(
             continue;
         }
         // The generator signs as the provider would: with a shared secret, or,
-        // for a public-key scheme, with the fixtures' published private key when
-        // the source trusts its public key (no other private key is known here).
+        // for a public-key or published-key scheme, with the fixtures' private
+        // key when the source trusts its public key or its audience (no other
+        // private key is known here; a published-key source's key server must
+        // serve the fixtures' key, `fixtures/keys/`).
+        let fixture_signing = |scheme: &crate::verify::Scheme| {
+            Some((scheme.clone(), crate::fixture::fixture_private_key(scheme)?))
+        };
+        let mut audience = None;
         let signing = src
             .auth
             .signatures
@@ -37,22 +43,21 @@ pub fn deliveries(
                     Some((scheme.clone(), secrets.first()?.clone()))
                 }
                 crate::verify::Keys::Public(keys) => {
-                    let fixture =
-                        crate::verify::PublicKey::parse(crate::fixture::FIXTURE_ED25519_PUBLIC)
-                            .ok()?;
-                    keys.iter()
-                        .any(|k| k.as_bytes() == fixture.as_bytes())
-                        .then(|| {
-                            let seed = hex::decode(crate::fixture::FIXTURE_ED25519_SEED)
-                                .unwrap_or_default();
-                            (scheme.clone(), crate::verify::Secret::new(seed))
-                        })
+                    let fixture = scheme
+                        .prepare_public_key(crate::fixture::fixture_public_key(scheme)?)
+                        .ok()?;
+                    keys.contains(&fixture).then(|| fixture_signing(scheme))?
+                }
+                crate::verify::Keys::Published(p) => {
+                    audience = Some(p.audience().first()?.clone());
+                    fixture_signing(scheme)
                 }
             });
         targets.push(Target {
             source: conf.id.clone(),
             mapping: src.mapping.clone(),
             signing,
+            audience,
             token: conf.token.clone(),
             public_url: src.auth.public_url.clone(),
             basic: conf

@@ -15,7 +15,7 @@ const FIXED_SLOT: &str = "\u{1}hookgate-bench-fixed\u{1}";
 pub(super) enum Slot {
     /// `-{n}` after a string's text.
     Suffix,
-    /// A fresh 13-digit number in place of a number.
+    /// A fresh 15-digit number in place of a number, unique to its place.
     Number,
     /// 12 digits in place of a string's last 12 characters: for ids whose length
     /// the mapping checks (Twilio's 34-character Sids).
@@ -53,9 +53,11 @@ impl Body {
                 for (i, part) in parts.iter().enumerate() {
                     b.push_str(part);
                     match kinds.get(i) {
-                        // 13 digits: exact in an f64, so jq sees the same number.
+                        // 15 digits, exact in an f64 (so jq sees the same number);
+                        // the slot's place is in them, so the numbers of one body
+                        // differ (the event ids of a batch's items).
                         Some(Slot::Number) => {
-                            b.push_str(&format!("1{:012}", n % 1_000_000_000_000))
+                            b.push_str(&format!("1{:02}{:012}", i % 100, n % 1_000_000_000_000))
                         }
                         Some(Slot::Suffix) => b.push_str(&format!("-{n}")),
                         Some(Slot::Fixed) => b.push_str(&format!("{:012}", n % 1_000_000_000_000)),

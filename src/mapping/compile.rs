@@ -7,7 +7,8 @@ use super::compiled::{CompiledRule, Mapping};
 use super::error::MappingError;
 use super::jq::{Jq, JqSet};
 use super::model::{AuthSpec, MappingFile};
-use crate::verify::{JwtScheme, Scheme, SignedScheme, TwilioScheme};
+use super::respond::{Respond, Sign};
+use crate::verify::{JwtScheme, Kind, PublishedJwtScheme, Scheme, SignedScheme, TwilioScheme};
 
 impl Mapping {
     /// Parses, validates and compiles one mapping file's text.
@@ -68,6 +69,14 @@ impl Mapping {
                     SignedScheme::compile_ed25519(spec)
                         .map_err(|e| invalid(format!("auth: {e}")))?,
                 )),
+                AuthSpec::RsaSha256(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile_public_key(spec, Kind::RsaSha256)
+                        .map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
+                AuthSpec::EcdsaP256(spec) => Scheme::Signed(Box::new(
+                    SignedScheme::compile_public_key(spec, Kind::EcdsaP256)
+                        .map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
                 AuthSpec::Jwt(spec) => Scheme::Jwt(Box::new(
                     JwtScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
                 )),
@@ -75,6 +84,9 @@ impl Mapping {
                     TwilioScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
                 )),
                 AuthSpec::HeaderToken(spec) => Scheme::HeaderToken(header(&spec.header)?),
+                AuthSpec::PublishedJwt(spec) => Scheme::Published(Box::new(
+                    PublishedJwtScheme::compile(spec).map_err(|e| invalid(format!("auth: {e}")))?,
+                )),
                 AuthSpec::None(_) => continue,
             });
         }
@@ -110,7 +122,7 @@ impl Mapping {
             http::HeaderName::from_static("x-request-id"),
         ];
         for scheme in &schemes {
-            if !matches!(scheme, Scheme::HeaderToken(_)) {
+            if scheme.signs_body() {
                 dl_headers.extend(scheme.credential_headers().into_iter().cloned());
             }
             dl_headers.extend(scheme.signed_headers().iter().cloned());
@@ -123,10 +135,20 @@ impl Mapping {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                Ok((
-                    jq(format!("respond[{i}].when"), &r.when)?,
-                    jq(format!("respond[{i}].body"), &r.body)?,
-                ))
+                Ok(Respond {
+                    when: jq(format!("respond[{i}].when"), &r.when)?,
+                    body: jq(format!("respond[{i}].body"), &r.body)?,
+                    sign: r
+                        .sign
+                        .as_ref()
+                        .map(|s| {
+                            Ok::<_, MappingError>(Sign::new(
+                                s,
+                                jq(format!("respond[{i}].sign.of"), &s.of)?,
+                            ))
+                        })
+                        .transpose()?,
+                })
             })
             .collect::<Result<Vec<_>, MappingError>>()?;
         let answer = m
@@ -172,14 +194,14 @@ impl Mapping {
         for h in read {
             mapping.dead_letter_headers.push(header(&h)?);
         }
-        // A header token is the secret itself: never written to a dead letter.
+        // A header token is the secret itself, and a bearer token that does not
+        // cover the body lets whoever reads it send any body while it lives:
+        // neither is written to a dead letter.
         let secret_headers: Vec<http::HeaderName> = mapping
             .schemes
             .iter()
-            .filter_map(|s| match s {
-                Scheme::HeaderToken(h) => Some(h.clone()),
-                _ => None,
-            })
+            .filter(|s| !s.signs_body())
+            .flat_map(|s| s.credential_headers().into_iter().cloned())
             .collect();
         for secret_header in &secret_headers {
             if m.dead_letter_headers

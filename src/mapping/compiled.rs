@@ -8,6 +8,7 @@ use jaq_json::Val;
 use super::jq::Jq;
 use super::model::HandshakeSpec;
 use super::payload::headers_value;
+use super::respond::Respond;
 use crate::verify::Scheme;
 
 /// One `[events."x"]` rule, compiled.
@@ -42,7 +43,7 @@ pub struct Mapping {
     pub(super) dead_letter_headers: Vec<http::HeaderName>,
     /// Whether any expression reads `$headers` (else it is not built per request).
     pub(super) uses_headers: bool,
-    pub(super) respond: Vec<(Jq, Jq)>,
+    pub(super) respond: Vec<Respond>,
     pub(super) answer: Option<Jq>,
     pub(super) handshake: HandshakeSpec,
 }
@@ -131,7 +132,11 @@ impl Mapping {
                         .flatten(),
                 )
             }))
-            .chain(self.respond.iter().flat_map(|(when, body)| [when, body]))
+            .chain(self.respond.iter().flat_map(|r| {
+                [&r.when, &r.body]
+                    .into_iter()
+                    .chain(r.sign.as_ref().map(|s| &s.of))
+            }))
             .chain(self.batch_items.iter())
             .chain(self.answer.iter())
     }

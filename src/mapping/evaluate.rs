@@ -187,15 +187,11 @@ impl Mapping {
         use DeadLetterReason as R;
         let input = parse_body(req)?;
         let headers = self.headers_val(req.headers());
-        for (when, body) in &self.respond {
-            if let Ok(v) = when.first(&input, &headers) {
-                if !matches!(v, Val::Null | Val::Bool(false)) {
-                    return body
-                        .first(&input, &headers)
-                        .map(|b| Mapped::Respond(to_json(&b)))
-                        .map_err(|e| Rejection::new(R::MappingError, e.to_string()));
-                }
-            }
+        if let Some(rule) = self.respond.iter().find(|r| r.applies(&input, &headers)) {
+            return rule
+                .answer(req, &input, &headers)
+                .map(Mapped::Respond)
+                .map_err(|e| Rejection::new(R::MappingError, e));
         }
         let Some(split) = &self.batch_items else {
             return Ok(Mapped::One(self.map_item(

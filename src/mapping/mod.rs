@@ -13,6 +13,7 @@ mod model;
 mod native;
 mod payload;
 mod reads;
+mod respond;
 mod set;
 mod value;
 

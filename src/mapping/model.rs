@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::verify::{Ed25519Spec, HmacSpec, JwtSpec, TwilioSpec};
+use crate::verify::{
+    Algorithm, Ed25519Spec, Encoding, HmacSpec, JwtSpec, PublishedJwtSpec, TwilioSpec,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +59,31 @@ pub struct RespondRule {
     pub when: String,
     /// jq: the JSON answered with 200.
     pub body: String,
+    /// A field of the answer computed from the source's secret (Zoom's
+    /// `encryptedToken`), added to the object `body` yields.
+    #[serde(default)]
+    pub sign: Option<RespondSign>,
+}
+
+/// `[[respond]] sign`: an HMAC, keyed with the secret the delivery was verified
+/// with, of a string the delivery carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSign {
+    /// The answer's field the MAC is written to.
+    pub field: String,
+    /// jq: the string the MAC is computed over.
+    pub of: String,
+    pub algorithm: Algorithm,
+    #[serde(default = "hex")]
+    pub encoding: Encoding,
+    /// Written before the encoded MAC.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+fn hex() -> Encoding {
+    Encoding::Hex
 }
 
 /// GET handshakes a provider performs when a webhook is registered.
@@ -85,14 +112,14 @@ pub struct BatchSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum AuthSpecs {
-    One(AuthSpec),
+    One(Box<AuthSpec>),
     Many(Vec<AuthSpec>),
 }
 
 impl AuthSpecs {
     pub fn all(&self) -> &[AuthSpec] {
         match self {
-            Self::One(a) => std::slice::from_ref(a),
+            Self::One(a) => std::slice::from_ref(&**a),
             Self::Many(v) => v,
         }
     }
@@ -106,6 +133,12 @@ pub enum AuthSpec {
     Hmac(HmacSpec),
     /// An Ed25519 signature over the raw body (or a template including it).
     Ed25519(Ed25519Spec),
+    /// An RSA PKCS#1 v1.5 SHA-256 signature, laid out as an Ed25519 one (Freshchat).
+    #[serde(rename = "rsa-sha256")]
+    RsaSha256(Ed25519Spec),
+    /// An ECDSA P-256 SHA-256 signature, laid out as an Ed25519 one (SendGrid).
+    #[serde(rename = "ecdsa-p256")]
+    EcdsaP256(Ed25519Spec),
     /// A signed token (HS256) whose claim is the body's hash.
     Jwt(JwtSpec),
     /// Twilio's signature over the URL and the sorted form parameters.
@@ -113,6 +146,10 @@ pub enum AuthSpec {
     /// The secret itself in a header (Telegram's `X-Telegram-Bot-Api-Secret-Token`).
     #[serde(rename = "header-token")]
     HeaderToken(HeaderTokenSpec),
+    /// A token signed with keys the provider publishes (JWKS, OpenID discovery,
+    /// X.509 map), fetched and cached by hookgate (Bot Framework, Google Chat).
+    #[serde(rename = "published-jwt")]
+    PublishedJwt(PublishedJwtSpec),
     /// The provider does not sign: each source must name another way in.
     None(NoAuthSpec),
 }

@@ -52,6 +52,30 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("discord.toml", include_str!("../../mappings/discord.toml")),
     ("vonage.toml", include_str!("../../mappings/vonage.toml")),
     ("viber.toml", include_str!("../../mappings/viber.toml")),
+    ("msteams.toml", include_str!("../../mappings/msteams.toml")),
+    (
+        "google-chat.toml",
+        include_str!("../../mappings/google-chat.toml"),
+    ),
+    (
+        "freshchat.toml",
+        include_str!("../../mappings/freshchat.toml"),
+    ),
+    (
+        "sendgrid.toml",
+        include_str!("../../mappings/sendgrid.toml"),
+    ),
+    ("telnyx.toml", include_str!("../../mappings/telnyx.toml")),
+    ("zoom.toml", include_str!("../../mappings/zoom.toml")),
+    ("webex.toml", include_str!("../../mappings/webex.toml")),
+    ("hubspot.toml", include_str!("../../mappings/hubspot.toml")),
+    ("front.toml", include_str!("../../mappings/front.toml")),
+    ("crisp.toml", include_str!("../../mappings/crisp.toml")),
+    (
+        "sunshine-conversations.toml",
+        include_str!("../../mappings/sunshine-conversations.toml"),
+    ),
+    ("bird.toml", include_str!("../../mappings/bird.toml")),
 ];
 
 pub const MAPPING_SCHEMA: &str = include_str!("../../schemas/mapping.schema.json");
@@ -208,25 +232,37 @@ mod tests {
             set.providers(),
             [
                 "aisoule",
+                "bird",
+                "crisp",
                 "discord",
+                "freshchat",
+                "front",
                 "github",
+                "google-chat",
+                "hubspot",
                 "intercom",
                 "line",
                 "magalu-sac",
                 "messenger",
+                "msteams",
                 "oneroute",
                 "sahut",
                 "savanto",
+                "sendgrid",
                 "shopify",
                 "slack",
                 "standard-webhooks",
                 "stripe",
+                "sunshine-conversations",
                 "telegram",
+                "telnyx",
                 "twilio",
                 "viber",
                 "vonage",
+                "webex",
                 "whatsapp-cloud",
-                "zendesk"
+                "zendesk",
+                "zoom",
             ]
         );
     }

@@ -10,7 +10,10 @@ use super::{RateLimit, Source, SourceLimits};
 use crate::event::SourceId;
 use crate::mapping::MappingSet;
 use crate::settings::{within, DAY, SEC};
-use crate::verify::{BasicAuth, IpAllowList, Keys, Secret, SourceAuth, MIN_SECRET_BYTES};
+use crate::verify::{
+    check_key_url, BasicAuth, IpAllowList, KeyStore, Keys, PublishedKeys, Secret, SourceAuth,
+    MIN_SECRET_BYTES,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +33,15 @@ pub struct SourceConfig {
     /// balancer it is not the one hookgate sees): for schemes that sign the URL.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// For providers that sign with keys they publish: the audience their tokens
+    /// are addressed to (the bot's app id, the Chat app's project number); one
+    /// value or a list. Empty entries are skipped.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub audience: Vec<String>,
+    /// Where those keys are fetched, in place of the mapping's URL (a national
+    /// cloud's endpoint, a test's key server): https://, or http:// to loopback.
+    #[serde(default)]
+    pub keys_url: Option<String>,
     /// A secret URL segment: POST /webhooks/{id}/{token}.
     #[serde(default)]
     pub token: Option<String>,
@@ -149,13 +161,24 @@ impl SourceConfig {
             ))
         })?;
         let schemes = mapping.schemes();
-        let secret_scheme = schemes.iter().find(|s| !s.takes_public_keys());
+        let published: Vec<_> = schemes
+            .iter()
+            .filter(|s| s.takes_published_keys())
+            .collect();
+        let secret_scheme = schemes
+            .iter()
+            .find(|s| !s.takes_public_keys() && !s.takes_published_keys());
         let key_scheme = schemes.iter().find(|s| s.takes_public_keys());
         let given = |v: &[String]| v.iter().any(|x| !x.trim().is_empty());
         if given(&self.secrets) && secret_scheme.is_none() {
             return Err(fail(match key_scheme {
                 Some(_) => format!(
                     "provider `{}` signs with a private key: give its `public_keys`, not `secrets`",
+                    self.provider
+                ),
+                None if !published.is_empty() => format!(
+                    "provider `{}` signs with keys it publishes, which hookgate fetches: give \
+                     the source's `audience`, not `secrets`",
                     self.provider
                 ),
                 None => format!(
@@ -214,7 +237,7 @@ impl SourceConfig {
                     .to_owned(),
             ));
         }
-        let mut signatures = Vec::new();
+        let mut signatures = self.published_keys(&published).map_err(fail)?;
         if let (Some(scheme), false) = (secret_scheme, secrets.is_empty()) {
             signatures.push((scheme.clone(), Keys::Secrets(secrets)));
         }
@@ -319,6 +342,75 @@ impl SourceConfig {
             rate_limit,
         })
     }
+}
+
+impl SourceConfig {
+    /// The keys of each published-key scheme: the shared store of its key URL
+    /// (the source's `keys_url` when set), and the source's audience.
+    fn published_keys(
+        &self,
+        schemes: &[&crate::verify::Scheme],
+    ) -> Result<Vec<(crate::verify::Scheme, Keys)>, String> {
+        let audience: Vec<String> = self
+            .audience
+            .iter()
+            .filter(|a| !a.trim().is_empty())
+            .cloned()
+            .collect();
+        if schemes.is_empty() {
+            if !self.audience.is_empty() || self.keys_url.is_some() {
+                return Err(format!(
+                    "`audience` and `keys_url` are for providers that sign with keys they \
+                     publish; `{}` does not",
+                    self.provider
+                ));
+            }
+            return Ok(Vec::new());
+        }
+        if audience.is_empty() {
+            return Err(format!(
+                "provider `{}` signs with keys it publishes: set `audience` to what its tokens \
+                 are addressed to (the app id, the project number){}",
+                self.provider,
+                if self.audience.is_empty() {
+                    ""
+                } else {
+                    " (is the environment variable set?)"
+                }
+            ));
+        }
+        if let Some(url) = &self.keys_url {
+            check_key_url(url)?;
+        }
+        Ok(schemes
+            .iter()
+            .filter_map(|scheme| {
+                let crate::verify::Scheme::Published(p) = scheme else {
+                    return None;
+                };
+                let url = self.keys_url.as_deref().unwrap_or(p.keys_url());
+                let store = KeyStore::shared(url, p.key_format());
+                Some((
+                    (*scheme).clone(),
+                    Keys::Published(PublishedKeys::fetched(store, audience.clone())),
+                ))
+            })
+            .collect())
+    }
+}
+
+/// One string or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// The shortest `verify_token` accepted (the same bar as a URL `token`).

@@ -39,6 +39,32 @@ pub enum VerifyError {
     /// The payload's own event time is older than the source's `max_event_age`.
     #[error("the event is older than the source accepts")]
     EventTooOld,
+    /// A token signed with an algorithm the scheme does not accept (`none`, an
+    /// HMAC where the provider signs with a private key, another key type's).
+    #[error("the token's algorithm is not one the provider signs with")]
+    AlgorithmNotAllowed,
+    /// A token naming a key the provider does not publish (after one refetch).
+    #[error("the token names a key the provider does not publish")]
+    UnknownKey,
+    #[error("the token is not from the provider's issuer")]
+    WrongIssuer,
+    #[error("the token is not for this source's audience")]
+    WrongAudience,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the token is not valid yet")]
+    TokenNotYetValid,
+    /// A claim the mapping checks is absent or differs from what the delivery
+    /// says (Bot Framework's `serviceUrl`).
+    #[error("a token claim does not match the delivery")]
+    ClaimMismatch,
+    /// The signing key is not endorsed for the channel the delivery names.
+    #[error("the signing key is not endorsed for this delivery's channel")]
+    KeyNotEndorsed,
+    /// The provider's published keys have not been fetched yet: not the sender's
+    /// fault, so answered 503 (the provider retries), never 401.
+    #[error("the provider's signing keys are not loaded yet")]
+    KeysUnavailable,
 }
 
 impl VerifyError {
@@ -58,7 +84,22 @@ impl VerifyError {
             Self::BadTimestamp => "bad_timestamp",
             Self::StaleTimestamp => "timestamp_out_of_tolerance",
             Self::EventTooOld => "event_too_old",
+            Self::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Self::UnknownKey => "unknown_key",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::TokenExpired => "token_expired",
+            Self::TokenNotYetValid => "token_not_yet_valid",
+            Self::ClaimMismatch => "claim_mismatch",
+            Self::KeyNotEndorsed => "key_not_endorsed",
+            Self::KeysUnavailable => "keys_unavailable",
         }
+    }
+
+    /// Whether the refusal is hookgate's own state, not the request's: answered
+    /// 503 so the provider retries.
+    pub fn is_unavailable(self) -> bool {
+        self == Self::KeysUnavailable
     }
 }
 

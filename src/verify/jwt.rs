@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use super::bearer::bearer;
 use super::{Secret, VerifyError, DEFAULT_TOLERANCE};
 
 /// The declarative form, as a mapping file's `[auth] scheme = "jwt"` writes it.
@@ -88,19 +89,7 @@ impl JwtScheme {
     }
 
     fn token<'h>(&self, headers: &'h HeaderMap) -> Result<&'h str, VerifyError> {
-        let value = headers
-            .get(&self.header)
-            .ok_or(VerifyError::MissingSignature)?
-            .to_str()
-            .map_err(|_| VerifyError::MalformedSignature)?;
-        let (kind, token) = value
-            .trim()
-            .split_once(' ')
-            .ok_or(VerifyError::MalformedSignature)?;
-        if !kind.eq_ignore_ascii_case("bearer") || token.len() > 8192 {
-            return Err(VerifyError::MalformedSignature);
-        }
-        Ok(token.trim())
+        bearer(headers, &self.header)
     }
 
     /// Checks the token against every secret (rotation), its claims' times against

@@ -1,30 +1,55 @@
-//! A source's keys: shared secrets, or public keys for Ed25519 schemes, as sources
-//! write them: hex, base64, or Standard Webhooks' `whpk_<base64>`. A key that is
-//! not 32 bytes, or not a point on the curve, is refused at start-up.
+//! A source's keys: shared secrets, or public keys as sources write them: for
+//! Ed25519 hex, base64, or Standard Webhooks' `whpk_<base64>` (a key that is not
+//! 32 bytes, or not a point on the curve, is refused at start-up); for RSA and
+//! P-256 PEM or base64 DER (see `asymmetric`).
 
 use base64::Engine as _;
 
+use super::asymmetric::AsymmetricKey;
+use super::published::PublishedKeys;
 use crate::secret::Secret;
 
 /// A source's keys for its scheme: shared secrets (HMAC, tokens, JWT, Twilio's auth
-/// token), or public keys (Ed25519). Any may match: rotation.
+/// token), public keys (Ed25519), any of which may match (rotation); or the keys
+/// the provider publishes, with the audience the source takes tokens for.
 #[derive(Debug, Clone)]
 pub enum Keys {
     Secrets(Vec<Secret>),
     Public(Vec<PublicKey>),
+    Published(PublishedKeys),
 }
 
-/// An Ed25519 public key (not a secret: it prints).
+/// A provider's public key (not a secret: it prints).
 #[derive(Clone, PartialEq, Eq)]
-pub struct PublicKey(ed25519_dalek::VerifyingKey);
+pub struct PublicKey(Inner);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Inner {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Asymmetric(AsymmetricKey),
+}
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PublicKey({})", hex::encode(self.0.as_bytes()))
+        match &self.0 {
+            Inner::Ed25519(k) => write!(f, "PublicKey({})", hex::encode(k.as_bytes())),
+            Inner::Asymmetric(k) => write!(f, "PublicKey({k:?})"),
+        }
     }
 }
 
 impl PublicKey {
+    /// An RSA key (`rsa` true) or a P-256 key, as PEM or base64 DER.
+    pub fn parse_asymmetric(s: &str, rsa: bool) -> Result<Self, String> {
+        match AsymmetricKey::parse(s)? {
+            k @ AsymmetricKey::Rsa(_) if rsa => Ok(Self(Inner::Asymmetric(k))),
+            k @ AsymmetricKey::EcP256(_) if !rsa => Ok(Self(Inner::Asymmetric(k))),
+            _ if rsa => Err("this provider signs with RSA: give its RSA public key".to_owned()),
+            _ => Err("this provider signs with ECDSA P-256: give its P-256 public key".to_owned()),
+        }
+    }
+
+    /// An Ed25519 key.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         let hex_like = s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -48,17 +73,22 @@ impl PublicKey {
             )
         })?;
         ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-            .map(Self)
+            .map(|k| Self(Inner::Ed25519(k)))
             .map_err(|_| "not a valid Ed25519 public key".to_owned())
     }
 
-    /// The key's 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        self.0.as_bytes()
+    pub(super) fn ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        match &self.0 {
+            Inner::Ed25519(k) => Some(k),
+            Inner::Asymmetric(_) => None,
+        }
     }
 
-    pub(super) fn verifying(&self) -> &ed25519_dalek::VerifyingKey {
-        &self.0
+    pub(super) fn asymmetric(&self) -> Option<&AsymmetricKey> {
+        match &self.0 {
+            Inner::Asymmetric(k) => Some(k),
+            Inner::Ed25519(_) => None,
+        }
     }
 }
 

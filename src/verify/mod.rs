@@ -6,18 +6,23 @@
 //! takes a `Verified`), a source's checks (`source`), scheme dispatch (`scheme`),
 //! the reasons for a refusal (`error`), keys (`keys`) and what a signature covers
 //! (`content`). The schemes, by family: `signed` (HMAC and Ed25519 over a
-//! template), `jwt` (a signed token over the body's hash), `twilio` (the URL and
+//! template), `jwt` (a signed token over the body's hash), `published` (a token
+//! signed with keys the provider publishes, fetched and cached), `twilio` (the URL and
 //! the sorted form parameters), a header token, and `access` (token, basic auth,
 //! addresses). No axum, no rdkafka.
 
 mod access;
+mod asymmetric;
+mod bearer;
 mod content;
 mod error;
 mod jwt;
 mod keys;
+mod published;
 mod request;
 mod scheme;
 mod signed;
+mod signer;
 mod source;
 mod twilio;
 
@@ -27,11 +32,17 @@ pub use content::Signed;
 pub use error::{ReverifyError, VerifyError};
 pub use jwt::{JwtScheme, JwtSpec};
 pub use keys::{Keys, PublicKey};
+pub use published::check_key_url;
+pub use published::{
+    ClaimSpec, Fetch, Fetched, HttpsFetcher, KeyFormat, KeyKind, KeySet, KeyStore,
+    PublishedJwtScheme, PublishedJwtSpec, PublishedKey, PublishedKeys, RefreshPolicy,
+};
 pub use request::{Admitted, RequestHead, Unverified, Verified};
 pub use scheme::Scheme;
 pub use signed::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, Kind, SchemeError, SecretEncoding, SignatureFormat,
-    SignatureLayout, SignedAt, SignedScheme, DEFAULT_TOLERANCE,
+    SignatureLayout, SignedAt, SignedScheme, TimestampUnit, DEFAULT_TOLERANCE,
 };
+pub use signer::Signer;
 pub use source::SourceAuth;
 pub use twilio::{TwilioScheme, TwilioSpec};

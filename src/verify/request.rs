@@ -12,6 +12,7 @@ use http::HeaderMap;
 use super::error::{ReverifyError, VerifyError};
 use super::keys::Keys;
 use super::scheme::Scheme;
+use super::signer::Signer;
 use super::source::SourceAuth;
 
 /// What arrives before the body: enough for the checks that need no body.
@@ -56,9 +57,18 @@ pub struct Verified {
     /// The hash of what the signature covers, for schemes under which many bodies
     /// carry one signature (Twilio's separator-free form fields).
     identity: Option<[u8; 32]>,
+    /// The secret the delivery was verified with (none for an open source or a
+    /// public-key scheme).
+    signer: Option<Signer>,
 }
 
 impl Verified {
+    /// The secret this delivery was verified with, to answer a challenge computed
+    /// from it.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
+    }
+
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -126,13 +136,14 @@ impl Admitted {
         auth: &SourceAuth,
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
-        let identity =
+        let (identity, signer) =
             auth.verify_signatures(&self.headers, &body, self.query.as_deref(), now, true)?;
         Ok(Verified {
             headers: self.headers,
             body,
             query: self.query,
             identity,
+            signer,
         })
     }
 }
@@ -148,19 +159,19 @@ impl Unverified {
         auth: &SourceAuth,
         trust_unsigned: bool,
     ) -> Result<Verified, ReverifyError> {
-        let mut identity = None;
+        let (mut identity, mut signer) = (None, None);
         if auth.signs_body() {
             let signing: Vec<(Scheme, Keys)> = auth
                 .signatures
                 .iter()
-                .filter(|(s, _)| !matches!(s, Scheme::HeaderToken(_)))
+                .filter(|(s, _)| s.signs_body())
                 .cloned()
                 .collect();
             let signed = SourceAuth {
                 signatures: signing,
                 ..auth.clone()
             };
-            identity = signed
+            (identity, signer) = signed
                 .verify_signatures(
                     &self.headers,
                     &self.body,
@@ -177,6 +188,7 @@ impl Unverified {
             body: self.body,
             query: self.query,
             identity,
+            signer,
         })
     }
 

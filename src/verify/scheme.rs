@@ -9,6 +9,7 @@ use super::content::Signed;
 use super::error::VerifyError;
 use super::jwt::JwtScheme;
 use super::keys::{Keys, PublicKey};
+use super::published::PublishedJwtScheme;
 use super::signed::{Kind, SignedScheme};
 use super::twilio::TwilioScheme;
 use crate::secret::Secret;
@@ -25,13 +26,30 @@ pub enum Scheme {
     Jwt(Box<JwtScheme>),
     /// The URL and the sorted form parameters (Twilio).
     Twilio(Box<TwilioScheme>),
+    /// A token signed with keys the provider publishes (Bot Framework, Google
+    /// Chat): it proves the sender, not the body.
+    Published(Box<PublishedJwtScheme>),
 }
 
 impl Scheme {
     /// Whether sources give this scheme public keys (`public_keys`) rather than
     /// secrets (`secrets`).
     pub fn takes_public_keys(&self) -> bool {
-        matches!(self, Self::Signed(s) if s.kind() == Kind::Ed25519)
+        self.public_key_kind().is_some()
+    }
+
+    /// The kind of key the provider signs with, when sources give its public key.
+    pub fn public_key_kind(&self) -> Option<Kind> {
+        match self {
+            Self::Signed(s) if s.kind().takes_public_keys() => Some(s.kind()),
+            _ => None,
+        }
+    }
+
+    /// Whether the provider publishes its keys (sources give their `audience`,
+    /// neither secrets nor public keys).
+    pub fn takes_published_keys(&self) -> bool {
+        matches!(self, Self::Published(_))
     }
 
     /// Whether the scheme signs the URL, so a source must say its `public_url`.
@@ -39,27 +57,40 @@ impl Scheme {
         match self {
             Self::Signed(s) => s.signs_url(),
             Self::Twilio(_) => true,
-            Self::HeaderToken(_) | Self::Jwt(_) => false,
+            Self::HeaderToken(_) | Self::Jwt(_) | Self::Published(_) => false,
         }
+    }
+
+    /// Whether what the provider signs covers the body, so a kept record can be
+    /// verified again (a header token, or a token proving only the sender, cannot).
+    pub fn signs_body(&self) -> bool {
+        !matches!(self, Self::HeaderToken(_) | Self::Published(_))
     }
 
     /// Turns a configured secret into the key (checked at start-up).
     pub fn prepare_secret(&self, s: &str) -> Result<Secret, String> {
         match self {
-            Self::Signed(h) if h.kind() == Kind::Ed25519 => {
+            Self::Signed(h) if h.kind().takes_public_keys() => {
                 Err("this provider signs with a private key: give its `public_keys`".to_owned())
             }
             Self::Signed(h) => h.prepare_secret(s),
+            Self::Published(_) => Err(
+                "this provider signs with keys it publishes, fetched by hookgate: give the \
+                 source's `audience`, no secrets"
+                    .to_owned(),
+            ),
             Self::HeaderToken(_) | Self::Jwt(_) | Self::Twilio(_) => Ok(Secret::new(s.as_bytes())),
         }
     }
 
     /// Turns a configured public key into one (checked at start-up).
     pub fn prepare_public_key(&self, s: &str) -> Result<PublicKey, String> {
-        if !self.takes_public_keys() {
-            return Err("this provider's scheme takes `secrets`, not public keys".to_owned());
+        match self.public_key_kind() {
+            Some(Kind::Ed25519) => PublicKey::parse(s),
+            Some(Kind::RsaSha256) => PublicKey::parse_asymmetric(s, true),
+            Some(Kind::EcdsaP256) => PublicKey::parse_asymmetric(s, false),
+            _ => Err("this provider's scheme takes `secrets`, not public keys".to_owned()),
         }
-        PublicKey::parse(s)
     }
 
     /// The request headers the proof covers: a value taken from any other header
@@ -69,7 +100,7 @@ impl Scheme {
             Self::Signed(h) => h.signed_headers(),
             // The token proves who sent the request, not what it says; the JWT
             // covers the body through its hash, and Twilio's the URL and the form.
-            Self::HeaderToken(_) | Self::Jwt(_) | Self::Twilio(_) => &[],
+            Self::HeaderToken(_) | Self::Jwt(_) | Self::Twilio(_) | Self::Published(_) => &[],
         }
     }
 
@@ -81,6 +112,7 @@ impl Scheme {
             Self::HeaderToken(h) => vec![h],
             Self::Jwt(j) => vec![j.header_name()],
             Self::Twilio(t) => vec![t.header_name()],
+            Self::Published(p) => vec![p.header_name()],
         }
     }
 
@@ -91,6 +123,7 @@ impl Scheme {
             Self::HeaderToken(h) => h,
             Self::Jwt(j) => j.header_name(),
             Self::Twilio(t) => t.header_name(),
+            Self::Published(p) => p.header_name(),
         }
     }
 
@@ -105,7 +138,7 @@ impl Scheme {
     ) -> Result<(), VerifyError> {
         let secrets = || match keys {
             Keys::Secrets(s) => Ok(s.as_slice()),
-            Keys::Public(_) => Err(VerifyError::SignatureMismatch),
+            Keys::Public(_) | Keys::Published(_) => Err(VerifyError::SignatureMismatch),
         };
         match self {
             Self::Signed(h) if window => h.verify_at(keys, req, now),
@@ -127,6 +160,13 @@ impl Scheme {
                 let url = req.url.ok_or(VerifyError::MissingSignedHeader)?;
                 t.verify(secrets()?, req.headers, req.body, url)
             }
+            Self::Published(p) => {
+                let Keys::Published(keys) = keys else {
+                    return Err(VerifyError::SignatureMismatch);
+                };
+                let set = keys.current().ok_or(VerifyError::KeysUnavailable)?;
+                p.verify(&set, keys.audience(), req.headers, req.body, now, window)
+            }
         }
     }
 
@@ -139,12 +179,14 @@ impl Scheme {
                 .signed_content(req.headers, req.body, req.url?)
                 .ok()
                 .map(|c| <sha2::Sha256 as sha2::Digest>::digest(c.as_bytes()).into()),
-            Self::Signed(_) | Self::HeaderToken(_) | Self::Jwt(_) => None,
+            Self::Signed(_) | Self::HeaderToken(_) | Self::Jwt(_) | Self::Published(_) => None,
         }
     }
 
     /// The headers the provider would send for `body` signed with `secret` (for
-    /// Ed25519, the private key) at `now`, posted to `url`.
+    /// Ed25519, the private key) at `now`, posted to `url`. A published-key
+    /// scheme's token also names a key id and an audience: see
+    /// [`PublishedJwtScheme::sign`]; here it gets none.
     pub fn sign_at(
         &self,
         secret: &Secret,
@@ -161,6 +203,7 @@ impl Scheme {
             )],
             Self::Jwt(j) => vec![j.sign_at(secret, body, now)],
             Self::Twilio(t) => vec![t.sign(secret, headers, body, url.unwrap_or_default())],
+            Self::Published(_) => Vec::new(),
         }
     }
 }

@@ -169,6 +169,32 @@ impl Harness {
     }
 }
 
+/// [`Harness::post`] with owned header pairs.
+pub async fn post_owned(
+    h: &Harness,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (axum::http::StatusCode, Value) {
+    let refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    h.post(path, &refs, body).await
+}
+
+/// The status of each item of a batched answer, in order.
+pub fn statuses(answer: &Value) -> Vec<String> {
+    answer["events"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["status"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The word an answer turns on: a refusal's or a dead letter's `reason`, else the
 /// error kind, else the delivery's `status` (`accepted`, `duplicate`, ...).
 pub fn why(body: &Value) -> Option<&str> {

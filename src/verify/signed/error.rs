@@ -13,4 +13,6 @@ pub enum SchemeError {
     Template { template: String, reason: String },
     #[error("tolerance: {0}")]
     Tolerance(String),
+    #[error("url_decode: `{0}` is not a punctuation character other than `%`")]
+    UrlDecode(char),
 }

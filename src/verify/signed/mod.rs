@@ -4,6 +4,7 @@
 //! verification, the provider-side signing used by `send` and the load generator
 //! (`sign`), and why a declaration does not compile (`error`).
 
+mod clock;
 mod error;
 mod format;
 mod scheme;
@@ -12,10 +13,13 @@ mod spec;
 mod template;
 #[cfg(test)]
 mod tests;
+mod url;
+#[cfg(test)]
+mod vectors;
 
 pub use error::SchemeError;
-pub use scheme::{Kind, SignedAt, SignedScheme};
+pub use scheme::{hmac_of, Kind, SignedAt, SignedScheme};
 pub use spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
-    DEFAULT_TOLERANCE,
+    TimestampUnit, DEFAULT_TOLERANCE,
 };

@@ -7,13 +7,16 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
 
+use super::clock::TimestampUnit;
 use super::error::SchemeError;
 use super::spec::{
     Algorithm, Ed25519Spec, Encoding, HmacSpec, SecretEncoding, SignatureFormat, SignatureLayout,
     DEFAULT_TOLERANCE,
 };
 use super::template::Template;
+use super::url::UrlDecode;
 use crate::secret::Secret;
+use crate::verify::asymmetric::{sign_pem, MIN_RSA_BITS};
 use crate::verify::content::Signed;
 use crate::verify::error::VerifyError;
 use crate::verify::keys::Keys;
@@ -26,6 +29,49 @@ const MAX_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
 pub enum Kind {
     Hmac(Algorithm),
     Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-256 (Freshchat).
+    RsaSha256,
+    /// ECDSA on P-256 with SHA-256 (SendGrid's event webhook).
+    EcdsaP256,
+}
+
+impl Kind {
+    /// Whether the provider signs with a private key (sources give public keys).
+    pub fn takes_public_keys(self) -> bool {
+        !matches!(self, Self::Hmac(_))
+    }
+
+    /// Whether a decoded signature of `len` bytes can be one of this kind.
+    fn fits(self, len: usize) -> bool {
+        match self {
+            Self::Hmac(Algorithm::Sha1) => len == 20,
+            Self::Hmac(Algorithm::Sha256) => len == 32,
+            Self::Hmac(Algorithm::Sha512) | Self::Ed25519 => len == 64,
+            // 2048- to 8192-bit moduli.
+            Self::RsaSha256 => (MIN_RSA_BITS / 8..=1024).contains(&len),
+            // DER (at most 72 bytes) or the raw 64 bytes of r and s.
+            Self::EcdsaP256 => (8..=72).contains(&len),
+        }
+    }
+}
+
+/// The HMAC of `content` under `key` with `algorithm`.
+pub fn hmac_of(algorithm: Algorithm, key: &[u8], content: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(content);
+                m.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+    match algorithm {
+        Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, content),
+        Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, content),
+        Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, content),
+    }
 }
 
 /// A compiled signature scheme: everything parsed at start-up so a request costs
@@ -45,6 +91,8 @@ pub struct SignedScheme {
     pub(super) timestamp_header: Option<HeaderName>,
     pub(super) id_header: Option<HeaderName>,
     pub(super) tolerance: Duration,
+    pub(super) timestamp_unit: TimestampUnit,
+    pub(super) url_decode: UrlDecode,
     pub(super) secret_encoding: SecretEncoding,
     /// Headers whose values are part of the signed content.
     pub(super) signed_headers: Vec<HeaderName>,
@@ -60,16 +108,6 @@ pub(super) fn unix_now(now: SystemTime) -> i64 {
         .unwrap_or_default()
 }
 
-/// Unix seconds, or RFC 3339 (Zendesk sends ISO 8601 timestamps).
-fn parse_timestamp(t: &str) -> Option<i64> {
-    let t = t.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .map(|d| d.timestamp())
-    })
-}
-
 impl SignedScheme {
     pub fn compile(spec: &HmacSpec) -> Result<Self, SchemeError> {
         Self::compile_kind(
@@ -82,6 +120,12 @@ impl SignedScheme {
     /// An Ed25519 scheme's key is a public key, taken as written.
     pub fn compile_ed25519(spec: &Ed25519Spec) -> Result<Self, SchemeError> {
         Self::compile_kind(&spec.layout, Kind::Ed25519, SecretEncoding::Raw)
+    }
+
+    /// A scheme signed with the provider's RSA or P-256 private key, laid out
+    /// as an Ed25519 one is.
+    pub fn compile_public_key(spec: &Ed25519Spec, kind: Kind) -> Result<Self, SchemeError> {
+        Self::compile_kind(&spec.layout, kind, SecretEncoding::Raw)
     }
 
     fn compile_kind(
@@ -128,6 +172,12 @@ impl SignedScheme {
                  so the replay window would check an unsigned value",
             ));
         }
+        let url_decode = UrlDecode::parse(spec.url_decode.as_deref())?;
+        if !url_decode.is_empty() && !template.signs_url() {
+            return Err(template_err(
+                "url_decode is set but the signed template does not include {url}",
+            ));
+        }
         if id_header.is_some() && !template.signs_id() {
             return Err(template_err(
                 "id_header is set but the signed template does not include {id}",
@@ -166,6 +216,8 @@ impl SignedScheme {
             timestamp_header,
             id_header,
             tolerance,
+            timestamp_unit: spec.timestamp_unit,
+            url_decode,
             secret_encoding,
         })
     }
@@ -229,20 +281,8 @@ impl SignedScheme {
     }
 
     pub(super) fn mac(&self, key: &[u8], content: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
-            // HMAC accepts keys of any length, so this cannot fail.
-            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
-                Ok(mut m) => {
-                    m.update(content);
-                    m.finalize().into_bytes().to_vec()
-                }
-                Err(_) => Vec::new(),
-            }
-        }
         match self.kind {
-            Kind::Hmac(Algorithm::Sha1) => run::<Hmac<sha1::Sha1>>(key, content),
-            Kind::Hmac(Algorithm::Sha256) => run::<Hmac<sha2::Sha256>>(key, content),
-            Kind::Hmac(Algorithm::Sha512) => run::<Hmac<sha2::Sha512>>(key, content),
+            Kind::Hmac(algorithm) => hmac_of(algorithm, key, content),
             Kind::Ed25519 => match <[u8; 32]>::try_from(key) {
                 Ok(seed) => {
                     use ed25519_dalek::Signer as _;
@@ -253,14 +293,11 @@ impl SignedScheme {
                 }
                 Err(_) => Vec::new(),
             },
-        }
-    }
-
-    fn mac_len(&self) -> usize {
-        match self.kind {
-            Kind::Hmac(Algorithm::Sha1) => 20,
-            Kind::Hmac(Algorithm::Sha256) => 32,
-            Kind::Hmac(Algorithm::Sha512) | Kind::Ed25519 => 64,
+            // The key is the provider's PEM private key (fixtures, load generator).
+            Kind::RsaSha256 | Kind::EcdsaP256 => std::str::from_utf8(key)
+                .ok()
+                .and_then(|pem| sign_pem(pem, content).ok())
+                .unwrap_or_default(),
         }
     }
 
@@ -276,10 +313,15 @@ impl SignedScheme {
                 None => return Vec::new(),
             }
         }
-        if value.is_empty() || value.len() > 256 {
+        // An RSA-8192 signature is 1,368 base64 characters; a MAC at most 128 hex.
+        let longest = if self.kind.takes_public_keys() {
+            1400
+        } else {
+            256
+        };
+        if value.is_empty() || value.len() > longest {
             return Vec::new();
         }
-        let want = self.mac_len();
         self.format
             .encodings(&self.encodings)
             .iter()
@@ -287,7 +329,7 @@ impl SignedScheme {
                 Encoding::Hex => hex::decode(value).ok(),
                 Encoding::Base64 => base64::engine::general_purpose::STANDARD.decode(value).ok(),
             })
-            .filter(|d| d.len() == want)
+            .filter(|d| self.kind.fits(d.len()))
             .collect()
     }
 
@@ -338,9 +380,10 @@ impl SignedScheme {
         if candidates.is_empty() {
             return Err(VerifyError::MalformedSignature);
         }
+        let url = req.url.map(|u| self.url_decode.apply(u));
         let content = self
             .template
-            .render(headers, req.body, timestamp, id, req.url)?;
+            .render(headers, req.body, timestamp, id, url.as_deref())?;
         let matched = match (self.kind, keys) {
             (Kind::Hmac(_), Keys::Secrets(secrets)) => {
                 let mut ok = subtle::Choice::from(0u8);
@@ -353,37 +396,45 @@ impl SignedScheme {
                 }
                 bool::from(ok)
             }
-            (Kind::Ed25519, Keys::Public(public)) => public.iter().any(|key| {
-                candidates.iter().any(|c| {
-                    <[u8; 64]>::try_from(c.as_slice()).is_ok_and(|sig| {
-                        key.verifying()
-                            .verify_strict(&content, &ed25519_dalek::Signature::from_bytes(&sig))
-                            .is_ok()
+            (Kind::Ed25519, Keys::Public(public)) => {
+                public.iter().filter_map(|k| k.ed25519()).any(|key| {
+                    candidates.iter().any(|c| {
+                        <[u8; 64]>::try_from(c.as_slice()).is_ok_and(|sig| {
+                            key.verify_strict(&content, &ed25519_dalek::Signature::from_bytes(&sig))
+                                .is_ok()
+                        })
                     })
                 })
-            }),
+            }
+            (Kind::RsaSha256 | Kind::EcdsaP256, Keys::Public(public)) => public
+                .iter()
+                .filter_map(|k| k.asymmetric())
+                .any(|key| candidates.iter().any(|c| key.verify(&content, c))),
             // Keys of the other kind prove nothing (start-up refuses this pairing).
             _ => false,
         };
         if !matched {
             return Err(VerifyError::SignatureMismatch);
         }
-        Ok(SignedAt(timestamp.map(str::to_owned)))
+        Ok(SignedAt(
+            timestamp.map(|t| (t.to_owned(), self.timestamp_unit)),
+        ))
     }
 }
 
-/// A matched signature and the timestamp it covers, if the scheme has one.
+/// A matched signature and the timestamp it covers (and its unit), if the scheme
+/// has one.
 #[derive(Debug)]
 #[must_use = "the replay window is checked by check_window"]
-pub struct SignedAt(Option<String>);
+pub struct SignedAt(Option<(String, TimestampUnit)>);
 
 impl SignedAt {
     /// Checked after the signature, so the time window cannot be probed unsigned.
     pub fn check_window(self, now: SystemTime, tolerance: Duration) -> Result<(), VerifyError> {
-        let Some(t) = self.0 else {
+        let Some((t, unit)) = self.0 else {
             return Ok(());
         };
-        let t = parse_timestamp(&t).ok_or(VerifyError::BadTimestamp)?;
+        let t = unit.to_seconds(&t).ok_or(VerifyError::BadTimestamp)?;
         let skew = (unix_now(now) - t).unsigned_abs();
         if skew > tolerance.as_secs() {
             return Err(VerifyError::StaleTimestamp);

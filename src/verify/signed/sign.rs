@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName};
 
-use super::scheme::{unix_now, SignedScheme};
+use super::scheme::SignedScheme;
 use crate::secret::Secret;
 
 impl SignedScheme {
@@ -20,7 +20,7 @@ impl SignedScheme {
         now: SystemTime,
         url: Option<&str>,
     ) -> Vec<(HeaderName, String)> {
-        let ts = unix_now(now).to_string();
+        let ts = self.timestamp_unit.format(now);
         let mut out = Vec::new();
         if let Some(h) = &self.timestamp_header {
             out.push((h.clone(), ts.clone()));
@@ -36,9 +36,10 @@ impl SignedScheme {
             None => None,
         };
         let timestamp = self.has_timestamp().then_some(ts.as_str());
+        let url = url.map(|u| self.url_decode.apply(u));
         let content = self
             .template
-            .render(headers, body, timestamp, id.as_deref(), url)
+            .render(headers, body, timestamp, id.as_deref(), url.as_deref())
             .unwrap_or(std::borrow::Cow::Borrowed(body));
         let mac = self.mac(secret.expose(), &content);
         let value = self.format.render(

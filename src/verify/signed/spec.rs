@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+pub use super::clock::TimestampUnit;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
@@ -62,8 +64,9 @@ pub struct SignatureLayout {
     pub encodings: Vec<Encoding>,
     pub prefix: Option<String>,
     pub prefix_optional: bool,
-    /// What is signed: `{body}` (the raw body, default), `{header:Name}`,
-    /// `{timestamp}`, `{id}` and `{url}` (the source's `public_url` and the query)
+    /// What is signed: `{body}` (the raw body, default), `{body:sha256}` (its
+    /// SHA-256 digest, 32 raw bytes), `{header:Name}`, `{timestamp}`, `{id}`,
+    /// `{method}` and `{url}` (the source's `public_url` and the query)
     /// placeholders.
     pub signed: String,
     pub format: SignatureFormat,
@@ -75,6 +78,10 @@ pub struct SignatureLayout {
     pub id_header: Option<String>,
     /// Replay window for timestamped schemes, e.g. "5m" (the default).
     pub tolerance: Option<String>,
+    /// What the timestamp counts: seconds (default), milliseconds, or auto.
+    pub timestamp_unit: TimestampUnit,
+    /// Characters whose percent-escapes are decoded in the signed `{url}`.
+    pub url_decode: Option<String>,
 }
 
 impl SignatureLayout {
@@ -92,6 +99,8 @@ impl SignatureLayout {
             timestamp_header: None,
             id_header: None,
             tolerance: None,
+            timestamp_unit: TimestampUnit::default(),
+            url_decode: None,
         }
     }
 }
@@ -105,9 +114,10 @@ pub struct HmacSpec {
     pub secret_encoding: SecretEncoding,
 }
 
-/// `[auth] scheme = "ed25519"`: the provider signs with its private key; sources
-/// give `public_keys` (hex, base64 or `whpk_<base64>`). Laid out and templated as
-/// the HMAC schemes are.
+/// `[auth] scheme = "ed25519"` (also `"rsa-sha256"` and `"ecdsa-p256"`, which
+/// read the same keys): the provider signs with its private key; sources give
+/// `public_keys` (Ed25519: hex, base64 or `whpk_<base64>`; RSA and P-256: PEM or
+/// base64 DER). Laid out and templated as the HMAC schemes are.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ed25519Spec {
     #[serde(flatten)]
@@ -127,9 +137,11 @@ struct LayoutFields {
     timestamp_header: Option<Option<String>>,
     id_header: Option<Option<String>>,
     tolerance: Option<Option<String>>,
+    timestamp_unit: Option<TimestampUnit>,
+    url_decode: Option<Option<String>>,
 }
 
-const LAYOUT_KEYS: [&str; 10] = [
+const LAYOUT_KEYS: [&str; 12] = [
     "headers",
     "encodings",
     "prefix",
@@ -140,17 +152,19 @@ const LAYOUT_KEYS: [&str; 10] = [
     "timestamp_header",
     "id_header",
     "tolerance",
+    "timestamp_unit",
+    "url_decode",
 ];
 /// `algorithm`, the layout's keys, `secret_encoding`: what an HMAC scheme reads.
-const HMAC_KEYS: [&str; 12] = {
-    let mut keys = [""; 12];
+const HMAC_KEYS: [&str; 14] = {
+    let mut keys = [""; 14];
     keys[0] = "algorithm";
     let mut i = 0;
     while i < LAYOUT_KEYS.len() {
         keys[i + 1] = LAYOUT_KEYS[i];
         i += 1;
     }
-    keys[11] = "secret_encoding";
+    keys[13] = "secret_encoding";
     keys
 };
 
@@ -181,6 +195,8 @@ impl LayoutFields {
             "timestamp_header" => once(&mut self.timestamp_header, "timestamp_header", map)?,
             "id_header" => once(&mut self.id_header, "id_header", map)?,
             "tolerance" => once(&mut self.tolerance, "tolerance", map)?,
+            "timestamp_unit" => once(&mut self.timestamp_unit, "timestamp_unit", map)?,
+            "url_decode" => once(&mut self.url_decode, "url_decode", map)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -198,6 +214,8 @@ impl LayoutFields {
             timestamp_header: self.timestamp_header.unwrap_or(d.timestamp_header),
             id_header: self.id_header.unwrap_or(d.id_header),
             tolerance: self.tolerance.unwrap_or(d.tolerance),
+            timestamp_unit: self.timestamp_unit.unwrap_or(d.timestamp_unit),
+            url_decode: self.url_decode.unwrap_or(d.url_decode),
             headers: d.headers,
         })
     }

@@ -1,6 +1,6 @@
-//! The signed-content template (`{body}`, `{timestamp}`, `{id}`, `{header:Name}`
-//! and literals): parsed at start-up, rendered per request into the bytes the MAC
-//! is computed over.
+//! The signed-content template (`{body}`, `{body:sha256}`, `{timestamp}`, `{id}`,
+//! `{method}`, `{url}`, `{header:Name}` and literals): parsed at start-up,
+//! rendered per request into the bytes the MAC is computed over.
 
 use std::borrow::Cow;
 
@@ -13,6 +13,11 @@ use crate::verify::error::VerifyError;
 pub(super) enum Part {
     Literal(Vec<u8>),
     Body,
+    /// The SHA-256 digest of the body, 32 raw bytes (Bird signs the body's hash).
+    BodySha256,
+    /// The request method. hookgate verifies deliveries on its POST route only
+    /// (a GET is a handshake, never verified), so this is always `POST`.
+    Method,
     Header(HeaderName),
     Timestamp,
     Id,
@@ -42,6 +47,8 @@ impl Template {
             let name = &after[..end];
             match name {
                 "body" => parts.push(Part::Body),
+                "body:sha256" => parts.push(Part::BodySha256),
+                "method" => parts.push(Part::Method),
                 "timestamp" => parts.push(Part::Timestamp),
                 "id" => parts.push(Part::Id),
                 "url" => parts.push(Part::Url),
@@ -51,7 +58,7 @@ impl Template {
                             HeaderName::try_from(h).map_err(|_| err("invalid header name"))?,
                         )),
                         None => return Err(err(
-                            "placeholders are {body}, {timestamp}, {id}, {url} and {header:Name}",
+                            "placeholders are {body}, {body:sha256}, {timestamp}, {id}, {method}, {url} and {header:Name}",
                         )),
                     }
                 }
@@ -61,8 +68,8 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.as_bytes().to_vec()));
         }
-        if !parts.contains(&Part::Body) {
-            return Err(err("the template must include {body}"));
+        if !parts.contains(&Part::Body) && !parts.contains(&Part::BodySha256) {
+            return Err(err("the template must include {body} or {body:sha256}"));
         }
         Ok(Self(parts))
     }
@@ -110,6 +117,10 @@ impl Template {
             match part {
                 Part::Literal(l) => out.extend_from_slice(l),
                 Part::Body => out.extend_from_slice(body),
+                Part::BodySha256 => {
+                    out.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(body))
+                }
+                Part::Method => out.extend_from_slice(b"POST"),
                 Part::Header(name) => {
                     let v = headers.get(name).ok_or(VerifyError::MissingSignedHeader)?;
                     out.extend_from_slice(v.as_bytes());
