@@ -14,7 +14,9 @@
 #   scripts/bench.sh                 # 10 s per run after 2 s of warm-up, 3 runs
 #   DURATION=30s RUNS=5 CONCURRENCY=64 scripts/bench.sh
 #   SKIP_KAFKA=1 scripts/bench.sh    # without the broker
-#   SKIP_SPOOL=1 scripts/bench.sh    # Kafka without the spool runs
+#   SKIP_SPOOL=1 scripts/bench.sh    # Kafka without the spool runs (the spool's
+#                                    # fallback mode writes a batch's items one after
+#                                    # the other: its batch row is the "before")
 #   SKIP_BATCH=1 scripts/bench.sh    # Kafka without the batch rows
 #   SKIP_BASELINE=1 SKIP_FILE=1 scripts/bench.sh   # without those rows (a producer
 #                                    # settings table only needs null and Kafka)
@@ -260,9 +262,15 @@ if [ -z "${SKIP_KAFKA:-}" ]; then
       config_with "$(kafka_output "[output.spool]
 path = \"$PWD/$OUT/spool-$mode\"
 mode = \"$mode\"")" "$OUT/kafka-$mode.toml"
+      echo "$WHATSAPP_SOURCE" >> "$OUT/kafka-$mode.toml"
       start_gateway "$OUT/kafka-$mode.toml" "kafka-$mode"
       warm --concurrency "$KAFKA_CONCURRENCY"
       bench "kafka-$mode" "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
+      # fallback writes a batch's items one after the other, always together.
+      BENCH_CONFIG="$OUT/kafka-$mode.toml"
+      bench "kafka-$mode-batch-100" "http://127.0.0.1:$GATEWAY_PORT" --concurrency 1 \
+        --source whatsapp --fixtures benches/fixtures/batch-100
+      BENCH_CONFIG=
       stop_gateway "kafka-$mode"
       stop_broker
     done
@@ -299,7 +307,8 @@ rows = [("baseline", None), ("null", "null"), ("null-savanto", None),
         ("file", "file"), ("kafka", "kafka"), ("kafka-half", None), ("kafka-max", None),
         ("kafka-single", "kafka-batch"), ("kafka-batch-100", None),
         ("kafka-single-c8", None), ("kafka-batch-100-c8", None),
-        ("kafka-fallback", "kafka-fallback"), ("kafka-always", "kafka-always")]
+        ("kafka-fallback", "kafka-fallback"), ("kafka-always", "kafka-always"),
+        ("kafka-fallback-batch-100", None), ("kafka-always-batch-100", None)]
 for name, mem in rows:
     rs = runs(name)
     if not rs:
@@ -313,5 +322,9 @@ single, batch = runs("kafka-single"), runs("kafka-batch-100")
 if single and batch:
     print(f"\n100-item batch / single item, answer time (p50, one request at a time): "
           f"{med(batch, p50)[0] / med(single, p50)[0]:.2f}×; p99: {med(batch, p99)[0] / med(single, p99)[0]:.2f}×")
+seq_, tog = runs("kafka-fallback-batch-100"), runs("kafka-always-batch-100")
+if seq_ and tog:
+    print(f"100-item batch behind the spool, answer time p50: items one after the other (fallback) "
+          f"{med(seq_, p50)[0]:.2f} ms, together (always) {med(tog, p50)[0]:.2f} ms")
 PY
 echo "== results in $OUT"
