@@ -50,6 +50,7 @@ GATEWAY_PORT=18080
 BASELINE_PORT=19090
 BROKER_PORT=19092
 mkdir -p "$OUT"
+OUT_ABS="$(cd "$OUT" && pwd)"
 
 if [ -z "${HOOKGATE_BIN:-}" ]; then
   echo "== building (release)"
@@ -186,8 +187,8 @@ fi
 if [ -z "${SKIP_FILE:-}" ]; then
   config_with "[output]
 kind = \"file\"
-path = \"$PWD/$OUT/events.ndjson\"
-dead_letter_path = \"$PWD/$OUT/dead-letters.ndjson\"" "$OUT/file.toml"
+path = \"$OUT_ABS/events.ndjson\"
+dead_letter_path = \"$OUT_ABS/dead-letters.ndjson\"" "$OUT/file.toml"
   start_gateway "$OUT/file.toml" file
   bench file "http://127.0.0.1:$GATEWAY_PORT" --concurrency "$CONCURRENCY"
   stop_gateway file
@@ -257,10 +258,10 @@ if [ -z "${SKIP_KAFKA:-}" ]; then
   #    round trip), at the same concurrency as the direct path.
   if [ -z "${SKIP_SPOOL:-}" ]; then
     for mode in fallback always; do
-      rm -rf "$OUT/spool-$mode"
+      rm -rf "$OUT_ABS/spool-$mode"
       start_broker "kafka-$mode"
       config_with "$(kafka_output "[output.spool]
-path = \"$PWD/$OUT/spool-$mode\"
+path = \"$OUT_ABS/spool-$mode\"
 mode = \"$mode\"")" "$OUT/kafka-$mode.toml"
       echo "$WHATSAPP_SOURCE" >> "$OUT/kafka-$mode.toml"
       start_gateway "$OUT/kafka-$mode.toml" "kafka-$mode"
