@@ -32,6 +32,10 @@ pub struct Args {
     /// Load sent before measuring starts (connections, caches, the broker's metadata).
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     pub warmup: Duration,
+    /// Also report the CPU time this process (the server) spends in the measured
+    /// window, and per request (Linux).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
     /// Print the report as JSON (one object) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -71,7 +75,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let report = rt.block_on(crate::loadgen::run(
-        &a.base, set, load, a.warmup, a.duration, !a.quiet,
+        &a.base,
+        set,
+        load,
+        a.warmup,
+        a.duration,
+        !a.quiet,
+        a.server_pid,
     ))?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -85,6 +85,14 @@ impl Outcome {
         }
     }
 
+    /// A record written before, within the dedup window: nothing written now.
+    pub fn duplicate(decision: Decision) -> Self {
+        Self {
+            duplicate: true,
+            ..Self::new(decision)
+        }
+    }
+
     /// A batch's outcome, from its items'.
     pub fn batch(items: Vec<Outcome>) -> Self {
         Self {

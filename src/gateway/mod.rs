@@ -2,6 +2,7 @@
 //! put together. Knows nothing of HTTP (the `http` module only translates) nor of
 //! the configuration file (`config` assembles a gateway from it).
 
+mod batch;
 #[cfg(test)]
 mod tests;
 mod traced;
@@ -283,32 +284,42 @@ impl Gateway {
 
     /// Carries a decision out: claims its id, writes it, commits the claim once
     /// the output acknowledged (or releases it so the provider's retry can deliver).
-    /// A batch's items go one after the other; when one cannot be written the
-    /// answer is 503, its claim and those of the items after it are not held, and
-    /// the provider's retry delivers exactly those (the others are duplicates by
-    /// then). Replays of dead letters go through here too.
+    /// A batch's items are written together ([`batch`]); when one cannot be
+    /// written the answer is 503, the items written keep their claims and the
+    /// others do not, and the provider's retry delivers exactly those (the others
+    /// are duplicates by then). Replays of dead
+    /// letters go through here too.
     pub async fn complete(
         &self,
         source: &SourceId,
         decision: Decision,
     ) -> Result<Outcome, GatewayError> {
-        let Decision::Batch(items) = decision else {
-            return self.complete_one(source, decision).await;
-        };
-        let mut done = Vec::with_capacity(items.len());
-        for item in items {
-            done.push(self.complete_one(source, item).await?);
+        match decision {
+            Decision::Batch(items) => self.complete_batch(source, items).await,
+            one => self.complete_one(source, one).await,
         }
-        Ok(Outcome::batch(done))
     }
 
     async fn complete_one(
         &self,
         source: &SourceId,
-        decision: Decision,
+        mut decision: Decision,
     ) -> Result<Outcome, GatewayError> {
+        match self.claim(source, &decision).await? {
+            Claimed::Nothing => Ok(Outcome::new(decision)),
+            Claimed::Duplicate => Ok(Outcome::duplicate(decision)),
+            Claimed::Write(guard) => {
+                let result = self.write(source, &mut decision).await;
+                settle(guard, result.is_ok()).await;
+                result.map(|()| Outcome::new(decision))
+            }
+        }
+    }
+
+    /// Claims the id of `decision`'s record in the dedup store.
+    async fn claim(&self, source: &SourceId, decision: &Decision) -> Result<Claimed, GatewayError> {
         let Some(id) = decision.record_id() else {
-            return Ok(Outcome::new(decision));
+            return Ok(Claimed::Nothing);
         };
         let key = DedupKey {
             source: source.clone(),
@@ -331,66 +342,64 @@ impl Gateway {
                 }
                 // Fail-open: deliver without a claim (a duplicate is possible, a
                 // loss is not; consumers can dedup on the deterministic id).
-                return self.write(source, decision).await;
+                return Ok(Claimed::Write(None));
             }
         };
         traced::claimed(&dedup, Some(&claim));
-        let guard = match claim {
+        match claim {
             Claim::Duplicate => {
                 events::DuplicateAnswered {
                     source: source.as_str(),
                 }
                 .emit();
-                return Ok(Outcome {
-                    decision,
-                    duplicate: true,
-                    items: Vec::new(),
-                    answer: None,
-                });
+                Ok(Claimed::Duplicate)
             }
-            Claim::InFlight => return Err(GatewayError::InFlight),
-            Claim::Acquired(token) => ClaimGuard::new(self.dedup.clone(), key, token),
-        };
-        match self.write(source, decision).await {
-            Ok(outcome) => {
-                // The record is safe; a missing dedup mark only means a retry may
-                // deliver it twice (with the same id, so consumers can dedup).
-                if let Err(e) = guard.commit().await {
-                    events::DedupCommitFailed { error: &e }.emit();
-                }
-                Ok(outcome)
-            }
-            Err(e) => {
-                guard.release().await;
-                Err(e)
-            }
+            Claim::InFlight => Err(GatewayError::InFlight),
+            Claim::Acquired(token) => Ok(Claimed::Write(Some(ClaimGuard::new(
+                self.dedup.clone(),
+                key,
+                token,
+            )))),
         }
     }
 
     /// Writes a decision's record to the output; resolves once it is safe.
-    async fn write(
-        &self,
-        source: &SourceId,
-        mut decision: Decision,
-    ) -> Result<Outcome, GatewayError> {
-        let span = traced::produce(self.output.kind(), &mut decision);
-        if let Decision::DeadLetter(d) = &mut decision {
+    async fn write(&self, source: &SourceId, decision: &mut Decision) -> Result<(), GatewayError> {
+        let span = self.before_write(decision);
+        let started = std::time::Instant::now();
+        let result = tracing::Instrument::instrument(self.send(decision), span.clone()).await;
+        self.after_write(source, decision, &span, started, result)
+    }
+
+    /// The span a record is written in; dead letters are sealed first.
+    fn before_write(&self, decision: &mut Decision) -> tracing::Span {
+        let span = traced::produce(self.output.kind(), decision);
+        if let Decision::DeadLetter(d) = decision {
             self.sealer.seal(d);
         }
-        let started = std::time::Instant::now();
-        let result = tracing::Instrument::instrument(
-            async {
-                match &decision {
-                    Decision::Deliver(event) => self.output.deliver(event).await,
-                    Decision::DeadLetter(d) => self.output.dead_letter(d).await,
-                    Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => Ok(()),
-                }
-            },
-            span.clone(),
-        )
-        .await;
+        span
+    }
+
+    /// Hands the record to the output: resolves once it is safe.
+    async fn send(&self, decision: &Decision) -> Result<(), crate::output::OutputError> {
+        match decision {
+            Decision::Deliver(event) => self.output.deliver(event).await,
+            Decision::DeadLetter(d) => self.output.dead_letter(d).await,
+            Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => Ok(()),
+        }
+    }
+
+    /// Tells what became of a write (metrics, logs, its span).
+    fn after_write(
+        &self,
+        source: &SourceId,
+        decision: &Decision,
+        span: &tracing::Span,
+        started: std::time::Instant,
+        result: Result<(), crate::output::OutputError>,
+    ) -> Result<(), GatewayError> {
         if let Err(e) = &result {
-            traced::output_failed(&span, e);
+            traced::output_failed(span, e);
         }
         events::OutputAcknowledged {
             output: self.output.kind(),
@@ -401,7 +410,7 @@ impl Gateway {
         if let Err(e) = result {
             return Err(GatewayError::Unavailable(e.to_string()));
         }
-        match &decision {
+        match decision {
             Decision::Deliver(event) => events::EventDelivered {
                 source: source.as_str(),
                 ty: &event.ty,
@@ -415,7 +424,32 @@ impl Gateway {
             .emit(),
             Decision::Ignore { .. } | Decision::Respond(_) | Decision::Batch(_) => {}
         }
-        Ok(Outcome::new(decision))
+        Ok(())
+    }
+}
+
+/// What the dedup store's claim means for one record.
+enum Claimed {
+    /// No record to write (ignored, a protocol answer).
+    Nothing,
+    /// Written before, within the dedup window.
+    Duplicate,
+    /// To be written; the claim (`None`: the store is away and the policy is
+    /// fail-open) is committed once the output acknowledged.
+    Write(Option<ClaimGuard>),
+}
+
+/// Commits a written record's claim, or releases it so a retry can deliver.
+async fn settle(guard: Option<ClaimGuard>, written: bool) {
+    let Some(guard) = guard else { return };
+    if written {
+        // The record is safe; a missing dedup mark only means a retry may
+        // deliver it twice (with the same id, so consumers can dedup).
+        if let Err(e) = guard.commit().await {
+            events::DedupCommitFailed { error: &e }.emit();
+        }
+    } else {
+        guard.release().await;
     }
 }
 

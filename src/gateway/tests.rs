@@ -33,6 +33,11 @@ struct FakeOutput {
     panic: AtomicBool,
     /// Deliveries that succeed before the output fails (a broker lost mid-batch).
     budget: AtomicUsize,
+    /// Batches written at once ([`Output::concurrent_batches`]); then the call
+    /// numbered `late_failure` fails only after the others were handed over.
+    concurrent: AtomicBool,
+    calls: AtomicUsize,
+    late_failure: AtomicUsize,
 }
 
 #[async_trait]
@@ -48,6 +53,19 @@ impl Output for FakeOutput {
                 .is_err()
         {
             return Err(OutputError::Unavailable("fake broker down".into()));
+        }
+        if self.concurrent.load(Ordering::SeqCst) {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            let fails = call == self.late_failure.load(Ordering::SeqCst);
+            if !fails {
+                let _ = self.seen.send(Seen::Delivered(event.ty.clone()));
+            }
+            // The acknowledgement comes later, after the whole batch was handed over.
+            tokio::task::yield_now().await;
+            if fails {
+                return Err(OutputError::Unavailable("fake broker failed it".into()));
+            }
+            return Ok(());
         }
         let _ = self.seen.send(Seen::Delivered(event.ty.clone()));
         Ok(())
@@ -68,6 +86,10 @@ impl Output for FakeOutput {
 
     fn kind(&self) -> &'static str {
         "fake"
+    }
+
+    fn concurrent_batches(&self) -> bool {
+        self.concurrent.load(Ordering::SeqCst)
     }
 }
 
@@ -131,6 +153,9 @@ impl Rig {
             fail: AtomicBool::new(false),
             panic: AtomicBool::new(false),
             budget: AtomicUsize::new(usize::MAX),
+            concurrent: AtomicBool::new(false),
+            calls: AtomicUsize::new(0),
+            late_failure: AtomicUsize::new(usize::MAX),
         });
         let dedup = Arc::new(FakeDedup {
             inner: MemoryStore::new(Duration::from_secs(60), 1000),
@@ -354,4 +379,48 @@ async fn a_batch_repeating_an_id_writes_it_once() {
         .filter(|s| matches!(s, Seen::Delivered(_)))
         .count();
     assert_eq!(delivered, 2);
+}
+
+#[tokio::test]
+async fn a_batch_written_at_once_keeps_every_written_items_claim_past_a_failure() {
+    let rig = Rig::with_source(
+        OnUnavailable::Closed,
+        "id = \"m\"\nprovider = \"line\"\nallow_unauthenticated = true\n",
+    );
+    rig.output.concurrent.store(true, Ordering::SeqCst);
+    rig.output.late_failure.store(1, Ordering::SeqCst);
+    let e = rig.post(LINE_BATCH).await.err();
+    assert!(
+        matches!(&e, Some(GatewayError::Unavailable(cause)) if cause.contains("fake broker failed it")),
+        "{e:?}"
+    );
+    // All claimed, all handed over; the second failed. The third reached the
+    // output: it keeps its claim, so the retry writes the second only.
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::Claimed,
+            Seen::Claimed,
+            Seen::Delivered("message.created".into()),
+            Seen::Delivered("message.created".into()),
+            Seen::Committed,
+            Seen::Released,
+            Seen::Committed
+        ]
+    );
+    rig.output.late_failure.store(usize::MAX, Ordering::SeqCst);
+    let ok = rig.post(LINE_BATCH).await.unwrap_or_else(|e| panic!("{e}"));
+    let statuses: Vec<_> = ok.items.iter().map(Outcome::status).collect();
+    assert_eq!(statuses, ["duplicate", "accepted", "duplicate"]);
+    assert_eq!(
+        rig.seen().await,
+        [
+            Seen::Claimed,
+            Seen::Claimed,
+            Seen::Claimed,
+            Seen::Delivered("message.created".into()),
+            Seen::Committed
+        ]
+    );
 }

@@ -1,6 +1,7 @@
 //! The load generator behind `hookgate bench`: unique signed deliveries sent at a
 //! fixed concurrency or a fixed rate, with latency percentiles and status counts.
 
+mod cpu;
 mod deliveries;
 mod run;
 mod slots;

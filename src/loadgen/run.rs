@@ -48,6 +48,12 @@ pub struct Report {
     pub not_sent: u64,
     /// Fixture cases the deliveries were made from.
     pub templates: usize,
+    /// The server's CPU seconds over the measured window (`--server-pid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_seconds: Option<f64>,
+    /// Those per request answered, in microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us_per_request: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +94,9 @@ impl std::fmt::Display for Report {
         }
         if self.not_sent > 0 {
             write!(f, ", not sent (too many outstanding): {}", self.not_sent)?;
+        }
+        if let (Some(s), Some(us)) = (self.server_cpu_seconds, self.server_cpu_us_per_request) {
+            write!(f, "\nserver cpu  {s:.2} s ({us:.1} µs per request)")?;
         }
         Ok(())
     }
@@ -171,6 +180,7 @@ pub async fn run(
     warmup: Duration,
     duration: Duration,
     progress: bool,
+    server_pid: Option<u32>,
 ) -> anyhow::Result<Report> {
     anyhow::ensure!(!set.is_empty(), "no deliveries to send");
     let client: HttpClient = Client::builder(TokioExecutor::new())
@@ -188,6 +198,7 @@ pub async fn run(
     let measure_from = start + warmup;
     let end = measure_from + duration;
     let ticker = progress.then(|| tokio::spawn(report_progress(shared.clone(), start, end)));
+    let cpu = server_pid.map(|pid| tokio::spawn(super::cpu::spent_between(pid, measure_from, end)));
     let stats = match load {
         Load::Concurrency(n) => closed_loop(&shared, n.max(1), measure_from, end).await?,
         Load::Rate {
@@ -209,6 +220,10 @@ pub async fn run(
     }
     let measured = end.saturating_duration_since(measure_from).as_secs_f64();
     let requests: u64 = stats.statuses.values().sum::<u64>() + stats.transport_errors;
+    let server_cpu_seconds = match cpu {
+        Some(task) => task.await?,
+        None => None,
+    };
     let ms = |q: f64| stats.latency_us.value_at_quantile(q) as f64 / 1000.0;
     Ok(Report {
         target: base.to_owned(),
@@ -229,6 +244,8 @@ pub async fn run(
         transport_errors: stats.transport_errors,
         not_sent: stats.not_sent,
         templates,
+        server_cpu_seconds,
+        server_cpu_us_per_request: server_cpu_seconds.map(|s| s * 1e6 / (requests.max(1) as f64)),
     })
 }
 

@@ -52,5 +52,13 @@ pub trait Output: Send + Sync + 'static {
     async fn shutdown(&self, budget: std::time::Duration);
     /// Refreshes the output's gauges (before a metrics scrape).
     fn observe(&self) {}
+    /// Whether a batch's records may be written at once: `deliver` and
+    /// `dead_letter` hand their record over before they first wait, so records
+    /// started in order are written in order, and a record that cannot be written
+    /// is never overtaken by a later one of its key that can. Otherwise a batch's
+    /// records are written one after the other.
+    fn concurrent_batches(&self) -> bool {
+        false
+    }
     fn kind(&self) -> &'static str;
 }

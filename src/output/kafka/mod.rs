@@ -3,6 +3,8 @@
 //! module that knows rdkafka, compiled with the `kafka` feature).
 
 #[cfg(feature = "kafka")]
+mod acks;
+#[cfg(feature = "kafka")]
 mod client;
 pub mod config;
 #[cfg(feature = "kafka")]

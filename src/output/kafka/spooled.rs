@@ -230,6 +230,14 @@ impl Output for SpooledKafka {
     fn kind(&self) -> &'static str {
         "kafka"
     }
+
+    /// In `always` mode every record is queued for the spool's next commit as
+    /// it is handed over, in order (and refused only when the spool is full). In `fallback`
+    /// mode a record the broker fails goes to the spool while later ones of the
+    /// batch may already be in Kafka: one after the other, then.
+    fn concurrent_batches(&self) -> bool {
+        self.mode == SpoolMode::Always
+    }
 }
 
 /// Produces the spool to Kafka, oldest first, on its own thread and runtime (so it
