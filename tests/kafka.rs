@@ -40,7 +40,7 @@ fn broker_with_topics(b: Broker) -> Broker {
 async fn every_provider_fixture_lands_on_the_topic_structured() {
     let broker = broker_with_topics(Broker::memory());
     let h = Harness::new(&kafka_config(&broker, ""));
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let mut expected: BTreeMap<String, Value> = BTreeMap::new();
     let mut dead_expected = 0;
     let mut latencies = Vec::new();
@@ -133,7 +133,7 @@ async fn every_provider_fixture_lands_on_the_topic_structured() {
 async fn binary_mode_puts_attributes_in_ce_headers() {
     let broker = broker_with_topics(Broker::memory());
     let h = Harness::new(&kafka_config(&broker, "mode = \"binary\""));
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let case = fixture::load_cases(&fixtures_root(), "sahut")
         .unwrap()
         .into_iter()
@@ -179,20 +179,6 @@ async fn binary_mode_puts_attributes_in_ce_headers() {
     assert_eq!(r.key.as_deref(), want["partitionkey"].as_str());
 }
 
-async fn wait_ready(h: &Harness) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (s, j, _) = h
-            .send(Request::get("/readyz").body(Body::empty()).unwrap())
-            .await;
-        if s == StatusCode::OK {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never ready: {j}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 fn sahut_delivery(n: usize) -> (Vec<u8>, String) {
     let body = serde_json::to_vec(&json!({
         "id": format!("evt_burst_{n:05}"),
@@ -231,7 +217,7 @@ async fn broker_down_answers_503_and_the_retry_gets_through_after_restart() {
         std::env::var("TEST_KAFKA_EXTRA").unwrap_or_default()
     );
     let h = Harness::new(&kafka_config(&broker, &extra));
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let (s, j, _) = post_sahut(&h, 1).await;
     assert_eq!(
         (s, j["status"].as_str()),
@@ -256,7 +242,7 @@ async fn broker_down_answers_503_and_the_retry_gets_through_after_restart() {
     assert_eq!(j["status"], "not_ready");
 
     broker.start();
-    wait_ready(&h).await;
+    h.wait_ready().await;
     // The provider's retry: the claim was released, so it is delivered now.
     let mut last = Value::Null;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -304,7 +290,7 @@ async fn no_2xx_is_lost_when_the_broker_crashes_during_a_burst() {
         &*broker.lock().await,
         "ack_timeout = \"2s\"",
     )));
-    wait_ready(&h).await;
+    h.wait_ready().await;
 
     // Crash the broker a moment into the burst, bring it back two seconds later.
     let chaos = {
@@ -356,7 +342,7 @@ async fn no_2xx_is_lost_when_the_broker_crashes_during_a_burst() {
     );
 
     // The provider retries what was refused, until it is taken.
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while let Some(n) = failed.pop() {
         let (s, _, _) = post_sahut(&h, n).await;

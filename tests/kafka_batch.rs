@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -30,20 +30,6 @@ fn harness(broker: &Broker, librdkafka: &str) -> Harness {
         source("whatsapp-cloud", "whatsapp-cloud"),
         broker.bootstrap()
     ))
-}
-
-async fn wait_ready(h: &Harness) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (s, j, _) = h
-            .send(Request::get("/readyz").body(Body::empty()).unwrap())
-            .await;
-        if s == StatusCode::OK {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never ready: {j}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn post(h: &Harness, body: &[u8]) -> (StatusCode, Value) {
@@ -77,7 +63,7 @@ fn ids_by_partition(records: &[common::broker::Record]) -> Vec<(i32, i64, String
 async fn every_item_of_a_batch_reaches_the_topic_in_order_and_a_retry_is_all_duplicates() {
     let broker = Broker::memory();
     let h = harness(&broker, "");
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let case = fixture_case("whatsapp-cloud", "batch-messages-and-statuses");
     let want = case.expected.clone().unwrap();
     let (status, body) = post(&h, &case.body).await;
@@ -130,7 +116,7 @@ async fn an_item_the_producer_refuses_keeps_the_items_before_it_and_writes_none_
     let broker = Broker::memory();
     // librdkafka's smallest limit: the documented items fit, a long text does not.
     let h = harness(&broker, "\"message.max.bytes\" = 1000");
-    wait_ready(&h).await;
+    h.wait_ready().await;
     let case = fixture_case("whatsapp-cloud", "batch-messages-and-statuses");
     let mut doc: Value = serde_json::from_slice(&case.body).unwrap();
     doc["entry"][0]["changes"][0]["value"]["messages"][1]["text"]["body"] =

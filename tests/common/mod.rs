@@ -154,6 +154,21 @@ impl Harness {
         (status, json, headers)
     }
 
+    /// Waits until `/readyz` answers 200 (the output reached), 20 s at most.
+    pub async fn wait_ready(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (s, j, _) = self
+                .send(Request::get("/readyz").body(Body::empty()).unwrap())
+                .await;
+            if s == StatusCode::OK {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "never ready: {j}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     pub async fn post(
         &self,
         path: &str,
