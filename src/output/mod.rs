@@ -54,9 +54,10 @@ pub trait Output: Send + Sync + 'static {
     fn observe(&self) {}
     /// Whether a batch's records may be written at once: `deliver` and
     /// `dead_letter` hand their record over before they first wait, so records
-    /// started in order are written in order, and a record that cannot be written
-    /// is never overtaken by a later one of its key that can. Otherwise a batch's
-    /// records are written one after the other.
+    /// started in order are written in order, and one refused at hand-over stops
+    /// the ones after it. A record that fails later may be overtaken by a later one
+    /// of its key, as with concurrent deliveries. Otherwise a batch's records are
+    /// written one after the other.
     fn concurrent_batches(&self) -> bool {
         false
     }
