@@ -1,13 +1,32 @@
 //! Tokens in headers: `Authorization: Bearer <token>` or a header holding the
 //! token alone, read the same way by every token scheme (bounded in length, the
 //! scheme word in any case), and a token's own header (`alg`, `kid`), read
-//! before any key is chosen.
+//! before any key is chosen; and the algorithms a scheme allows, from its mapping.
 
 use base64::Engine as _;
 use http::{HeaderMap, HeaderName};
+use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
 use super::error::VerifyError;
+
+/// The algorithms a scheme's mapping allows (a token's `alg` is only checked
+/// against them, never trusted): one at least, each one `parse` knows; `known`
+/// lists them for the error, `unknown` words the error for one it does not.
+pub(super) fn allowed_algorithms(
+    names: &[String],
+    parse: fn(&str) -> Option<Algorithm>,
+    known: &str,
+    unknown: impl Fn(&str) -> String,
+) -> Result<Vec<Algorithm>, String> {
+    if names.is_empty() {
+        return Err(format!("algorithms: name one at least ({known})"));
+    }
+    names
+        .iter()
+        .map(|a| parse(a).ok_or_else(|| unknown(a)))
+        .collect()
+}
 
 /// The longest token read: a provider's are a few hundred bytes.
 const MAX_TOKEN: usize = 8192;

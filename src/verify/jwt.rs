@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Digest;
 
-use super::bearer::{bare, bearer, token_header};
+use super::bearer::{allowed_algorithms, bare, bearer, token_header};
 use super::{Secret, VerifyError, DEFAULT_TOLERANCE};
 
 /// The declarative form, as a mapping file's `[auth] scheme = "jwt"` writes it.
@@ -153,21 +153,17 @@ impl JwtScheme {
         if tolerance.is_zero() || tolerance > Duration::from_secs(24 * 3600) {
             return Err("tolerance: outside the accepted range 1s to 1day".to_owned());
         }
-        if spec.algorithms.is_empty() {
-            return Err("algorithms: name one at least (HS256, HS384, HS512)".to_owned());
-        }
-        let algorithms = spec
-            .algorithms
-            .iter()
-            .map(|a| {
-                hmac_algorithm(a).ok_or_else(|| {
-                    format!(
-                        "algorithms: `{a}` is not one of HS256, HS384, HS512 (a token signed \
-                         with the provider's private key is `published-jwt`)"
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let algorithms = allowed_algorithms(
+            &spec.algorithms,
+            hmac_algorithm,
+            "HS256, HS384, HS512",
+            |a| {
+                format!(
+                    "algorithms: `{a}` is not one of HS256, HS384, HS512 (a token signed \
+                     with the provider's private key is `published-jwt`)"
+                )
+            },
+        )?;
         let claims = std::iter::once(&spec.body_hash_claim)
             .chain(&spec.url_hash_claim)
             .chain(&spec.required_claims);

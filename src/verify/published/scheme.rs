@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::keyset::{KeySet, PublishedKey};
 use super::spec::{algorithm, check_key_url, KeyFormat, PublishedJwtSpec};
 use crate::verify::asymmetric::pem;
-use crate::verify::bearer::{bearer, token_header};
+use crate::verify::bearer::{allowed_algorithms, bearer, token_header};
 use crate::verify::error::VerifyError;
 
 /// The leeway on `exp` and `nbf` when the mapping sets none.
@@ -66,21 +66,17 @@ impl PublishedJwtScheme {
         if spec.issuers.is_empty() || spec.issuers.iter().any(String::is_empty) {
             return Err("issuers: name the provider's `iss` (one at least)".to_owned());
         }
-        if spec.algorithms.is_empty() {
-            return Err("algorithms: name one at least (RS256, RS384, RS512, ES256)".to_owned());
-        }
-        let algorithms = spec
-            .algorithms
-            .iter()
-            .map(|a| {
-                algorithm(a).ok_or_else(|| {
-                    format!(
-                        "algorithms: `{a}` is not taken: only signatures by the provider's \
-                         private key are (RS256, RS384, RS512, ES256)"
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let algorithms = allowed_algorithms(
+            &spec.algorithms,
+            algorithm,
+            "RS256, RS384, RS512, ES256",
+            |a| {
+                format!(
+                    "algorithms: `{a}` is not taken: only signatures by the provider's \
+                     private key are (RS256, RS384, RS512, ES256)"
+                )
+            },
+        )?;
         let leeway = match &spec.leeway {
             Some(l) => humantime::parse_duration(l).map_err(|e| format!("leeway: {e}"))?,
             None => DEFAULT_LEEWAY,
